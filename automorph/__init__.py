@@ -1,0 +1,106 @@
+"""automorph: AutoML by symbolic programming.
+
+A machine-learning program is a tree of symbolic Python objects that other
+programs can inspect, copy, serialize and rewrite. The package is layered;
+each layer imports only the layers above it in this drawing:
+
+    automorph
+    ├── utils           errors, the MISSING sentinel; imports nothing of automorph
+    ├── symbolic        Object, List, Dict, symbolize, KeyPath, JSON, validation
+    ├── geno            genotypes: DNASpec (decision points) and DNA
+    ├── hyper           hyper-values (oneof, manyof, floatv, intv) -> DNASpec
+    ├── algorithms      search algorithms: propose / feedback / recover
+    ├── early_stopping  multi-fidelity stopping policies
+    ├── storage         studies and trials (memory, SQLite, PostgreSQL)
+    ├── tuning          the search loop: sample(), tune(), execution backends
+    └── domain packages: grammar, zero, nn, benchmarks, viz, cli
+
+`import automorph as am` is the one import path; `am.*` is the curated API.
+
+>>> import automorph as am
+>>> class Layer(am.Object):
+...     units: int
+...     activation: str = "relu"
+>>> class Model(am.Object):
+...     layers: list[Layer]
+>>> model = Model([Layer(8), Layer(16)])
+>>> model.rebind({"layers[1].units": 32}).layers[1]
+Layer(units=32, activation='relu')
+>>> am.from_json(model.to_json()) == model
+True
+"""
+
+from __future__ import annotations
+
+from automorph.symbolic import (
+    Bounds,
+    Dict,
+    Diff,
+    FieldUpdate,
+    Functor,
+    KeyPath,
+    List,
+    Object,
+    Symbolic,
+    diff,
+    from_json,
+    from_json_str,
+    load,
+    save,
+    sym_eq,
+    sym_hash,
+    symbolize,
+    to_json,
+    to_json_str,
+)
+from automorph.utils import (
+    MISSING,
+    AutomorphError,
+    FieldTypeError,
+    FieldValueError,
+    KeyPathError,
+    MissingFieldError,
+    PathNotFoundError,
+    RegistrationError,
+    SchemaError,
+    SerializationError,
+    UnknownFieldError,
+    UnknownTypeError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MISSING",
+    "AutomorphError",
+    "Bounds",
+    "Dict",
+    "Diff",
+    "FieldTypeError",
+    "FieldUpdate",
+    "FieldValueError",
+    "Functor",
+    "KeyPath",
+    "KeyPathError",
+    "List",
+    "MissingFieldError",
+    "Object",
+    "PathNotFoundError",
+    "RegistrationError",
+    "SchemaError",
+    "SerializationError",
+    "Symbolic",
+    "UnknownFieldError",
+    "UnknownTypeError",
+    "__version__",
+    "diff",
+    "from_json",
+    "from_json_str",
+    "load",
+    "save",
+    "sym_eq",
+    "sym_hash",
+    "symbolize",
+    "to_json",
+    "to_json_str",
+]

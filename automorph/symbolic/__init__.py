@@ -1,0 +1,52 @@
+"""Symbolic values: Python objects that know their place in a tree.
+
+`Object`, `List` and `Dict` are the nodes; `symbolize` turns functions and
+existing classes into symbolic ones. Every node knows its parent and key path,
+and supports `rebind`, `clone`, `query`, `walk`, `format`, structural
+equality and hashing, and an exact JSON round trip.
+"""
+
+from __future__ import annotations
+
+from automorph.symbolic._base import FieldUpdate, Symbolic, sym_eq, sym_hash
+from automorph.symbolic._containers import Dict, List
+from automorph.symbolic._diff import Diff, diff
+from automorph.symbolic._functor import ClassWrapper, Functor, symbolize
+from automorph.symbolic._json import from_json, from_json_str, load, save, to_json, to_json_str
+from automorph.symbolic._keypath import KeyPath
+from automorph.symbolic._object import Object, Schema
+from automorph.symbolic._registry import registered_names
+from automorph.symbolic._spec import (
+    Bounds,
+    CustomTyping,
+    ValueSpec,
+    compile_annotation,
+)
+
+__all__ = [
+    "Bounds",
+    "ClassWrapper",
+    "CustomTyping",
+    "Dict",
+    "Diff",
+    "FieldUpdate",
+    "Functor",
+    "KeyPath",
+    "List",
+    "Object",
+    "Schema",
+    "Symbolic",
+    "ValueSpec",
+    "compile_annotation",
+    "diff",
+    "from_json",
+    "from_json_str",
+    "load",
+    "registered_names",
+    "save",
+    "sym_eq",
+    "sym_hash",
+    "symbolize",
+    "to_json",
+    "to_json_str",
+]

@@ -1,0 +1,86 @@
+"""The automorph error hierarchy.
+
+Every error automorph raises derives from `AutomorphError`. Errors about bad
+values also derive from the built-in `TypeError` or `ValueError` a Python user
+would expect, and carry the key path where the problem was found.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+
+class AutomorphError(Exception):
+    """Root of every error raised by automorph.
+
+    Attributes:
+        path: The key path (as a string) where the error was found, or `""`
+            when it concerns the root value or no tree at all.
+    """
+
+    def __init__(self, message: str, *, path: Any = "") -> None:
+        self.message = message
+        self.path = str(path)
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        return f"{self.message} at `{self.path}`" if self.path else self.message
+
+    def __str__(self) -> str:
+        # KeyError would quote the message; every automorph error reads plainly.
+        return str(self.args[0]) if self.args else self.message
+
+    def with_path(self, path: Any) -> AutomorphError:
+        """A copy of this error that names `path` instead of its own path."""
+        error = copy.copy(self)
+        error.path = str(path)
+        error.args = (error._compose(),)
+        return error
+
+
+class SchemaError(AutomorphError, TypeError):
+    """A symbolic class declares its fields in a way automorph cannot use."""
+
+
+class FieldTypeError(AutomorphError, TypeError):
+    """A value has the wrong type for the field or container that holds it."""
+
+
+class FieldValueError(AutomorphError, ValueError):
+    """A value has the right type but breaks a rule (bounds, literal set)."""
+
+
+class UnknownFieldError(AutomorphError, TypeError):
+    """A field name that the symbolic class does not declare."""
+
+
+class MissingFieldError(AutomorphError, TypeError):
+    """A required field was given no value."""
+
+
+class KeyPathError(AutomorphError, ValueError):
+    """A key path string is malformed; the message quotes it and the position."""
+
+    def _compose(self) -> str:
+        return self.message
+
+
+class PathNotFoundError(AutomorphError, KeyError, IndexError):
+    """A well-formed key path that does not lead to a value in the tree.
+
+    It is also a `KeyError` and an `IndexError`, as a missing dict key or list
+    index would be.
+    """
+
+
+class RegistrationError(AutomorphError, ValueError):
+    """Two different classes claim the same registered type name."""
+
+
+class SerializationError(AutomorphError, ValueError):
+    """A value cannot be written to JSON, or JSON cannot be read back."""
+
+
+class UnknownTypeError(SerializationError):
+    """JSON names a type that is not registered; nothing is imported."""
