@@ -188,7 +188,7 @@ def _dict_from(value: dict[Any, Any]) -> Dict:
 
 def _marker_from(marker: str, body: Any) -> Any:
     if marker == "_tuple":
-        if type(body) is not list:
+        if not isinstance(body, list):
             raise _Fail(SerializationError(f"`_tuple` must hold a list, got {_short(body)}"))
         return tuple(_plain(_child(item, i)) for i, item in enumerate(body))
     if marker == "_float":
@@ -198,7 +198,7 @@ def _marker_from(marker: str, body: Any) -> Any:
             ))
         return _NONFINITE[body]
     if marker == "_dict":
-        if type(body) is not dict:
+        if not isinstance(body, dict) or isinstance(body, Object):
             raise _Fail(SerializationError(f"`_dict` must hold an object, got {_short(body)}"))
         return _dict_from(body)
     if type(body) is not str:  # "_class"

@@ -435,12 +435,18 @@ def test_arbitrary_text_and_bytes_read_or_raise_an_automorph_error(text: str | b
 
 @pytest.mark.parametrize(
     "value",
-    [object(), {1, 2}, b"bytes", 1j, Conv(1), am.List([1]), (1, object()), {"a": [object()]}],
+    [object(), {1, 2}, b"bytes", 1j, Conv(1), (1, object()), {"a": [object()]}],
     ids=repr,
 )
 def test_non_json_python_values_are_a_serialization_error(value: Any) -> None:
     with pytest.raises(am.SerializationError, match=r"not a JSON value"):
         am.from_json(value)
+
+
+def test_symbolic_lists_and_dicts_are_read_as_json_arrays_and_objects() -> None:
+    value = am.from_json(am.Dict(a=am.List([1, {"_tuple": [2, [3]]}])))
+    assert value == {"a": [1, (2, [3])]}
+    assert type(value["a"][1][1]) is list  # lists inside a tuple stay plain
 
 
 # --- reading never mutates its input -----------------------------------------
