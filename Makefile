@@ -10,8 +10,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# torch is pinned and installed first: 2.13.0 is the CPU build this machine
+# carries; an unpinned torch would pull several GB of CUDA packages.
 $(STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev,torch]'
 	touch $@
 
 setup: $(STAMP)
@@ -21,6 +24,7 @@ demo: setup
 
 lint: setup
 	$(PY) -m ruff check automorph tests benchmarks tools examples
+	$(PY) -m ruff format --check automorph tests benchmarks tools examples
 
 typecheck: setup
 	$(PY) -m mypy

@@ -27,6 +27,7 @@ NUM_LAYERS = 40
 
 # --- the tree in automorph ---------------------------------------------------
 
+
 class Act(am.Object):
     name: Literal["relu", "gelu", "swish"] = "relu"
 
@@ -51,7 +52,9 @@ class Model(am.Object):
 def build_am() -> Model:
     return Model(
         name="net",
-        layers=[Layer(filters=16 * (i + 1), kernel=3, act=Act(name="relu")) for i in range(NUM_LAYERS)],
+        layers=[
+            Layer(filters=16 * (i + 1), kernel=3, act=Act(name="relu")) for i in range(NUM_LAYERS)
+        ],
         optimizer=Opt(lr=0.1),
     )
 
@@ -76,6 +79,7 @@ def am_ops() -> dict[str, Callable[[], Any]]:
 
 # --- the same tree in PyGlove --------------------------------------------------
 
+
 def pg_ops() -> dict[str, Callable[[], Any]] | None:
     try:
         import pyglove as pg
@@ -86,11 +90,13 @@ def pg_ops() -> dict[str, Callable[[], Any]] | None:
     class PgAct(pg.Object):
         pass
 
-    @pg.members([
-        ("filters", pg.typing.Int(min_value=1, max_value=4096)),
-        ("kernel", pg.typing.Int(default=3)),
-        ("act", pg.typing.Object(PgAct, default=PgAct())),
-    ])
+    @pg.members(
+        [
+            ("filters", pg.typing.Int(min_value=1, max_value=4096)),
+            ("kernel", pg.typing.Int(default=3)),
+            ("act", pg.typing.Object(PgAct, default=PgAct())),
+        ]
+    )
     class PgLayer(pg.Object):
         pass
 
@@ -98,19 +104,23 @@ def pg_ops() -> dict[str, Callable[[], Any]] | None:
     class PgOpt(pg.Object):
         pass
 
-    @pg.members([
-        ("name", pg.typing.Str()),
-        ("layers", pg.typing.List(pg.typing.Object(PgLayer))),
-        ("optimizer", pg.typing.Object(PgOpt)),
-    ])
+    @pg.members(
+        [
+            ("name", pg.typing.Str()),
+            ("layers", pg.typing.List(pg.typing.Object(PgLayer))),
+            ("optimizer", pg.typing.Object(PgOpt)),
+        ]
+    )
     class PgModel(pg.Object):
         pass
 
     def build() -> Any:
         return PgModel(
             name="net",
-            layers=[PgLayer(filters=16 * (i + 1), kernel=3, act=PgAct(name="relu"))
-                    for i in range(NUM_LAYERS)],
+            layers=[
+                PgLayer(filters=16 * (i + 1), kernel=3, act=PgAct(name="relu"))
+                for i in range(NUM_LAYERS)
+            ],
             optimizer=PgOpt(lr=0.1),
         )
 
@@ -132,6 +142,7 @@ def pg_ops() -> dict[str, Callable[[], Any]] | None:
 
 
 # --- timing -------------------------------------------------------------------
+
 
 def time_op(fn: Callable[[], Any], rounds: int, min_round_s: float) -> float:
     """Median over rounds of the mean CPU microseconds per call."""
@@ -167,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     nodes = sum(1 for _ in build_am().walk())
     ours = am_ops()
     theirs = pg_ops()
-    print(f"tree: {nodes} nodes (objects, lists and leaves); CPU time, median of "
-          f"{args.rounds} rounds; python {sys.version.split()[0]}")
+    print(
+        f"tree: {nodes} nodes (objects, lists and leaves); CPU time, median of "
+        f"{args.rounds} rounds; python {sys.version.split()[0]}"
+    )
     if theirs is None:
         print("PyGlove is not installed (pip install -e '.[bench]'); timing automorph alone")
     print(f"{'operation':<22}{'automorph µs':>14}{'PyGlove µs':>14}{'PyGlove/automorph':>20}")

@@ -54,10 +54,12 @@ class Network(am.Object):
 
 
 @am.symbolize
-def train(model: Network, learning_rate: Annotated[float, am.Bounds(0.0, 1.0)], epochs: int = 3) -> float:
+def train(
+    model: Network, learning_rate: Annotated[float, am.Bounds(0.0, 1.0)], epochs: int = 3
+) -> float:
     """A stand-in for training: a deterministic score from the program's shape."""
-    capacity = model.num_params ** 0.25
-    return round(capacity * learning_rate * epochs / (1.0 + 0.01 * model.num_params ** 0.5), 4)
+    capacity = model.num_params**0.25
+    return round(capacity * learning_rate * epochs / (1.0 + 0.01 * model.num_params**0.5), 4)
 
 
 def main() -> None:
@@ -85,8 +87,9 @@ def main() -> None:
 
     print("\n== rewrite by a function over the tree: gelu everywhere, kernels of 3 ==")
     rewritten = net.clone(deep=True).rebind(
-        lambda path, value, parent: Conv(value.filters, kernel=3, activation="gelu")
-        if isinstance(value, Conv) else value
+        lambda path, value, parent: (
+            Conv(value.filters, kernel=3, activation="gelu") if isinstance(value, Conv) else value
+        )
     )
     print(am.diff(net, rewritten))
 
@@ -94,8 +97,7 @@ def main() -> None:
     experiment = train.partial(learning_rate=0.1)
     for width in (8, 16, 32, 64):
         candidate = net.clone(deep=True).rebind(
-            lambda path, value, parent, w=width: value * w // 16
-            if path.key == "filters" else value
+            lambda path, value, parent, w=width: value * w // 16 if path.key == "filters" else value
         )
         score = experiment(model=candidate)
         print(f"  width x{width / 16:<4} params {candidate.num_params:>8,}  score {score}")

@@ -34,7 +34,10 @@ def _package(tmp_path: Path, files: dict[str, str]) -> Path:
     [
         ({"utils/__init__.py": "import automorph.symbolic\n"}, "layer `utils` imports `symbolic`"),
         (
-            {"algorithms/_x.py": "from automorph.hyper import oneof\n", "algorithms/__init__.py": ""},
+            {
+                "algorithms/_x.py": "from automorph.hyper import oneof\n",
+                "algorithms/__init__.py": "",
+            },
             "layer `algorithms` imports `hyper`",
         ),
         (
@@ -46,11 +49,16 @@ def _package(tmp_path: Path, files: dict[str, str]) -> Path:
             "layer `symbolic` imports `tuning`",
         ),
         ({"symbolic/__init__.py": "import automorph as am\n"}, "the public API"),
-        ({"grammar/__init__.py": "from automorph.zero import x\n"}, "layer `grammar` imports `zero`"),
+        (
+            {"grammar/__init__.py": "from automorph.zero import x\n"},
+            "layer `grammar` imports `zero`",
+        ),
         ({"mystery/__init__.py": ""}, "is in no layer"),
     ],
 )
-def test_checker_reports_upward_imports(tmp_path: Path, files: dict[str, str], expected: str) -> None:
+def test_checker_reports_upward_imports(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
     problems = check_layers.check(_package(tmp_path, files))
     assert len(problems) == 1
     assert expected in problems[0]

@@ -140,7 +140,9 @@ class Symbolic:
 
     def rebind(
         self: S,
-        updates: Mapping[str | KeyPath, Any] | Callable[[KeyPath, Any, Symbolic], Any] | None = None,
+        updates: Mapping[str | KeyPath, Any]
+        | Callable[[KeyPath, Any, Symbolic], Any]
+        | None = None,
         /,
         *,
         notify: bool = True,
@@ -183,15 +185,17 @@ class Symbolic:
         return self
 
     def _apply_updates(self, items: list[tuple[KeyPath, Any]], notify: bool) -> None:
-        if len(items) > 1:
-            _check_no_overlap([p for p, _ in items])
-        plan: list[tuple[Symbolic, Key, Any]] = []
+        resolved: list[tuple[KeyPath, Any, Symbolic, Key]] = []
         for path, value in items:
             keys = path._keys
             if not keys:
                 raise KeyPathError("rebind needs a path to a child, got the empty path")
             container = self._sym_container_at(keys)
-            key = container._sym_normalize_key(keys[-1])
+            resolved.append((path, value, container, container._sym_normalize_key(keys[-1])))
+        if len(resolved) > 1:
+            _check_no_overlap(resolved)
+        plan: list[tuple[Symbolic, Key, Any]] = []
+        for _, value, container, key in resolved:
             parent_path = container.sym_path
             spec = container._sym_spec_for(key, parent_path.child(key))
             if value is not MISSING and value is container._sym_peek(key):
@@ -205,9 +209,7 @@ class Symbolic:
         changes: list[tuple[Symbolic, Key, Any, Any]] = []
         for container, key, new in plan:
             old = container._sym_peek(key)
-            if old is new or (
-                type(old) is type(new) and type(new) in ATOMIC and old == new
-            ):
+            if old is new or (type(old) is type(new) and type(new) in ATOMIC and old == new):
                 continue
             if isinstance(old, Symbolic):
                 object.__setattr__(old, "_sym_parent", None)
@@ -294,12 +296,10 @@ class Symbolic:
         Returns:
             A dict from key paths (relative to this node) to values, top-down.
         """
+        path_ok: Callable[[KeyPath], bool]
         if isinstance(path, str):
             regex = re.compile(path)
-
-            def path_ok(p: KeyPath) -> bool:
-                return regex.fullmatch(str(p)) is not None
-
+            path_ok = lambda p: regex.fullmatch(str(p)) is not None  # noqa: E731
         else:
             path_ok = path if path is not None else (lambda p: True)
         found: dict[KeyPath, Any] = {}
@@ -402,13 +402,29 @@ def _updates_from_function(
     return items
 
 
-def _check_no_overlap(paths: list[KeyPath]) -> None:
-    ordered = sorted(paths)
-    for a, b in zip(ordered, ordered[1:]):
-        if a.is_prefix_of(b):
-            raise KeyPathError(
-                f"conflicting updates: `{a}` and `{b}` (one contains the other)"
-            )
+def _check_no_overlap(resolved: list[tuple[KeyPath, Any, Symbolic, Key]]) -> None:
+    """Refuses two updates of one value, or of a value and something inside it,
+    however their paths are spelled (`xs[-1]` and `xs[2]` may be the same)."""
+    targets: dict[tuple[int, Key], KeyPath] = {}
+    for path, _, container, key in resolved:
+        other = targets.setdefault((id(container), key), path)
+        if other is not path:
+            _conflict(other, path)
+    for path, _, container, _ in resolved:
+        node = container
+        while node._sym_parent is not None:
+            found = targets.get((id(node._sym_parent), node._sym_key))  # type: ignore[arg-type]
+            if found is not None:
+                _conflict(found, path)
+            node = node._sym_parent
+
+
+def _conflict(a: KeyPath, b: KeyPath) -> None:
+    first, second = sorted([a, b])
+    raise KeyPathError(
+        f"conflicting updates: `{first}` and `{second}` change the same value "
+        "(or one changes a value inside the other)"
+    )
 
 
 def _notify(changes: list[tuple[Symbolic, Key, Any, Any]]) -> None:
@@ -431,7 +447,7 @@ def _notify(changes: list[tuple[Symbolic, Key, Any, Any]]) -> None:
         rel: tuple[Key, ...] = (key,)
         for level, target in enumerate(chain):
             if level:
-                rel = (chain[level - 1]._sym_key, *rel)  # type: ignore[assignment]
+                rel = (chain[level - 1]._sym_key, *rel)  # type: ignore[arg-type]
             if not type(target)._sym_hooks:
                 continue
             entry = pending.get(id(target))
@@ -467,10 +483,10 @@ def sym_eq(a: Any, b: Any) -> bool:
             items_a.sort(key=lambda kv: kv[0])
             items_b.sort(key=lambda kv: kv[0])
         return all(
-            ka == kb and sym_eq(va, vb) for (ka, va), (kb, vb) in zip(items_a, items_b)
+            ka == kb and sym_eq(va, vb) for (ka, va), (kb, vb) in zip(items_a, items_b, strict=True)
         )
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(sym_eq(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(sym_eq(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(sym_eq(a[k], b[k]) for k in a)
     try:

@@ -8,7 +8,7 @@ validated against the container's item spec, and changes notify ancestors.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, SupportsIndex
+from typing import Any, SupportsIndex, cast
 
 from automorph.symbolic import _spec
 from automorph.symbolic._base import (
@@ -38,7 +38,7 @@ class List(list, Symbolic):  # type: ignore[type-arg]
     {KeyPath('[0].units'): 8, KeyPath('[1].units'): 16, KeyPath('[2].units'): 32}
     """
 
-    __slots__ = ("_sym_parent", "_sym_key", "_sym_spec")
+    __slots__ = ("_sym_key", "_sym_parent", "_sym_spec")
 
     _sym_spec: ValueSpec
 
@@ -109,13 +109,12 @@ class List(list, Symbolic):  # type: ignore[type-arg]
         if type(key) is int and 0 <= key < len(self):
             return self._sym_spec
         raise PathNotFoundError(
-            f"no index {key!r} in a list of {len(self)} items "
-            "(use append or insert to add items)",
+            f"no index {key!r} in a list of {len(self)} items (use append or insert to add items)",
             path=where,
         )
 
     def _sym_store(self, key: Key, value: Any) -> None:
-        list.__setitem__(self, key, value)  # type: ignore[call-overload]
+        list.__setitem__(self, cast(int, key), value)
 
     def _sym_missing(self, key: Key, where: KeyPath) -> Any:
         raise PathNotFoundError(
@@ -178,16 +177,16 @@ class List(list, Symbolic):  # type: ignore[type-arg]
         self._sym_replace_all([])
 
     def sort(self, *, key: Callable[[Any], Any] | None = None, reverse: bool = False) -> None:
-        self._sym_replace_all(sorted(list.__iter__(self), key=key, reverse=reverse))  # type: ignore[type-var,arg-type]
+        self._sym_replace_all(sorted(list.__iter__(self), key=key, reverse=reverse))
 
     def reverse(self) -> None:
         self._sym_replace_all(list(reversed(list(list.__iter__(self)))))
 
-    def __iadd__(self, values: Iterable[Any]) -> List:  # type: ignore[override,misc]
+    def __iadd__(self, values: Iterable[Any]) -> List:  # type: ignore[misc]
         self.extend(values)
         return self
 
-    def __imul__(self, n: SupportsIndex) -> List:  # type: ignore[override,misc]
+    def __imul__(self, n: SupportsIndex) -> List:
         self._sym_replace_all(list(list.__iter__(self)) * int(n))
         return self
 
@@ -242,11 +241,13 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
     {'optimizer': {'lr': 0.01}, 'epochs': 10}
     """
 
-    __slots__ = ("_sym_parent", "_sym_key", "_sym_spec")
+    __slots__ = ("_sym_key", "_sym_parent", "_sym_spec")
 
     _sym_spec: ValueSpec
 
-    def __init__(self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), **kwargs: Any
+    ) -> None:
         object.__setattr__(self, "_sym_parent", None)
         object.__setattr__(self, "_sym_key", None)
         object.__setattr__(self, "_sym_spec", ANY)
@@ -343,7 +344,7 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
             raise KeyError(key)
         self._apply_updates([(KeyPath._trusted((key,)), MISSING)], True)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         changes = dict(*args, **kwargs)
         for key in changes:
             if type(key) is not str:
@@ -354,7 +355,7 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
         if changes:
             self._apply_updates([(KeyPath._trusted((k,)), v) for k, v in changes.items()], True)
 
-    def __ior__(self, other: Any) -> Dict:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> Dict:  # type: ignore[misc]
         self.update(other)
         return self
 

@@ -19,7 +19,9 @@ class Diff(dict[KeyPath, tuple[Any, Any]]):
     def __str__(self) -> str:
         if not self:
             return "no differences"
-        return "\n".join(f"{path or '<root>'}: {left!r} -> {right!r}" for path, (left, right) in self.items())
+        return "\n".join(
+            f"{path or '<root>'}: {left!r} -> {right!r}" for path, (left, right) in self.items()
+        )
 
 
 def diff(left: Any, right: Any) -> Diff:
@@ -52,4 +54,3 @@ def _diff(left: Any, right: Any, path: KeyPath, out: Diff) -> None:
         return
     if not sym_eq(left, right):
         out[path] = (left, right)
-

@@ -6,7 +6,7 @@ import inspect
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar, overload
+from typing import Any, ClassVar, TypeVar, cast, overload
 
 from automorph.symbolic import _registry
 from automorph.symbolic._object import Object, Schema, _prefixed
@@ -60,8 +60,9 @@ def _signature_schema(
             positional.append(p.name)
         specs[p.name] = spec
         defaults[p.name] = default
-    return Schema(specs, defaults, {n: hints.get(n, Any) for n in specs},
-                  tuple(positional), varargs, varkw)
+    return Schema(
+        specs, defaults, {n: hints.get(n, Any) for n in specs}, tuple(positional), varargs, varkw
+    )
 
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -186,7 +187,7 @@ class Functor(Object):
                     f"got {len(args)} positional arguments but only {len(free)} "
                     f"unbound: {', '.join(free) or 'none'}"
                 )
-            call = dict(zip(free, args))
+            call = dict(zip(free, args, strict=False))
             call.update(kwargs)
             for name, value in schema.bind(cls.__name__, (), call).items():
                 values[name] = schema.specs[name].apply(value, self.sym_path, name)
@@ -220,7 +221,10 @@ class ClassWrapper(Object):
         if not hasattr(cls, "_sym_wrapped"):
             return Schema({}, {}, {})
         return _signature_schema(
-            cls._sym_wrapped.__init__, cls.__qualname__, strict=False, skip_self=True
+            cls._sym_wrapped.__init__,  # type: ignore[misc]
+            cls.__qualname__,
+            strict=False,
+            skip_self=True,
         )
 
     def _on_bound(self) -> None:
@@ -230,9 +234,10 @@ class ClassWrapper(Object):
         state = self.__dict__
         for name in [n for n in state if not n.startswith("_sym_")]:
             del state[name]
-        schema = type(self).sym_schema()
-        args, kwargs = _call_args(self._sym_wrapped.__init__, schema, self._sym_args)
-        self._sym_wrapped.__init__(self, *args, **kwargs)
+        cls = type(self)
+        init = cls._sym_wrapped.__init__  # type: ignore[misc]
+        args, kwargs = _call_args(init, cls.sym_schema(), self._sym_args)
+        init(self, *args, **kwargs)
 
     @classmethod
     def _sym_from_fields(cls, fields: dict[str, Any]) -> Object:
@@ -255,16 +260,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @overload
-def symbolize(target: type[T], *, type_name: str | None = ..., symbolic_eq: bool = ...) -> type[T]: ...
+def symbolize(  # type: ignore[overload-overlap]  # a class is also a callable
+    target: type[T], *, type_name: str | None = ..., symbolic_eq: bool = ...
+) -> type[T]: ...
 @overload
-def symbolize(target: Callable[..., Any], *, type_name: str | None = ..., symbolic_eq: bool = ...) -> type[Functor]: ...
-@overload
-def symbolize(target: None = ..., *, type_name: str | None = ..., symbolic_eq: bool = ...) -> Callable[[Any], Any]: ...
-
-
 def symbolize(
-    target: Any = None, *, type_name: str | None = None, symbolic_eq: bool = True
-) -> Any:
+    target: Callable[..., Any], *, type_name: str | None = ..., symbolic_eq: bool = ...
+) -> type[Functor]: ...
+@overload
+def symbolize(
+    target: None = ..., *, type_name: str | None = ..., symbolic_eq: bool = ...
+) -> Callable[[Any], Any]: ...
+
+
+def symbolize(target: Any = None, *, type_name: str | None = None, symbolic_eq: bool = True) -> Any:
     """Makes a function or an existing class symbolic, without editing it.
 
     On a function, returns a `Functor` class named after it: calling it binds
@@ -319,7 +328,7 @@ def _functor_class(fn: Callable[..., Any], type_name: str | None) -> type[Functo
     cls = types.new_class(
         fn.__name__, (Functor,), {"type_name": type_name}, lambda ns: ns.update(namespace)
     )
-    return cls  # type: ignore[return-value]
+    return cast(type[Functor], cls)
 
 
 def _wrap_class(target: type, type_name: str | None, symbolic_eq: bool) -> type:
@@ -335,11 +344,12 @@ def _wrap_class(target: type, type_name: str | None, symbolic_eq: bool) -> type:
         namespace["__eq__"] = target.__eq__
         namespace["__ne__"] = target.__ne__
         namespace["__hash__"] = target.__hash__
+
     def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:
         Object.__init__(self, *args, **kwargs)
 
     try:  # Show the wrapped signature to code that reads it (scikit-learn does).
-        __init__.__signature__ = inspect.signature(target.__init__)  # type: ignore[attr-defined]
+        __init__.__signature__ = inspect.signature(target.__init__)  # type: ignore[attr-defined,misc]
     except (TypeError, ValueError):
         pass
     namespace["__init__"] = __init__
@@ -357,6 +367,3 @@ def _wrap_class(target: type, type_name: str | None, symbolic_eq: bool) -> type:
         )
     except TypeError as e:
         raise SchemaError(f"cannot make {target.__qualname__} symbolic: {e}") from e
-
-
-

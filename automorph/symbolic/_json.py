@@ -82,16 +82,18 @@ def _to(value: Any) -> Any:
         # Checked before the items, so the error names the dict, not the key.
         for k in value:
             if type(k) is not str:
-                raise _Fail(SerializationError(
-                    f"dict keys must be str to write JSON, got {type(k).__name__} ({k!r})"
-                ))
+                raise _Fail(
+                    SerializationError(
+                        f"dict keys must be str to write JSON, got {type(k).__name__} ({k!r})"
+                    )
+                )
     key: Key = ""
     try:
         if isinstance(value, Object):
             out: dict[str, Any] = {"_type": type(value)._sym_type_name}
-            for key, item in value._sym_args.items():  # noqa: B007 - key used on failure
+            for key, item in value._sym_args.items():
                 if item is not MISSING:
-                    out[key] = _to(item)  # type: ignore[index]
+                    out[key] = _to(item)
             return out
         if isinstance(value, list):
             result = []
@@ -100,7 +102,7 @@ def _to(value: Any) -> Any:
             return result
         if isinstance(value, dict):
             plain: dict[str, Any] = {}
-            for key, item in value.items():  # noqa: B007
+            for key, item in value.items():
                 plain[key] = _to(item)  # type: ignore[index] # keys checked above
             return {"_dict": plain} if not _RESERVED.isdisjoint(plain) else plain
         if isinstance(value, tuple):
@@ -113,10 +115,12 @@ def _to(value: Any) -> Any:
         raise
     if isinstance(value, type) and issubclass(value, Object):
         return {"_class": value._sym_type_name}
-    raise _Fail(SerializationError(
-        f"cannot write a {t.__module__}.{t.__qualname__} to JSON: only None, bool, int, "
-        "float, str, lists, dicts, tuples and registered symbolic objects can be written"
-    ))
+    raise _Fail(
+        SerializationError(
+            f"cannot write a {t.__module__}.{t.__qualname__} to JSON: only None, bool, int, "
+            "float, str, lists, dicts, tuples and registered symbolic objects can be written"
+        )
+    )
 
 
 def from_json(value: Any) -> Any:
@@ -150,20 +154,24 @@ def _from(value: Any) -> Any:
             items.append(_child(item, i))
         return List._sym_trusted(items, ANY)
     if not isinstance(value, dict) or isinstance(value, Object):
-        raise _Fail(SerializationError(
-            f"not a JSON value: {t.__module__}.{t.__qualname__} ({_short(value)})"
-        ))
+        raise _Fail(
+            SerializationError(
+                f"not a JSON value: {t.__module__}.{t.__qualname__} ({_short(value)})"
+            )
+        )
     if "_type" in value:
         return _object_from(value)
     if len(value) == 1:
-        (marker, body), = value.items()
+        ((marker, body),) = value.items()
         if marker in _RESERVED:
             return _marker_from(marker, body)
     elif not _RESERVED.isdisjoint(value):
-        raise _Fail(SerializationError(
-            f"a reserved key ({', '.join(sorted(_RESERVED & set(value)))}) must be alone "
-            "in its JSON object"
-        ))
+        raise _Fail(
+            SerializationError(
+                f"a reserved key ({', '.join(sorted(_RESERVED & set(value)))}) must be alone "
+                "in its JSON object"
+            )
+        )
     return _dict_from(value)
 
 
@@ -179,9 +187,11 @@ def _dict_from(value: dict[Any, Any]) -> Dict:
     items: dict[str, Any] = {}
     for key, item in value.items():
         if type(key) is not str:
-            raise _Fail(SerializationError(
-                f"JSON object keys must be str, got {type(key).__name__} ({key!r})"
-            ))
+            raise _Fail(
+                SerializationError(
+                    f"JSON object keys must be str, got {type(key).__name__} ({key!r})"
+                )
+            )
         items[key] = _child(item, key)
     return Dict._sym_trusted(items, ANY)
 
@@ -193,9 +203,9 @@ def _marker_from(marker: str, body: Any) -> Any:
         return tuple(_plain(_child(item, i)) for i, item in enumerate(body))
     if marker == "_float":
         if type(body) is not str or body not in _NONFINITE:
-            raise _Fail(SerializationError(
-                f"`_float` must be 'nan', 'inf' or '-inf', got {_short(body)}"
-            ))
+            raise _Fail(
+                SerializationError(f"`_float` must be 'nan', 'inf' or '-inf', got {_short(body)}")
+            )
         return _NONFINITE[body]
     if marker == "_dict":
         if not isinstance(body, dict) or isinstance(body, Object):
@@ -222,18 +232,20 @@ def _object_from(value: dict[Any, Any]) -> Any:
         if key == "_type":
             continue
         if type(key) is not str:
-            raise _Fail(SerializationError(
-                f"JSON object keys must be str, got {type(key).__name__} ({key!r})"
-            ))
+            raise _Fail(
+                SerializationError(
+                    f"JSON object keys must be str, got {type(key).__name__} ({key!r})"
+                )
+            )
         fields[key] = _child(item, key)
     try:
         return cls._sym_from_fields(fields)  # type: ignore[attr-defined]
     except AutomorphError as e:
         raise _Fail(e, e.path) from None
-    except Exception as e:  # noqa: BLE001 - a user constructor or hook failed
-        raise _Fail(SerializationError(
-            f"constructing {name!r} from JSON failed: {type(e).__name__}: {e}"
-        )) from e
+    except Exception as e:
+        raise _Fail(
+            SerializationError(f"constructing {name!r} from JSON failed: {type(e).__name__}: {e}")
+        ) from e
 
 
 def _plain(value: Any) -> Any:
@@ -276,7 +288,7 @@ def from_json_str(text: str | bytes) -> Any:
 
 def _reject_constant(name: str) -> Any:
     raise SerializationError(
-        f"malformed JSON: {name} is not JSON; automorph writes {{\"_float\": ...}}"
+        f'malformed JSON: {name} is not JSON; automorph writes {{"_float": ...}}'
     )
 
 
@@ -327,4 +339,3 @@ def load(path: str | os.PathLike[str]) -> Any:
         e.message = f"{os.fspath(path)}: {e.message}"
         e.args = (e._compose(),)
         raise
-

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any, Union
+from collections.abc import Generator, Iterable, Iterator
+from typing import Any
 
 from automorph.utils import KeyPathError, PathNotFoundError
 
-Key = Union[str, int]
+Key = str | int
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INDEX = re.compile(r"\[(-?\d+)\]")
@@ -65,8 +65,7 @@ class KeyPath:
             return text
         if not isinstance(text, str):
             raise KeyPathError(
-                f"a key path must be a str or a KeyPath, got "
-                f"{type(text).__name__} ({text!r})"
+                f"a key path must be a str or a KeyPath, got {type(text).__name__} ({text!r})"
             )
         return _parse_cached(text)
 
@@ -108,7 +107,7 @@ class KeyPath:
     def __truediv__(self, other: Key | KeyPath | str) -> KeyPath:
         if isinstance(other, KeyPath):
             return KeyPath._trusted(self._keys + other._keys)
-        if type(other) is int:
+        if isinstance(other, int):
             return self.child(other)
         return KeyPath._trusted(self._keys + KeyPath.parse(other)._keys)
 
@@ -126,7 +125,7 @@ class KeyPath:
         prefix = KeyPath.parse(prefix)
         if not prefix.is_prefix_of(self):
             raise KeyPathError(f"{prefix!s} is not a prefix of {self!s}", path=self)
-        return KeyPath._trusted(self._keys[len(prefix._keys):])
+        return KeyPath._trusted(self._keys[len(prefix._keys) :])
 
     def get(self, root: Any) -> Any:
         """The value this path addresses under `root`.
@@ -196,7 +195,7 @@ def _step(value: Any, key: Key, where: KeyPath) -> Any:
 def _format(keys: tuple[Key, ...]) -> str:
     parts: list[str] = []
     for key in keys:
-        if type(key) is int:
+        if isinstance(key, int):
             parts.append(f"[{key}]")
         elif _IDENT.fullmatch(key):
             parts.append(f".{key}" if parts else key)
@@ -210,7 +209,7 @@ def _parse_cached(text: str) -> KeyPath:
     return KeyPath._trusted(tuple(_parse(text)))
 
 
-def _parse(text: str) -> Iterator[Key]:
+def _parse(text: str) -> Generator[Key, None, None]:
     pos, n = 0, len(text)
     while pos < n:
         ch = text[pos]
@@ -232,7 +231,7 @@ def _parse(text: str) -> Iterator[Key]:
         pos = match.end()
 
 
-def _parse_bracket(text: str, pos: int) -> Iterator[Key]:
+def _parse_bracket(text: str, pos: int) -> Generator[Key, None, int]:
     """Parses `[3]` or `['key']` at `pos`; returns the position after it."""
     match = _INDEX.match(text, pos)
     if match is not None:

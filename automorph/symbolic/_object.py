@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import types
 import typing
 from collections.abc import Iterator
-from typing import Any, ClassVar, dataclass_transform
+from typing import Any, ClassVar, cast, dataclass_transform
 
 from automorph.symbolic import _registry
 from automorph.symbolic._base import (
@@ -43,7 +44,7 @@ class Schema:
         varkw: The field that collects extra keyword arguments, if any.
     """
 
-    __slots__ = ("names", "specs", "defaults", "positional", "varargs", "varkw", "annotations")
+    __slots__ = ("annotations", "defaults", "names", "positional", "specs", "varargs", "varkw")
 
     def __init__(
         self,
@@ -71,9 +72,9 @@ class Schema:
                 raise UnknownFieldError(
                     f"takes {len(positional)} positional arguments but {len(args)} were given"
                 )
-            values[self.varargs] = list(args[len(positional):])
+            values[self.varargs] = list(args[len(positional) :])
             args = args[: len(positional)]
-        for name, value in zip(positional, args):
+        for name, value in zip(positional, args, strict=False):
             values[name] = value
         extra: dict[str, Any] = {}
         specs = self.specs
@@ -95,7 +96,8 @@ class Schema:
 
 
 def _own_annotations(klass: type) -> dict[str, Any]:
-    return dict(klass.__dict__.get("__annotations__", {}))
+    """The annotations `klass` itself declares, unevaluated (strings stay strings)."""
+    return dict(inspect.get_annotations(klass))
 
 
 _SKIP_FILES = (os.path.dirname(__file__), types.__file__)
@@ -130,24 +132,24 @@ def _resolve_hints(cls: type) -> dict[str, Any]:
     """Resolved public annotations of `cls` and its bases, each in its own module."""
     hints: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
-        own = {
-            n: a for n, a in _own_annotations(klass).items() if not n.startswith("_")
-        }
+        own = {n: a for n, a in _own_annotations(klass).items() if not n.startswith("_")}
         if not own:
             continue
         module = sys.modules.get(klass.__module__)
         carrier = type("_Annotations", (), {"__annotations__": own})
         try:
-            hints.update(typing.get_type_hints(
-                carrier,
-                globalns=vars(module) if module else {},
-                localns={
-                    **getattr(klass, "_sym_localns", {}),
-                    cls.__name__: cls,
-                    klass.__name__: klass,
-                },
-                include_extras=True,
-            ))
+            hints.update(
+                typing.get_type_hints(
+                    carrier,
+                    globalns=vars(module) if module else {},
+                    localns={
+                        **getattr(klass, "_sym_localns", {}),
+                        cls.__name__: cls,
+                        klass.__name__: klass,
+                    },
+                    include_extras=True,
+                )
+            )
         except NameError as e:
             raise SchemaError(
                 f"cannot resolve the annotations of {cls.__qualname__}: {e}; a class named "
@@ -380,8 +382,7 @@ class Object(Symbolic):
             return args[key]
         where = self.sym_path if where is None else where
         raise PathNotFoundError(
-            f"{type(self).__name__} has no field {key!r}; its fields are: "
-            f"{', '.join(args)}",
+            f"{type(self).__name__} has no field {key!r}; its fields are: {', '.join(args)}",
             path=where.child(key),
         )
 
@@ -399,9 +400,10 @@ class Object(Symbolic):
         return spec
 
     def _sym_store(self, key: Key, value: Any) -> None:
-        self._sym_args[key] = value  # type: ignore[index]
+        name = cast(str, key)  # an object's keys are field names
+        self._sym_args[name] = value
         if self._sym_mirror:
-            self.__dict__[key] = value
+            self.__dict__[name] = value
 
     def _sym_missing(self, key: Key, where: KeyPath) -> Any:
         default = type(self).sym_schema().defaults[key]  # type: ignore[index]
@@ -434,7 +436,7 @@ class Object(Symbolic):
             return True
         if type(other) is not type(self):
             return False
-        return self._sym_args == other._sym_args  # type: ignore[attr-defined,no-any-return]
+        return self._sym_args == other._sym_args
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)

@@ -19,10 +19,15 @@ def register(cls: type, name: str) -> None:
     a name claimed by an unrelated class is an error.
     """
     existing = _TYPES.get(name)
-    if existing is not None and existing is not cls and (
-        existing.__module__,
-        existing.__qualname__,
-    ) != (cls.__module__, cls.__qualname__):
+    if (
+        existing is not None
+        and existing is not cls
+        and (
+            existing.__module__,
+            existing.__qualname__,
+        )
+        != (cls.__module__, cls.__qualname__)
+    ):
         raise RegistrationError(
             f"type name {name!r} is already registered by "
             f"{existing.__module__}.{existing.__qualname__}; "

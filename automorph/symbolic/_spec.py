@@ -63,7 +63,7 @@ class Bounds:
     Bounds(min_value=0.0, max_value=1.0)
     """
 
-    __slots__ = ("min_value", "max_value")
+    __slots__ = ("max_value", "min_value")
 
     def __init__(self, min_value: float | None = None, max_value: float | None = None) -> None:
         if min_value is not None and max_value is not None and min_value > max_value:
@@ -77,9 +77,9 @@ class Bounds:
         return f"Bounds(min_value={self.min_value!r}, max_value={self.max_value!r})"
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Bounds)
-            and (self.min_value, self.max_value) == (other.min_value, other.max_value)
+        return isinstance(other, Bounds) and (self.min_value, self.max_value) == (
+            other.min_value,
+            other.max_value,
         )
 
     def __hash__(self) -> int:
@@ -140,7 +140,7 @@ ANY = AnySpec()
 class TypeSpec(ValueSpec):
     """An `isinstance` check; `int` refuses bools, `float` takes ints."""
 
-    __slots__ = ("cls", "bounds")
+    __slots__ = ("bounds", "cls")
 
     def __init__(self, cls: type, bounds: Bounds | None = None) -> None:
         self.cls = cls
@@ -173,9 +173,7 @@ class TypeSpec(ValueSpec):
             )
 
     def accepts_exactly(self, value: Any) -> bool:
-        return type(value) is self.cls or (
-            type(value) is not bool and isinstance(value, self.cls)
-        )
+        return type(value) is self.cls or (type(value) is not bool and isinstance(value, self.cls))
 
     def describe(self) -> str:
         name = self.cls.__name__
@@ -348,7 +346,9 @@ class TupleSpec(ValueSpec):
                 f"got {len(value)}: {_show(value)}",
                 path=where,
             )
-        return tuple(s.apply(v, where, i) for i, (s, v) in enumerate(zip(self.items, value)))
+        return tuple(
+            s.apply(v, where, i) for i, (s, v) in enumerate(zip(self.items, value, strict=True))
+        )
 
     def accepts_exactly(self, value: Any) -> bool:
         return isinstance(value, tuple)
@@ -423,8 +423,10 @@ def compile_annotation(annotation: Any, *, strict: bool = True, where: str = "")
     spec = _compile(annotation, strict, where)
     if bounds is not None:
         if not (isinstance(spec, TypeSpec) and spec.cls in (int, float)):
-            raise SchemaError(f"Bounds apply to int and float fields, not {spec.describe()}"
-                              f"{' in ' + where if where else ''}")
+            raise SchemaError(
+                f"Bounds apply to int and float fields, not {spec.describe()}"
+                f"{' in ' + where if where else ''}"
+            )
         spec = TypeSpec(spec.cls, bounds)
     return spec
 
@@ -446,8 +448,9 @@ def _compile(annotation: Any, strict: bool, where: str) -> ValueSpec:
         return ListSpec(_compile(args[0], strict, where) if args else ANY)
     if annotation in _DICT_ORIGINS or origin in _DICT_ORIGINS:
         if args and args[0] is not str and strict:
-            raise SchemaError(f"dict keys must be str, not {args[0]!r}"
-                              f"{' in ' + where if where else ''}")
+            raise SchemaError(
+                f"dict keys must be str, not {args[0]!r}{' in ' + where if where else ''}"
+            )
         return DictSpec(_compile(args[1], strict, where) if args else ANY)
     if annotation is tuple or origin is tuple:
         if not args:

@@ -1,7 +1,6 @@
 """Tests of `am.List` and `am.Dict`: list/dict behaviour, paths, validation, notification."""
 
 # am.Object copies mutable field defaults per instance, so `xs: list[int] = []` is safe.
-# ruff: noqa: RUF012
 
 from __future__ import annotations
 
@@ -70,7 +69,9 @@ def assert_linked(container: am.List | am.Dict) -> None:
 
 def total(h: Holder) -> int:
     return (
-        sum(h.xs) + sum(i.v for i in h.items) + sum(h.table.values())
+        sum(h.xs)
+        + sum(i.v for i in h.items)
+        + sum(h.table.values())
         + sum(n.v for n in h.nodes.values())
     )
 
@@ -501,7 +502,9 @@ def test_on_change_gets_container_updates_relative_to_owner() -> None:
     assert update.old_value is am.MISSING and update.new_value == 3
     w.xs.pop(0)
     assert {str(p): (u.old_value, u.new_value) for p, u in w._log[-1].items()} == {
-        "xs[0]": (1, 2), "xs[1]": (2, 3), "xs[2]": (3, am.MISSING),
+        "xs[0]": (1, 2),
+        "xs[1]": (2, 3),
+        "xs[2]": (3, am.MISSING),
     }
     w.table["b"] = 2
     assert {str(p): (u.old_value, u.new_value) for p, u in w._log[-1].items()} == {

@@ -178,8 +178,9 @@ def test_call_without_a_value_for_an_unbound_argument_names_it() -> None:
 
 def test_call_with_more_positional_arguments_than_unbound_ones_is_an_error() -> None:
     f = scale.partial(factor=3.0)
-    with pytest.raises(am.AutomorphError, match=r"got 2 positional arguments but only 1 unbound: x"
-                       ) as info:
+    with pytest.raises(
+        am.AutomorphError, match=r"got 2 positional arguments but only 1 unbound: x"
+    ) as info:
         f(1.0, 2.0)
     assert isinstance(info.value, TypeError)
 
@@ -206,8 +207,9 @@ def test_unannotated_arguments_accept_anything() -> None:
 
 
 def test_unknown_argument_is_an_error_naming_it() -> None:
-    with pytest.raises(am.UnknownFieldError, match=r"no field 'y'; the fields are: x, factor, bias"
-                       ) as info:
+    with pytest.raises(
+        am.UnknownFieldError, match=r"no field 'y'; the fields are: x, factor, bias"
+    ) as info:
         scale(1.0, y=2)
     assert info.value.path == "y"
     with pytest.raises(am.UnknownFieldError, match=r"no field 'y'"):
@@ -240,7 +242,10 @@ def test_a_parameter_named_cls_can_be_bound_and_overridden() -> None:
 def test_var_positional_and_var_keyword_are_fields() -> None:
     f = join("a", "b", "c", sep="+", x=1, y=2)
     assert f.sym_init_args == {
-        "head": "a", "rest": ["b", "c"], "sep": "+", "tags": {"x": 1, "y": 2},
+        "head": "a",
+        "rest": ["b", "c"],
+        "sep": "+",
+        "tags": {"x": 1, "y": 2},
     }
     assert f() == ("a+b+c", {"x": 1, "y": 2})
 
@@ -381,10 +386,16 @@ def test_functor_json_round_trip(functor: am.Functor) -> None:
 
 def test_functor_json_names_the_function_and_leaves_unbound_arguments_out() -> None:
     assert am.to_json(scale.partial(factor=3.0)) == {
-        "_type": f"{__name__}.scale", "factor": 3.0, "bias": 0,
+        "_type": f"{__name__}.scale",
+        "factor": 3.0,
+        "bias": 0,
     }
     assert am.to_json(join("a", "b", k=1)) == {
-        "_type": f"{__name__}.join", "head": "a", "rest": ["b"], "sep": "-", "tags": {"k": 1},
+        "_type": f"{__name__}.join",
+        "head": "a",
+        "rest": ["b"],
+        "sep": "-",
+        "tags": {"k": 1},
     }
 
 

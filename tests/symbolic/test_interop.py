@@ -121,3 +121,14 @@ def test_save_keeps_the_permissions_of_an_existing_file(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.json"
     am.save(Hyper(4), fresh)
     assert stat.S_IMODE(fresh.stat().st_mode) & 0o044  # readable as files usually are
+
+
+def test_overlapping_updates_are_found_however_they_are_spelled() -> None:
+    owner = Holder(am.List([Hyper(1), Hyper(2), Hyper(3)]))
+    with pytest.raises(
+        am.KeyPathError, match=r"conflicting updates: `data\[-1\]` and `data\[2\].units`"
+    ):
+        owner.rebind({"data[-1]": Hyper(7), "data[2].units": 9})
+    with pytest.raises(am.KeyPathError, match=r"conflicting updates"):
+        owner.rebind({"data[-1].units": 7, "data[2]": Hyper(9)})
+    assert owner.data[2] == Hyper(3)

@@ -24,7 +24,9 @@ from automorph.symbolic import _registry
 
 RESERVED = ["_type", "_tuple", "_float", "_dict", "_class"]
 FUZZ = settings(
-    max_examples=250, derandomize=True, deadline=None,
+    max_examples=250,
+    derandomize=True,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
@@ -34,20 +36,20 @@ FUZZ = settings(
 class Conv(am.Object):
     filters: Annotated[int, am.Bounds(1, 1024)]
     kernel: int = 3
-    activation: Optional[str] = "relu"  # noqa: UP045 - the typing form users write
+    activation: Optional[str] = "relu"
 
 
 class Net(am.Object):
     layers: list[Conv]
-    head: Union[Conv, str, None] = None  # noqa: UP007 - the typing form users write
-    rates: dict[str, float] = {}  # noqa: RUF012 - each instance gets its own copy
+    head: Union[Conv, str, None] = None
+    rates: dict[str, float] = {}
     shape: tuple[int, ...] = ()
     block: type[am.Object] = Conv
 
 
 class Wrapper(am.Object):
     model: Any
-    notes: list[Any] = []  # noqa: RUF012
+    notes: list[Any] = []
 
 
 class Leaf(am.Object):
@@ -60,8 +62,8 @@ class Pair(am.Object):
 
 
 class Bag(am.Object):
-    items: list[Any] = []  # noqa: RUF012
-    table: dict[str, Any] = {}  # noqa: RUF012
+    items: list[Any] = []
+    table: dict[str, Any] = {}
 
 
 class Custom(am.Object, type_name="tests.json.custom"):
@@ -85,8 +87,24 @@ def schedule(base: float, decay: float = 0.5, *, warmup: int = 0) -> float:
 
 
 FIELD_NAMES = [
-    "filters", "kernel", "activation", "layers", "head", "rates", "shape", "block",
-    "model", "notes", "value", "left", "right", "items", "table", "size", "base", "decay",
+    "filters",
+    "kernel",
+    "activation",
+    "layers",
+    "head",
+    "rates",
+    "shape",
+    "block",
+    "model",
+    "notes",
+    "value",
+    "left",
+    "right",
+    "items",
+    "table",
+    "size",
+    "base",
+    "decay",
 ]
 
 
@@ -135,9 +153,7 @@ def identical_plain(a: Any, b: Any) -> bool:
     if type(a) is not type(b):
         return False
     if type(a) is list or type(a) is tuple:
-        return len(a) == len(b) and all(
-            identical_plain(x, y) for x, y in zip(a, b, strict=True)
-        )
+        return len(a) == len(b) and all(identical_plain(x, y) for x, y in zip(a, b, strict=True))
     if type(a) is dict:
         return list(a) == list(b) and all(identical_plain(a[k], b[k]) for k in a)
     if type(a) is float and math.isnan(a):
@@ -166,16 +182,48 @@ def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- round trips of built-in values ------------------------------------------
 
 BUILTIN_VALUES = [
-    None, True, False, 0, 1, -7, 2**80, -(2**70),
-    0.0, -0.0, 1.5, -2.25, 1e308, 5e-324, 0.1, math.inf, -math.inf,
-    "", "plain", "unicode: héllo ☃ 𝄞 中文 \u0000 \n\t \"quoted\" \\ /",
-    [], [1, [2, [3, []]]], [True, 1, 1.0, "1", None],
-    {}, {"a": 1, "b": {"c": [None]}}, {"": 0, "with space": 1, "ключ": 2},
-    (), (1,), (1, "two", 3.0), (1, (2, (3, ())), [4, (5,)]), ((),), ([], {}),
+    None,
+    True,
+    False,
+    0,
+    1,
+    -7,
+    2**80,
+    -(2**70),
+    0.0,
+    -0.0,
+    1.5,
+    -2.25,
+    1e308,
+    5e-324,
+    0.1,
+    math.inf,
+    -math.inf,
+    "",
+    "plain",
+    'unicode: héllo ☃ 𝄞 中文 \u0000 \n\t "quoted" \\ /',
+    [],
+    [1, [2, [3, []]]],
+    [True, 1, 1.0, "1", None],
+    {},
+    {"a": 1, "b": {"c": [None]}},
+    {"": 0, "with space": 1, "ключ": 2},
+    (),
+    (1,),
+    (1, "two", 3.0),
+    (1, (2, (3, ())), [4, (5,)]),
+    ((),),
+    ([], {}),
     {"k": (None, False)},
-    {"_type": "no.such.Type"}, {"_tuple": [1, 2]}, {"_float": "nan"}, {"_dict": {}},
-    {"_class": f"{__name__}.Conv"}, {"_type": 1, "other": 2}, {"_dict": {"_dict": 1}},
-    [{"_tuple": (1,)}, ({"_float": "inf"},)], {"a": {"_type": f"{__name__}.Conv"}},
+    {"_type": "no.such.Type"},
+    {"_tuple": [1, 2]},
+    {"_float": "nan"},
+    {"_dict": {}},
+    {"_class": f"{__name__}.Conv"},
+    {"_type": 1, "other": 2},
+    {"_dict": {"_dict": 1}},
+    [{"_tuple": (1,)}, ({"_float": "inf"},)],
+    {"a": {"_type": f"{__name__}.Conv"}},
     {"_": 1, "__type": 2, "_types": 3, "type": 4},
 ]
 
@@ -277,7 +325,10 @@ def test_union_field_round_trips_each_option(tmp_path: Path) -> None:
 
 def test_object_json_form() -> None:
     assert am.to_json(Conv(8)) == {
-        "_type": f"{__name__}.Conv", "filters": 8, "kernel": 3, "activation": "relu",
+        "_type": f"{__name__}.Conv",
+        "filters": 8,
+        "kernel": 3,
+        "activation": "relu",
     }
     assert am.to_json(Wrapper(model=Conv, notes=[(1,)])) == {
         "_type": f"{__name__}.Wrapper",
@@ -384,8 +435,13 @@ def test_random_trees_round_trip_exactly(tree: Any) -> None:
 
 TYPE_NAMES = sorted(set(am.symbolic.registered_names()) | {"os.system", "no.such.Type", ""})
 json_scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6)
-    | st.sampled_from(TYPE_NAMES) | st.sampled_from(["nan", "inf", "-inf"])
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=6)
+    | st.sampled_from(TYPE_NAMES)
+    | st.sampled_from(["nan", "inf", "-inf"])
 )
 
 
@@ -473,8 +529,9 @@ def test_from_json_does_not_mutate_its_input() -> None:
 
 
 def test_unknown_type_name_is_an_unknown_type_error() -> None:
-    with pytest.raises(am.UnknownTypeError, match=r"unknown type 'no\.such\.Type'.*never imports"
-                       ) as info:
+    with pytest.raises(
+        am.UnknownTypeError, match=r"unknown type 'no\.such\.Type'.*never imports"
+    ) as info:
         am.from_json({"_type": "no.such.Type", "x": 1})
     assert isinstance(info.value, am.SerializationError)
     assert isinstance(info.value, ValueError)
@@ -482,8 +539,7 @@ def test_unknown_type_name_is_an_unknown_type_error() -> None:
 
 
 def test_unknown_type_error_names_the_path() -> None:
-    with pytest.raises(am.UnknownTypeError, match=r"unknown type 'nope'.* at `a\[1\]\.b`"
-                       ) as info:
+    with pytest.raises(am.UnknownTypeError, match=r"unknown type 'nope'.* at `a\[1\]\.b`") as info:
         am.from_json({"a": [0, {"b": {"_type": "nope"}}]})
     assert info.value.path == "a[1].b"
     with pytest.raises(am.UnknownTypeError, match=r"unknown type 'nope'") as cls_info:
@@ -493,9 +549,17 @@ def test_unknown_type_error_names_the_path() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["antigravity.Fly", "this.Zen", "tests.symbolic.not_a_module.Thing",
-     "os.system", "subprocess.Popen", "builtins.eval", "automorph.Object",
-     "automorph.symbolic._functor.Functor", "automorph.symbolic._functor.ClassWrapper"],
+    [
+        "antigravity.Fly",
+        "this.Zen",
+        "tests.symbolic.not_a_module.Thing",
+        "os.system",
+        "subprocess.Popen",
+        "builtins.eval",
+        "automorph.Object",
+        "automorph.symbolic._functor.Functor",
+        "automorph.symbolic._functor.ClassWrapper",
+    ],
 )
 def test_type_names_in_json_are_never_imported_or_called(
     name: str, monkeypatch: pytest.MonkeyPatch
@@ -527,8 +591,9 @@ def test_type_names_in_json_are_never_imported_or_called(
 
 def test_type_name_must_be_a_string() -> None:
     for bad in (1, None, ["x"], {"a": 1}, True):
-        with pytest.raises(am.SerializationError, match=r"`_type` must be a type name \(str\)"
-                           ) as info:
+        with pytest.raises(
+            am.SerializationError, match=r"`_type` must be a type name \(str\)"
+        ) as info:
             am.from_json({"a": {"_type": bad}})
         assert info.value.path == "a"
 
@@ -582,8 +647,9 @@ def test_long_bad_values_are_shortened_in_messages() -> None:
     ids=repr,
 )
 def test_reserved_key_must_be_alone(data: dict[str, Any]) -> None:
-    with pytest.raises(am.SerializationError, match=r"a reserved key \(_\w+.*\) must be alone"
-                       ) as info:
+    with pytest.raises(
+        am.SerializationError, match=r"a reserved key \(_\w+.*\) must be alone"
+    ) as info:
         am.from_json({"k": {"j": data}})
     assert info.value.path == "k.j"
 
@@ -621,8 +687,11 @@ def _net_json(**layer1: Any) -> dict[str, Any]:
 
 
 def test_invalid_field_value_names_the_full_path() -> None:
-    with pytest.raises(am.FieldTypeError, match=r"Conv: expected int.*got str \('x'\) at "
-                       r"`layers\[1\]\.filters`") as info:
+    with pytest.raises(
+        am.FieldTypeError,
+        match=r"Conv: expected int.*got str \('x'\) at "
+        r"`layers\[1\]\.filters`",
+    ) as info:
         am.from_json(_net_json(filters="x"))
     assert info.value.path == "layers[1].filters"
     assert isinstance(info.value, TypeError)
@@ -663,8 +732,11 @@ def test_class_field_rejects_a_class_outside_its_bound() -> None:
 
 
 def test_unknown_field_in_json_names_the_path() -> None:
-    with pytest.raises(am.UnknownFieldError, match=r"Conv: no field 'stride'.* at "
-                       r"`layers\[1\]\.stride`") as info:
+    with pytest.raises(
+        am.UnknownFieldError,
+        match=r"Conv: no field 'stride'.* at "
+        r"`layers\[1\]\.stride`",
+    ) as info:
         am.from_json(_net_json(stride=2))
     assert info.value.path == "layers[1].stride"
 
@@ -681,8 +753,11 @@ def test_missing_required_field_names_the_path() -> None:
 
 
 def test_failing_constructor_hook_becomes_a_serialization_error() -> None:
-    with pytest.raises(am.SerializationError, match=r"constructing '.*Fragile' from JSON failed: "
-                       r"ZeroDivisionError") as info:
+    with pytest.raises(
+        am.SerializationError,
+        match=r"constructing '.*Fragile' from JSON failed: "
+        r"ZeroDivisionError",
+    ) as info:
         am.from_json({"xs": [{"_type": f"{__name__}.Fragile", "n": 0}]})
     assert info.value.path == "xs[0]"
     assert am.from_json({"_type": f"{__name__}.Fragile", "n": 4}).inverse == 0.25
@@ -786,8 +861,9 @@ def test_moderately_nested_json_still_reads() -> None:
 def test_unwritable_leaf_is_a_serialization_error_naming_its_path(
     value: Any, kind: str, path: str
 ) -> None:
-    with pytest.raises(am.SerializationError, match=rf"cannot write a {re.escape(kind)} to JSON"
-                       ) as info:
+    with pytest.raises(
+        am.SerializationError, match=rf"cannot write a {re.escape(kind)} to JSON"
+    ) as info:
         am.to_json(value)
     assert info.value.path == path
     with pytest.raises(am.SerializationError):
@@ -795,8 +871,11 @@ def test_unwritable_leaf_is_a_serialization_error_naming_its_path(
 
 
 def test_non_string_keys_of_plain_dicts_cannot_be_written() -> None:
-    with pytest.raises(am.SerializationError, match=r"dict keys must be str to write JSON, "
-                       r"got int \(1\)") as info:
+    with pytest.raises(
+        am.SerializationError,
+        match=r"dict keys must be str to write JSON, "
+        r"got int \(1\)",
+    ) as info:
         am.to_json(Leaf(({1: "a"},)))
     assert info.value.path == "value[0]"
 
@@ -807,16 +886,20 @@ def test_non_string_keys_of_plain_dicts_cannot_be_written() -> None:
 def test_load_of_malformed_text_names_the_file(tmp_path: Path) -> None:
     target = tmp_path / "bad.json"
     target.write_text('{"a": [1,', encoding="utf-8")
-    with pytest.raises(am.SerializationError, match=rf"^{re.escape(str(target))}: malformed JSON"
-                       r".*line 1, column 10"):
+    with pytest.raises(
+        am.SerializationError,
+        match=rf"^{re.escape(str(target))}: malformed JSON"
+        r".*line 1, column 10",
+    ):
         am.load(target)
 
 
 def test_load_of_invalid_content_names_the_file_and_the_path(tmp_path: Path) -> None:
     target = tmp_path / "net.json"
     target.write_text(json.dumps(_net_json(filters="x")), encoding="utf-8")
-    with pytest.raises(am.FieldTypeError, match=rf"^{re.escape(str(target))}: Conv: expected int"
-                       ) as info:
+    with pytest.raises(
+        am.FieldTypeError, match=rf"^{re.escape(str(target))}: Conv: expected int"
+    ) as info:
         am.load(str(target))
     assert info.value.path == "layers[1].filters"
     assert str(info.value).endswith("at `layers[1].filters`")
@@ -898,8 +981,12 @@ def test_two_classes_claiming_one_type_name_is_a_registration_error() -> None:
     class First(am.Object, type_name="tests.json.dup"):
         x: int = 0
 
-    with pytest.raises(am.RegistrationError, match=r"type name 'tests\.json\.dup' is already "
-                       r"registered by .*First; pass another `type_name` for .*Second"):
+    with pytest.raises(
+        am.RegistrationError,
+        match=r"type name 'tests\.json\.dup' is already "
+        r"registered by .*First; pass another `type_name` for .*Second",
+    ):
+
         class Second(am.Object, type_name="tests.json.dup"):
             y: int = 0
 
@@ -907,6 +994,7 @@ def test_two_classes_claiming_one_type_name_is_a_registration_error() -> None:
     with pytest.raises(am.RegistrationError, match=r"already registered"):
         am.symbolize(type_name="tests.json.dup")(lambda a: a)
     with pytest.raises(ValueError):
+
         class Third(am.Object, type_name="tests.json.dup"):
             pass
 
@@ -914,8 +1002,10 @@ def test_two_classes_claiming_one_type_name_is_a_registration_error() -> None:
 @pytest.mark.usefixtures("isolated_registry")
 def test_class_cannot_take_the_default_name_of_another() -> None:
     with pytest.raises(am.RegistrationError, match=rf"{re.escape(__name__)}\.Conv"):
+
         class Impostor(am.Object, type_name=f"{__name__}.Conv"):
             pass
+
     assert am.from_json({"_type": f"{__name__}.Conv", "filters": 2}) == Conv(2)
 
 

@@ -1,7 +1,6 @@
 """Tests of `am.KeyPath`: parsing, printing, comparison, navigation and lookup."""
 
 # am.Object copies mutable field defaults per instance, so `table: dict[str, Any] = {}` is safe.
-# ruff: noqa: RUF012
 
 from __future__ import annotations
 
@@ -78,8 +77,21 @@ def test_str_writes_python_access_syntax(keys: tuple[Any, ...], text: str) -> No
 
 @pytest.mark.parametrize(
     "key",
-    ["a b", "it's", 'say "hi"', "both ' and \"", "back\\slash", "new\nline", "tab\t", "\x00",
-     "\u2028", "é", "😀", "a]b", "a['b']"],
+    [
+        "a b",
+        "it's",
+        'say "hi"',
+        "both ' and \"",
+        "back\\slash",
+        "new\nline",
+        "tab\t",
+        "\x00",
+        "\u2028",
+        "é",
+        "😀",
+        "a]b",
+        "a['b']",
+    ],
 )
 def test_quoted_keys_round_trip(key: str) -> None:
     path = KeyPath(["d", key, 3])

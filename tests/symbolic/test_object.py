@@ -2,7 +2,6 @@
 
 # am.Object copies mutable field defaults per instance (RUF012), and the typing spellings
 # `Optional`/`Union` are tested on purpose next to `X | None` (UP007, UP045).
-# ruff: noqa: RUF012, UP007, UP045
 
 from __future__ import annotations
 
@@ -148,8 +147,24 @@ def test_fields_follow_declaration_order_with_base_fields_first() -> None:
     assert Base.sym_schema().names == ("a", "b")
     assert Derived.sym_schema().names == ("a", "b", "c")
     assert Everything.sym_schema().names == (
-        "i", "f", "s", "flag", "opt", "num", "either", "maybe", "lit", "ints", "table", "shape",
-        "pair", "point", "ratio", "fn", "kind", "anything",
+        "i",
+        "f",
+        "s",
+        "flag",
+        "opt",
+        "num",
+        "either",
+        "maybe",
+        "lit",
+        "ints",
+        "table",
+        "shape",
+        "pair",
+        "point",
+        "ratio",
+        "fn",
+        "kind",
+        "anything",
     )
 
 
@@ -200,7 +215,9 @@ def test_default_mutable_values_are_not_shared_between_instances() -> None:
 def test_positional_and_keyword_construction() -> None:
     assert Conv(8, 5, "gelu") == Conv(filters=8, kernel=5, activation="gelu")
     assert Conv(8, activation="gelu").sym_init_args == {
-        "filters": 8, "kernel": 3, "activation": "gelu",
+        "filters": 8,
+        "kernel": 3,
+        "activation": "gelu",
     }
 
 
@@ -445,8 +462,11 @@ def test_field_clashing_with_own_method_is_a_schema_error() -> None:
 )
 def test_unsupported_annotation_is_a_schema_error(annotation: str, message: str) -> None:
     with pytest.raises(am.SchemaError, match=message):
-        type("Unsupported", (am.Object,), {"__annotations__": {"x": annotation},
-                                           "__module__": __name__})
+        type(
+            "Unsupported",
+            (am.Object,),
+            {"__annotations__": {"x": annotation}, "__module__": __name__},
+        )
 
 
 # --- rebind ------------------------------------------------------------------------
@@ -508,26 +528,57 @@ def test_rebind_function_does_not_visit_below_a_replaced_value() -> None:
 @pytest.mark.parametrize(
     ("updates", "error", "message", "path"),
     [
-        ({"layers[2].filters": 0}, am.FieldValueError, r"value 0 is out of bounds",
-         "layers[2].filters"),
-        ({"layers[2].filters": "x"}, am.FieldTypeError, r"expected int in \[1, 1024\], got str",
-         "layers[2].filters"),
-        ({"layers[2].nope": 1}, am.UnknownFieldError, r"Conv has no field 'nope'",
-         "layers[2].nope"),
-        ({"layers[7].filters": 1}, am.PathNotFoundError, r"no index 7 in a list of 3 items",
-         "layers[7]"),
+        (
+            {"layers[2].filters": 0},
+            am.FieldValueError,
+            r"value 0 is out of bounds",
+            "layers[2].filters",
+        ),
+        (
+            {"layers[2].filters": "x"},
+            am.FieldTypeError,
+            r"expected int in \[1, 1024\], got str",
+            "layers[2].filters",
+        ),
+        (
+            {"layers[2].nope": 1},
+            am.UnknownFieldError,
+            r"Conv has no field 'nope'",
+            "layers[2].nope",
+        ),
+        (
+            {"layers[7].filters": 1},
+            am.PathNotFoundError,
+            r"no index 7 in a list of 3 items",
+            "layers[7]",
+        ),
         ({"layers[3]": Conv(1)}, am.PathNotFoundError, r"use append or insert", "layers[3]"),
         ({"name.x": 1}, am.PathNotFoundError, r"cannot go into the str at `name`", "name.x"),
-        ({"layers[0].activation": "tanh"}, am.FieldValueError,
-         r"expected one of \['relu', 'gelu'\]",
-         "layers[0].activation"),
+        (
+            {"layers[0].activation": "tanh"},
+            am.FieldValueError,
+            r"expected one of \['relu', 'gelu'\]",
+            "layers[0].activation",
+        ),
         ({"meta.a": 1.5}, am.FieldTypeError, r"expected int, got float", "meta.a"),
-        ({"layers[0].filters": am.MISSING}, am.MissingFieldError,
-         r"field 'filters' of Conv has no default to reset to", "layers[0].filters"),
-        ({"layers[0]": am.MISSING}, am.PathNotFoundError, r"cannot be rebound to MISSING",
-         "layers[0]"),
-        ({"meta.zz": am.MISSING}, am.PathNotFoundError, r"no key 'zz' in the dict to remove",
-         "meta.zz"),
+        (
+            {"layers[0].filters": am.MISSING},
+            am.MissingFieldError,
+            r"field 'filters' of Conv has no default to reset to",
+            "layers[0].filters",
+        ),
+        (
+            {"layers[0]": am.MISSING},
+            am.PathNotFoundError,
+            r"cannot be rebound to MISSING",
+            "layers[0]",
+        ),
+        (
+            {"meta.zz": am.MISSING},
+            am.PathNotFoundError,
+            r"no key 'zz' in the dict to remove",
+            "meta.zz",
+        ),
     ],
 )
 def test_rebind_errors_name_the_path(
@@ -694,8 +745,13 @@ def test_on_bound_runs_after_construction_and_every_change() -> None:
 
 def test_on_bound_state_survives_clone_copy_and_pickle() -> None:
     rect = Rect(2, 3)
-    for other in (rect.clone(), rect.clone(deep=True), copy.copy(rect), copy.deepcopy(rect),
-                  pickle.loads(pickle.dumps(rect))):
+    for other in (
+        rect.clone(),
+        rect.clone(deep=True),
+        copy.copy(rect),
+        copy.deepcopy(rect),
+        pickle.loads(pickle.dumps(rect)),
+    ):
         assert other._area == 6.0
         other.w = 1
         assert other._area == 3.0
@@ -953,11 +1009,21 @@ def test_equal_fields_give_equal_objects_and_hashes(filters: int, kernel: int, a
 def test_walk_is_top_down_in_field_order() -> None:
     net = Net([Conv(1)], meta={"a": 1})
     assert [str(p) for p, _ in net.walk()] == [
-        "", "layers", "layers[0]", "layers[0].filters", "layers[0].kernel",
-        "layers[0].activation", "name", "meta", "meta.a",
+        "",
+        "layers",
+        "layers[0]",
+        "layers[0].filters",
+        "layers[0].kernel",
+        "layers[0].activation",
+        "name",
+        "meta",
+        "meta.a",
     ]
     assert [str(p) for p, _ in net.walk(include_leaves=False)] == [
-        "", "layers", "layers[0]", "meta",
+        "",
+        "layers",
+        "layers[0]",
+        "meta",
     ]
     assert dict(net.walk())[KeyPath.parse("layers[0]")] is net.layers[0]
 
@@ -980,7 +1046,9 @@ def test_query_by_path_regex() -> None:
 def test_query_by_path_predicate_value_and_type() -> None:
     net = make_net()
     assert net.query(path=lambda p: p.key == "kernel") == {
-        "layers[0].kernel": 3, "layers[1].kernel": 5, "layers[2].kernel": 3,
+        "layers[0].kernel": 3,
+        "layers[1].kernel": 5,
+        "layers[2].kernel": 3,
     }
     assert net.query(where=lambda v: v == 5) == {"layers[1].kernel": 5}
     convs = net.query(type=Conv)
@@ -995,7 +1063,8 @@ def test_query_combines_tests_and_is_relative_to_receiver() -> None:
     found = net.layers.query(path=r"\[\d\]\.filters", where=lambda v: v >= 2)
     assert found == {"[1].filters": 2, "[2].filters": 3}
     assert net.query(type=str, where=lambda v: v == "relu", path=r"layers\[[01]\].*") == {
-        "layers[0].activation": "relu", "layers[1].activation": "relu",
+        "layers[0].activation": "relu",
+        "layers[1].activation": "relu",
     }
 
 

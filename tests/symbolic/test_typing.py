@@ -9,7 +9,7 @@ import pytest
 
 mypy_api = pytest.importorskip("mypy.api")
 
-SNIPPET = '''
+SNIPPET = """
 from typing import Annotated
 import automorph as am
 
@@ -22,7 +22,7 @@ reveal_type(ok.filters)
 bad_type = Conv("8")
 bad_name = Conv(8, width=2)
 missing = Conv()
-'''
+"""
 
 
 def test_mypy_checks_constructor_arguments(tmp_path: Path) -> None:
@@ -39,7 +39,9 @@ def test_mypy_checks_constructor_arguments(tmp_path: Path) -> None:
     )
     assert status == 1, out
     lines = out.splitlines()
-    assert any(re.search(r':10: note: Revealed type is "(builtins\.)?int"', ln) for ln in lines), out
+    assert any(re.search(r':10: note: Revealed type is "(builtins\.)?int"', ln) for ln in lines), (
+        out
+    )
     assert any(":11: error:" in line and "incompatible type" in line for line in lines), out
     assert any(":12: error:" in line and "width" in line for line in lines), out
     assert any(":13: error:" in line and "filters" in line for line in lines), out
