@@ -34,6 +34,15 @@ class FieldUpdate(NamedTuple):
         key: The changed value's key in `target`.
         old_value: The value before the change (`MISSING` if it was added).
         new_value: The value after the change (`MISSING` if it was removed).
+
+    >>> import automorph as am
+    >>> class Box(am.Object):
+    ...     size: int
+    ...     def _on_change(self, updates):
+    ...         for path, update in updates.items():
+    ...             print(f"{path}: {update.old_value} -> {update.new_value}")
+    >>> _ = Box(1).rebind(size=2)
+    size: 1 -> 2
     """
 
     path: KeyPath
@@ -50,6 +59,19 @@ class Symbolic:
     node (as a field, list item or dict value) sets its parent and key. A node
     has at most one parent: placing a node that already has a parent somewhere
     else stores a copy of it there.
+
+    Invariants: every change goes through `rebind` (attribute assignment and
+    the container mutators call it), is validated before anything changes,
+    and is followed by `_on_change` on the changed nodes and their ancestors.
+
+    >>> import automorph as am
+    >>> inner = am.List([1, 2])
+    >>> outer = am.Dict(xs=inner)
+    >>> inner.sym_parent is outer, str(inner.sym_path), inner.sym_root is outer
+    (True, 'xs', True)
+    >>> copy = am.Dict(ys=inner)          # `inner` already has a parent: copied
+    >>> copy["ys"] is inner, copy["ys"] == inner
+    (False, True)
     """
 
     __slots__ = ()
@@ -303,7 +325,7 @@ class Symbolic:
         else:
             path_ok = path if path is not None else (lambda p: True)
         found: dict[KeyPath, Any] = {}
-        for p, value in self.walk():
+        for p, value in Symbolic.walk(self):
             if type is not None and not isinstance(value, type):
                 continue
             if path_ok(p) and (where is None or where(value)):
@@ -326,10 +348,10 @@ class Symbolic:
         return self._sym_format(_FormatContext(compact, verbose, hide_defaults), 0)
 
     def __str__(self) -> str:
-        return self.format(compact=False)
+        return Symbolic.format(self, compact=False)
 
     def __repr__(self) -> str:
-        return self.format(compact=True)
+        return Symbolic.format(self, compact=True)
 
     def to_json(self) -> Any:
         """A JSON-compatible value (dicts, lists, str, numbers) for this node."""

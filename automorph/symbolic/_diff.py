@@ -14,6 +14,13 @@ class Diff(dict[KeyPath, tuple[Any, Any]]):
 
     A value missing on one side shows as `am.MISSING`. An empty `Diff` means
     the two values are structurally equal.
+
+    >>> import automorph as am
+    >>> d = am.diff(am.Dict(a=1, b=2), am.Dict(a=1))
+    >>> d
+    {KeyPath('b'): (2, MISSING)}
+    >>> print(am.diff(am.Dict(a=1), am.Dict(a=1)))
+    no differences
     """
 
     def __str__(self) -> str:

@@ -210,6 +210,23 @@ class ClassWrapper(Object):
     `__init__`) whose constructor arguments are also symbolic fields: they
     can be inspected, rebound (which constructs the object again with the new
     arguments), cloned and written to JSON. Create one with `am.symbolize(cls)`.
+
+    Where the wrapped class has a public method of the same name as one of
+    automorph's (`format`, `query`, ...), the wrapped class's method wins.
+    Classes that construct themselves in `__new__` (immutable types such as
+    `fractions.Fraction`) cannot be constructed again, and are refused.
+
+    >>> import automorph as am
+    >>> import logging
+    >>> SymFormatter = am.symbolize(logging.Formatter)
+    >>> formatter = SymFormatter("%(message)s")
+    >>> isinstance(formatter, logging.Formatter)
+    True
+    >>> record = logging.makeLogRecord({"msg": "hello", "levelname": "INFO"})
+    >>> formatter.rebind(fmt="[%(levelname)s] %(message)s").format(record)
+    '[INFO] hello'
+    >>> formatter.sym_init_args["fmt"]
+    '[%(levelname)s] %(message)s'
     """
 
     _sym_wrapped: ClassVar[type]
@@ -332,6 +349,13 @@ def _functor_class(fn: Callable[..., Any], type_name: str | None) -> type[Functo
 
 
 def _wrap_class(target: type, type_name: str | None, symbolic_eq: bool) -> type:
+    builtin: dict[str, Any] = dict(vars(object))
+    own_init = getattr(target, "__init__", None) is not builtin["__init__"]
+    if not own_init and getattr(target, "__new__", None) is not builtin["__new__"]:
+        raise SchemaError(
+            f"cannot make {target.__qualname__} symbolic: it is constructed in `__new__` "
+            "(an immutable type), so it cannot be constructed again when rebound"
+        )
     namespace: dict[str, Any] = {
         "_sym_wrapped": target,
         "__module__": target.__module__,

@@ -42,6 +42,14 @@ class Schema:
         positional: Field names that may be given positionally, in order.
         varargs: The field that collects extra positional arguments, if any.
         varkw: The field that collects extra keyword arguments, if any.
+
+    >>> import automorph as am
+    >>> class Opt(am.Object):
+    ...     lr: float
+    ...     momentum: float = 0.9
+    >>> schema = Opt.sym_schema()
+    >>> schema.names, schema.defaults["momentum"], schema.specs["lr"].describe()
+    (('lr', 'momentum'), 0.9, 'float')
     """
 
     __slots__ = ("annotations", "defaults", "names", "positional", "specs", "varargs", "varkw")

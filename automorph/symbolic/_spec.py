@@ -47,6 +47,16 @@ class CustomTyping:
 
     Hyper-values (`am.oneof`, `am.floatv`, ...) implement this, which is how a
     hyper-value is accepted wherever a value of its candidates' type is.
+
+    >>> import automorph as am
+    >>> from automorph.symbolic import CustomTyping
+    >>> class AnyInt(CustomTyping):
+    ...     def sym_custom_apply(self, spec, parent, key):
+    ...         return spec.apply(0, parent, key)  # acceptable where an int is
+    >>> class Layer(am.Object):
+    ...     units: int
+    >>> isinstance(Layer(AnyInt()).units, int)
+    True
     """
 
     __slots__ = ()
@@ -87,7 +97,13 @@ class Bounds:
 
 
 class ValueSpec(abc.ABC):
-    """What a field or container slot accepts."""
+    """What a field or container slot accepts, compiled from an annotation.
+
+    >>> from automorph.symbolic import KeyPath, compile_annotation
+    >>> spec = compile_annotation(list[float])
+    >>> spec.describe(), spec.apply([1, 2.5], KeyPath(), "xs")
+    ('list[float]', [1.0, 2.5])
+    """
 
     __slots__ = ()
 

@@ -15,8 +15,13 @@ class AutomorphError(Exception):
     """Root of every error raised by automorph.
 
     Attributes:
+        message: What went wrong, without the path.
         path: The key path (as a string) where the error was found, or `""`
             when it concerns the root value or no tree at all.
+
+    >>> error = AutomorphError("value 0 is out of bounds [1, 8]", path="layers[2].units")
+    >>> str(error)
+    'value 0 is out of bounds [1, 8] at `layers[2].units`'
     """
 
     def __init__(self, message: str, *, path: Any = "") -> None:

@@ -132,3 +132,10 @@ def test_overlapping_updates_are_found_however_they_are_spelled() -> None:
     with pytest.raises(am.KeyPathError, match=r"conflicting updates"):
         owner.rebind({"data[-1].units": 7, "data[2]": Hyper(9)})
     assert owner.data[2] == Hyper(3)
+
+
+def test_classes_built_in_new_are_refused() -> None:
+    from fractions import Fraction
+
+    with pytest.raises(am.SchemaError, match=r"Fraction symbolic: it is constructed in `__new__`"):
+        am.symbolize(Fraction)
