@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._spec import ROOT, ValueSpec
+from automorph.symbolic._txn import Transaction, record_adoption
 from automorph.utils import MISSING, KeyPathError, PathNotFoundError
 
 S = TypeVar("S", bound="Symbolic")
@@ -154,6 +155,8 @@ class Symbolic:
             parent = value._sym_parent
             if parent is not None and (parent is not self or value._sym_key != key):
                 value = value._sym_clone(False, {})
+            elif parent is None:
+                record_adoption(value)
             object.__setattr__(value, "_sym_key", key)
             object.__setattr__(value, "_sym_parent", self)
         return value
@@ -217,17 +220,18 @@ class Symbolic:
         if len(resolved) > 1:
             _check_no_overlap(resolved)
         plan: list[tuple[Symbolic, Key, Any]] = []
-        for _, value, container, key in resolved:
-            parent_path = container.sym_path
-            spec = container._sym_spec_for(key, parent_path.child(key))
-            if value is not MISSING and value is container._sym_peek(key):
-                continue  # Already there, e.g. `obj.xs += [...]` assigns `obj.xs` back.
-            if value is MISSING:
-                value = container._sym_missing(key, parent_path.child(key))
+        with Transaction():
+            for _, value, container, key in resolved:
+                parent_path = container.sym_path
+                spec = container._sym_spec_for(key, parent_path.child(key))
+                if value is not MISSING and value is container._sym_peek(key):
+                    continue  # Already there, e.g. `obj.xs += [...]` assigns `obj.xs` back.
                 if value is MISSING:
-                    plan.append((container, key, MISSING))
-                    continue
-            plan.append((container, key, spec.apply(value, parent_path, key)))
+                    value = container._sym_missing(key, parent_path.child(key))
+                    if value is MISSING:
+                        plan.append((container, key, MISSING))
+                        continue
+                plan.append((container, key, spec.apply(value, parent_path, key)))
         changes: list[tuple[Symbolic, Key, Any, Any]] = []
         for container, key, new in plan:
             old = container._sym_peek(key)

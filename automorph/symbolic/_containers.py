@@ -21,6 +21,7 @@ from automorph.symbolic._base import (
 )
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._spec import ANY, ValueSpec
+from automorph.symbolic._txn import Transaction
 from automorph.utils import MISSING, FieldTypeError, PathNotFoundError
 
 __all__ = ["Dict", "List"]
@@ -46,7 +47,8 @@ class List(list, Symbolic):  # type: ignore[type-arg]
         object.__setattr__(self, "_sym_parent", None)
         object.__setattr__(self, "_sym_key", None)
         object.__setattr__(self, "_sym_spec", ANY)
-        list.__init__(self, self._sym_validate_items(list(items), 0, _spec.ROOT))
+        with Transaction():
+            list.__init__(self, self._sym_validate_items(list(items), 0, _spec.ROOT))
 
     @classmethod
     def _sym_from_spec(cls, value: list[Any], item: ValueSpec, path: KeyPath) -> List:
@@ -252,7 +254,8 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
         object.__setattr__(self, "_sym_key", None)
         object.__setattr__(self, "_sym_spec", ANY)
         merged = dict(items, **kwargs)
-        dict.__init__(self, self._sym_validate_items(merged, _spec.ROOT))
+        with Transaction():
+            dict.__init__(self, self._sym_validate_items(merged, _spec.ROOT))
 
     @classmethod
     def _sym_from_spec(cls, value: dict[Any, Any], item: ValueSpec, path: KeyPath) -> Dict:

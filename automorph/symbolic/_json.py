@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from automorph.symbolic import _registry
-from automorph.symbolic._containers import Dict, List
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._object import Object
-from automorph.symbolic._spec import ANY
+from automorph.symbolic._spec import ANY, ROOT
 from automorph.utils import MISSING, AutomorphError, SerializationError
 
 _RESERVED = frozenset({"_type", "_tuple", "_float", "_dict", "_class"})
@@ -137,7 +136,7 @@ def from_json(value: Any) -> Any:
     (1, -inf)
     """
     try:
-        return _from(value)
+        return ANY.apply(_from(value), ROOT, None)  # top-level lists, dicts -> am.List, am.Dict
     except _Fail as fail:
         fail.raise_with_path()
     except RecursionError:
@@ -149,10 +148,10 @@ def _from(value: Any) -> Any:
     if t is str or t is int or t is bool or t is float or value is None:
         return value
     if isinstance(value, list):
-        items = []
-        for i, item in enumerate(value):
-            items.append(_child(item, i))
-        return List._sym_trusted(items, ANY)
+        # Plain lists and dicts here: the field that receives one converts it
+        # with its own item spec and adopts its nodes (no copies are made);
+        # `from_json` converts what is left at the top.
+        return [_child(item, i) for i, item in enumerate(value)]
     if not isinstance(value, dict) or isinstance(value, Object):
         raise _Fail(
             SerializationError(
@@ -183,7 +182,7 @@ def _child(value: Any, key: Key) -> Any:
         raise
 
 
-def _dict_from(value: dict[Any, Any]) -> Dict:
+def _dict_from(value: dict[Any, Any]) -> dict[str, Any]:
     items: dict[str, Any] = {}
     for key, item in value.items():
         if type(key) is not str:
@@ -193,14 +192,14 @@ def _dict_from(value: dict[Any, Any]) -> Dict:
                 )
             )
         items[key] = _child(item, key)
-    return Dict._sym_trusted(items, ANY)
+    return items
 
 
 def _marker_from(marker: str, body: Any) -> Any:
     if marker == "_tuple":
         if not isinstance(body, list):
             raise _Fail(SerializationError(f"`_tuple` must hold a list, got {_short(body)}"))
-        return tuple(_plain(_child(item, i)) for i, item in enumerate(body))
+        return tuple(_child(item, i) for i, item in enumerate(body))
     if marker == "_float":
         if type(body) is not str or body not in _NONFINITE:
             raise _Fail(
@@ -246,15 +245,6 @@ def _object_from(value: dict[Any, Any]) -> Any:
         raise _Fail(
             SerializationError(f"constructing {name!r} from JSON failed: {type(e).__name__}: {e}")
         ) from e
-
-
-def _plain(value: Any) -> Any:
-    """Lists and dicts inside a tuple stay plain (a tuple is a leaf of the tree)."""
-    if type(value) is List:
-        return [_plain(v) for v in value]
-    if type(value) is Dict:
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 def _short(value: Any) -> str:

@@ -21,7 +21,8 @@ from automorph.symbolic._base import (
     format_value,
 )
 from automorph.symbolic._keypath import Key, KeyPath
-from automorph.symbolic._spec import ROOT, ValueSpec, compile_annotation
+from automorph.symbolic._spec import ROOT, ValueSpec, compile_annotation, may_adopt
+from automorph.symbolic._txn import Transaction
 from automorph.utils import (
     MISSING,
     AutomorphError,
@@ -52,7 +53,16 @@ class Schema:
     (('lr', 'momentum'), 0.9, 'float')
     """
 
-    __slots__ = ("annotations", "defaults", "names", "positional", "specs", "varargs", "varkw")
+    __slots__ = (
+        "adopts",
+        "annotations",
+        "defaults",
+        "names",
+        "positional",
+        "specs",
+        "varargs",
+        "varkw",
+    )
 
     def __init__(
         self,
@@ -70,6 +80,9 @@ class Schema:
         self.positional = self.names if positional is None else positional
         self.varargs = varargs
         self.varkw = varkw
+        # Whether validation may build containers that adopt given nodes (and so
+        # needs a Transaction to undo that if it fails).
+        self.adopts = any(may_adopt(spec) for spec in specs.values())
 
     def bind(self, owner: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Maps call arguments to field names, as Python binds a signature."""
@@ -279,7 +292,11 @@ class Object(Symbolic):
         schema = cls._sym_schema or cls.sym_schema()
         try:
             values = schema.bind(cls.__name__, args, kwargs)
-            stored = self._sym_validate(schema, values, partial=False)
+            if schema.adopts:
+                with Transaction():
+                    stored = self._sym_validate(schema, values, partial=False)
+            else:
+                stored = self._sym_validate(schema, values, partial=False)
         except AutomorphError as e:
             raise _prefixed(e, cls.__name__) from None
         self._sym_init(stored)

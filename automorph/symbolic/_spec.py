@@ -17,6 +17,7 @@ import typing
 from typing import Any, Literal, Union
 
 from automorph.symbolic._keypath import Key, KeyPath
+from automorph.symbolic._txn import Transaction
 from automorph.utils import FieldTypeError, FieldValueError, SchemaError
 
 ROOT = KeyPath()
@@ -266,15 +267,14 @@ class UnionSpec(ValueSpec):
         self.options = options
 
     def apply(self, value: Any, parent: KeyPath, key: Key | None) -> Any:
-        for option in self.options:
-            if option.accepts_exactly(value):
-                return option.apply(value, parent, key)
         if isinstance(value, CustomTyping):
             return value.sym_custom_apply(self, parent, key)
+        exact = [o for o in self.options if o.accepts_exactly(value)]
         errors = []
-        for option in self.options:
+        for option in exact + [o for o in self.options if o not in exact]:
             try:
-                return option.apply(value, parent, key)
+                with Transaction():  # a failed option leaves no node re-parented
+                    return option.apply(value, parent, key)
             except (FieldTypeError, FieldValueError) as e:
                 errors.append(e)
         if any(isinstance(e, FieldValueError) for e in errors):
@@ -408,6 +408,17 @@ class ClassSpec(ValueSpec):
 
     def describe(self) -> str:
         return f"type[{self.base.__name__}]"
+
+
+def may_adopt(spec: ValueSpec) -> bool:
+    """Whether applying `spec` can build containers that adopt the user's nodes."""
+    if isinstance(spec, (AnySpec, ListSpec, DictSpec)):
+        return True
+    if isinstance(spec, UnionSpec):
+        return any(may_adopt(o) for o in spec.options)
+    if isinstance(spec, TupleSpec):
+        return any(may_adopt(o) for o in (*spec.items, spec.rest) if o is not None)
+    return False
 
 
 _NONE = NoneSpec()

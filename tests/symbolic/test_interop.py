@@ -139,3 +139,40 @@ def test_classes_built_in_new_are_refused() -> None:
 
     with pytest.raises(am.SchemaError, match=r"Fraction symbolic: it is constructed in `__new__`"):
         am.symbolize(Fraction)
+
+
+class Net(am.Object):
+    layers: list[Hyper]
+    name: str = "net"
+
+
+class Either(am.Object):
+    value: list[int] | list[str]
+    nodes: list[list[Hyper]] | list[Hyper] = []
+
+
+def test_a_failed_construction_leaves_the_given_nodes_unadopted() -> None:
+    layer = Hyper(1)
+    with pytest.raises(am.FieldTypeError, match=r"expected str, got int"):
+        Net([layer], name=3)  # type: ignore[arg-type]
+    assert layer.sym_parent is None
+    net = Net([layer])
+    assert net.layers[0] is layer  # adopted, not copied
+
+
+def test_a_failed_rebind_leaves_the_given_nodes_unadopted() -> None:
+    net = Net([Hyper(1)])
+    layer = Hyper(2)
+    with pytest.raises(am.FieldTypeError):
+        net.rebind({"layers": [layer], "name": 3})
+    assert layer.sym_parent is None
+    assert net.layers == [Hyper(1)]
+
+
+def test_union_tries_every_option_and_undoes_failed_attempts() -> None:
+    assert Either(["a", "b"]).value == ["a", "b"]  # list[int] fits the shape, not the items
+    leaf = Hyper(5)
+    either = Either([1], nodes=[leaf])  # list[list[Hyper]] fails on `leaf`, list[Hyper] fits
+    assert either.nodes[0] is leaf
+    with pytest.raises(am.FieldTypeError, match=r"expected list\[int\] \| list\[str\]"):
+        Either([1.5])
