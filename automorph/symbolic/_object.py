@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
 import sys
@@ -187,11 +188,17 @@ def build_schema(cls: type) -> Schema:
     """Compiles the annotated fields of `cls` and its symbolic bases."""
     hints = _resolve_hints(cls)
     names: list[str] = []
+    keyword_only: set[str] = set()
     for klass in reversed(cls.__mro__):
-        for name in _own_annotations(klass):
-            if name not in names and not name.startswith("_") and name in hints:
+        after_marker = False
+        for name, annotation in _own_annotations(klass).items():
+            if _is_kw_only_marker(annotation):
+                after_marker = True  # dataclasses' `_: KW_ONLY`
+            elif name not in names and not name.startswith("_") and name in hints:
                 if not _is_class_var(hints[name]):
                     names.append(name)
+                    if after_marker:
+                        keyword_only.add(name)
     specs: dict[str, ValueSpec] = {}
     defaults: dict[str, Any] = {}
     for name in names:
@@ -212,7 +219,14 @@ def build_schema(cls: type) -> Schema:
                 raise SchemaError(f"the default of `{where}` is invalid: {e}") from e
         specs[name] = spec
         defaults[name] = default
-    return Schema(specs, defaults, {n: hints[n] for n in names})
+    positional = tuple(n for n in names if n not in keyword_only)
+    return Schema(specs, defaults, {n: hints[n] for n in names}, positional)
+
+
+def _is_kw_only_marker(annotation: Any) -> bool:
+    if annotation is dataclasses.KW_ONLY:
+        return True
+    return isinstance(annotation, str) and annotation.rsplit(".", 1)[-1] == "KW_ONLY"
 
 
 def fresh_default(value: Any) -> Any:
@@ -226,7 +240,8 @@ def fresh_default(value: Any) -> Any:
 class Object(Symbolic):
     """Base class of symbolic classes; fields are declared as annotations.
 
-    Fields may be given positionally (in declaration order) or by name.
+    Fields may be given positionally (in declaration order) or by name;
+    fields declared after a `_: dataclasses.KW_ONLY` marker only by name.
     Values are validated against the annotations at construction and on
     every change; lists and dicts become `am.List` and `am.Dict`.
 

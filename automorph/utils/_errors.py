@@ -89,3 +89,23 @@ class SerializationError(AutomorphError, ValueError):
 
 class UnknownTypeError(SerializationError):
     """JSON names a type that is not registered; nothing is imported."""
+
+
+class SearchSpaceError(AutomorphError, ValueError):
+    """A search space is ill-defined: no candidates, bounds the wrong way round,
+    a decision name used twice."""
+
+
+class InvalidDNAError(AutomorphError, ValueError):
+    """A DNA does not fit its search space: a missing or unknown decision, a
+    value out of range; the path names the decision id."""
+
+
+class SearchExhaustedError(AutomorphError):
+    """The algorithm has nothing left to propose (a grid walked to its end, a
+    de-duplicating search over a finite space that has seen every point)."""
+
+
+class FeedbackError(AutomorphError, ValueError):
+    """Feedback an algorithm cannot take: a multi-objective reward given to a
+    single-objective algorithm, or a DNA from another search space."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import stat
+from dataclasses import KW_ONLY
 from pathlib import Path
 from typing import Annotated
 
@@ -176,3 +177,21 @@ def test_union_tries_every_option_and_undoes_failed_attempts() -> None:
     assert either.nodes[0] is leaf
     with pytest.raises(am.FieldTypeError, match=r"expected list\[int\] \| list\[str\]"):
         Either([1.5])
+
+
+class Options(am.Object):
+    _: KW_ONLY
+    verbose: bool = False
+
+
+class Command(Options):
+    target: str
+    retries: int = 0
+
+
+def test_fields_after_kw_only_are_keyword_only() -> None:
+    command = Command("build", 2, verbose=True)
+    assert (command.target, command.retries, command.verbose) == ("build", 2, True)
+    assert Command.sym_schema().names == ("verbose", "target", "retries")
+    with pytest.raises(am.UnknownFieldError, match=r"takes 2 positional arguments but 3"):
+        Command("build", 2, True)

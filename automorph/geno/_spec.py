@@ -1,0 +1,664 @@
+"""DNASpec: the tree of decision points of a search space.
+
+A `Space` is a list of decision points. A `Choices` picks one or more of its
+candidates, each a `Space` of its own (conditional spaces); `Float` and `Int`
+pick numbers; a `CustomDecisionPoint` picks a structure through user hooks.
+
+Decision ids are key paths: a decision at `layers[0].op` has that id; the
+decisions inside candidate `i` of a choice `op` have ids under `op[=i]` (for
+example `op[=2].filters`); the picks of a choice of several (`manyof`) have
+ids `op[0]`, `op[1]`, ... Only the decisions of chosen candidates are active
+in a DNA.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import KW_ONLY
+from typing import Any, Literal
+
+import numpy as np
+
+from automorph.geno._dna import DNA
+from automorph.symbolic import Object
+from automorph.utils import MISSING, InvalidDNAError, SearchSpaceError
+
+# provider(decision_id, point) -> a value to use for that decision, or MISSING to sample it.
+Provider = Callable[[str, "DecisionPoint"], Any]
+
+
+class Draws:
+    """Uniform numbers in [0, 1) from a numpy generator, drawn in batches."""
+
+    __slots__ = ("_buf", "_pos", "rng")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self._buf: list[float] = []
+        self._pos = 0
+
+    def next(self) -> float:
+        if self._pos >= len(self._buf):
+            self._buf = self.rng.random(32).tolist()
+            self._pos = 0
+        u = self._buf[self._pos]
+        self._pos += 1
+        return u
+
+
+def join(prefix: str, location: str) -> str:
+    """The id of a decision at `location` under a candidate whose id prefix is `prefix`."""
+    if not prefix:
+        return location
+    if not location:
+        return prefix
+    return prefix + location if location[0] == "[" else f"{prefix}.{location}"
+
+
+class DecisionPoint(Object, type_name="automorph.DecisionPoint"):
+    """One decision of a search space.
+
+    Attributes:
+        location: Key path of the decision in its enclosing space (set by
+            `am.dna_spec` to where the hyper-value sits).
+        name: Optional user name, unique in the whole space.
+    """
+
+    _: KW_ONLY
+    location: str = ""
+    name: str | None = None
+
+    def _sample(
+        self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
+    ) -> None:
+        raise NotImplementedError
+
+    def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
+        raise NotImplementedError
+
+    def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
+        raise NotImplementedError
+
+    def _size(self) -> int | float:
+        raise NotImplementedError
+
+    def _points(self) -> Iterator[DecisionPoint]:
+        yield self
+
+    def check_value(self, decision_id: str, value: Any) -> None:
+        """Raises `InvalidDNAError` naming `decision_id` if `value` does not fit."""
+        raise NotImplementedError
+
+
+class Space(Object, type_name="automorph.Space"):
+    """A search space's genotype: an ordered list of decision points.
+
+    >>> import automorph as am
+    >>> spec = am.dna_spec(am.Dict(op=am.oneof(["a", "b", "c"]), n=am.intv(1, 4)))
+    >>> spec.size
+    12
+    >>> [str(d) for d in spec.iter_dna()][:2]
+    ["DNA({'op': 0, 'n': 1})", "DNA({'op': 0, 'n': 2})"]
+    >>> spec.random_dna(np.random.default_rng(0))
+    DNA({'op': 1, 'n': 2})
+    """
+
+    elements: list[DecisionPoint] = []
+
+    def _on_bound(self) -> None:
+        if self.sym_parent is None:
+            names: dict[str, DecisionPoint] = {}
+            for point in self.decision_points():
+                if point.name is not None:
+                    if point.name in names and names[point.name] is not point:
+                        raise SearchSpaceError(
+                            f"the decision name {point.name!r} is used twice (at "
+                            f"`{names[point.name].location}` and `{point.location}`)",
+                            path=point.location,
+                        )
+                    names[point.name] = point
+            self._names = names
+
+    # --- structure -----------------------------------------------------------
+
+    def decision_points(self) -> list[DecisionPoint]:
+        """Every decision point, active or not, top-down (candidates' included)."""
+        return [p for e in self.elements for p in e._points()]
+
+    @property
+    def size(self) -> int | float:
+        """Number of distinct DNA: an exact integer, or `math.inf`."""
+        total: int | float = 1
+        for element in self.elements:
+            total *= element._size()
+        return total
+
+    @property
+    def is_finite(self) -> bool:
+        """Whether the space has finitely many DNA."""
+        return self.size != math.inf
+
+    def point(self, name: str) -> DecisionPoint:
+        """The decision point with this user name.
+
+        Raises:
+            KeyError: If no decision has that name.
+        """
+        return self._names[name]
+
+    # --- DNA -------------------------------------------------------------------
+
+    def _sample_into(
+        self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
+    ) -> None:
+        for element in self.elements:
+            element._sample(prefix, draws, out, fill)
+
+    def random_dna(self, rng: np.random.Generator, fill: Provider | None = None) -> DNA:
+        """A DNA drawn from `rng`.
+
+        Args:
+            rng: The random generator; the same generator state gives the same DNA.
+            fill: Optional `fill(decision_id, point)` returning a value to use
+                for a decision, or `MISSING` to draw it; mutation and crossover
+                use it to keep some decisions and redraw the rest.
+        """
+        out: dict[str, Any] = {}
+        self._sample_into("", Draws(rng), out, fill)
+        return DNA._trusted(out)
+
+    def validate(self, dna: Mapping[str, Any]) -> None:
+        """Checks that `dna` fits this space.
+
+        Raises:
+            InvalidDNAError: Naming the decision id: a missing decision, a value
+                out of range, or a decision this space does not have (a DNA
+                from another space).
+        """
+        seen: list[str] = []
+        for element in self.elements:
+            element._check("", dna, seen)
+        if len(seen) != len(dna):
+            extra = [k for k in dna if k not in set(seen)]
+            raise InvalidDNAError(
+                f"unknown decision {extra[0]!r}: this space has no such active decision "
+                "(is the DNA from another search space?)",
+                path=extra[0],
+            )
+
+    def dna_from_numbers(self, numbers: list[Any]) -> DNA:
+        """The DNA whose values in decision order are `numbers`."""
+        out: dict[str, Any] = {}
+        it = iter(numbers)
+        for element in self.elements:
+            element._read("", it, out)
+        rest = list(it)
+        if rest:
+            raise InvalidDNAError(
+                f"{len(rest)} numbers left over after reading a DNA of {len(out)} decisions"
+            )
+        dna = DNA._trusted(out)
+        self.validate(dna)
+        return dna
+
+    def dna_from_dict(self, values: Mapping[str, Any]) -> DNA:
+        """The DNA for values keyed by decision id or by decision name."""
+        by_id = {}
+        names = getattr(self, "_names", {})
+        ids_of_names = {}
+        for decision_id, point, _ in self._active_ids(values, names):
+            if point.name is not None:
+                ids_of_names[point.name] = decision_id
+        for key, value in values.items():
+            by_id[ids_of_names.get(key, key)] = value
+        ordered = {}
+        for decision_id, _, _ in self._active_ids(by_id, {}):
+            if decision_id in by_id:
+                ordered[decision_id] = by_id[decision_id]
+        for key in by_id:
+            ordered.setdefault(key, by_id[key])
+        dna = DNA._trusted(ordered)
+        self.validate(dna)
+        return dna
+
+    def _active_ids(
+        self, values: Mapping[str, Any], names: Mapping[str, DecisionPoint]
+    ) -> list[tuple[str, DecisionPoint, Any]]:
+        """(id, point, value) of the decisions active under `values` (keyed by id or name)."""
+        found: list[tuple[str, DecisionPoint, Any]] = []
+        lookup = dict(values)
+
+        def fill(decision_id: str, point: DecisionPoint) -> Any:
+            value = lookup.get(decision_id, MISSING)
+            if value is MISSING and point.name is not None and point.name in lookup:
+                value = lookup[point.name]
+            found.append((decision_id, point, value))
+            return value if value is not MISSING else _PLACEHOLDER
+
+        self._sample_into("", _NO_DRAWS, {}, fill)
+        return found
+
+    def names_of(self, dna: DNA) -> dict[str, Any]:
+        """The decisions of `dna`, keyed by name where the decision has one."""
+        out: dict[str, Any] = {}
+        for decision_id, point, value in self._active_ids(dna, {}):
+            out[point.name if point.name is not None and point.name not in out else decision_id] = (
+                value
+            )
+        return out
+
+    def iter_dna(self, float_points: int | None = None) -> Iterator[DNA]:
+        """Every DNA of the space, in order (the last decision varies fastest).
+
+        Args:
+            float_points: Grid points per float decision (linear or log as
+                the decision's scale); without it a space with floats cannot
+                be enumerated.
+
+        Raises:
+            SearchSpaceError: If the space has a float and no `float_points`,
+                or a custom decision that cannot enumerate its values.
+        """
+        for pairs in _product([e._enumerate("", float_points) for e in self.elements]):
+            yield DNA._trusted(dict(pairs))
+
+
+_PLACEHOLDER = object()
+
+
+class _NoDraws(Draws):
+    """Draws for walks that must never sample (every value comes from `fill`)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def next(self) -> float:
+        return 0.0
+
+
+_NO_DRAWS = _NoDraws()
+
+
+def _product(
+    factories: list[Iterator[list[tuple[str, Any]]]],
+) -> Iterator[list[tuple[str, Any]]]:
+    """Concatenations of one item from each iterator (re-iterated as needed)."""
+    pools = [list(f) for f in factories]
+    for combo in itertools.product(*pools):
+        yield [pair for part in combo for pair in part]
+
+
+def _invalid(decision_id: str, message: str) -> InvalidDNAError:
+    return InvalidDNAError(message, path=decision_id)
+
+
+class Choices(DecisionPoint, type_name="automorph.Choices"):
+    """Picks `num_choices` of the candidates; each candidate is a sub-space.
+
+    `distinct` picks are all different; `sorted` picks are in increasing
+    order. The value of each pick is the index of the chosen candidate.
+    """
+
+    candidates: list[Space]
+    num_choices: int = 1
+    distinct: bool = True
+    sorted: bool = False
+    literal_values: list[str] | None = None
+
+    def _on_bound(self) -> None:
+        n, k = len(self.candidates), self.num_choices
+        if n == 0:
+            raise SearchSpaceError("a choice needs at least one candidate", path=self.location)
+        if k < 1:
+            raise SearchSpaceError(f"`num_choices` ({k}) must be at least 1", path=self.location)
+        if self.distinct and k > n:
+            raise SearchSpaceError(
+                f"cannot pick {k} distinct candidates out of {n}", path=self.location
+            )
+        self._trivial = [not c.elements for c in self.candidates]
+
+    def _points(self) -> Iterator[DecisionPoint]:
+        yield self
+        for candidate in self.candidates:
+            for element in candidate.elements:
+                yield from element._points()
+
+    def pick_ids(self, prefix: str) -> list[str]:
+        """The decision ids of the picks, under `prefix`."""
+        base = join(prefix, self.location)
+        if self.num_choices == 1:
+            return [base]
+        return [f"{base}[{j}]" for j in range(self.num_choices)]
+
+    def _sample(
+        self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
+    ) -> None:
+        n = len(self.candidates)
+        ids = self.pick_ids(prefix)
+        picks: list[int] = []
+        for decision_id in ids:
+            value: Any = fill(decision_id, self) if fill is not None else MISSING
+            if value is _PLACEHOLDER:
+                value = 0
+            if value is MISSING or (self.distinct and value in picks):
+                if self.distinct:
+                    free = [i for i in range(n) if i not in picks]
+                    value = free[int(draws.next() * len(free))]
+                else:
+                    value = int(draws.next() * n)
+            picks.append(value)
+        if self.sorted:
+            picks.sort()
+        for decision_id, index in zip(ids, picks, strict=True):
+            out[decision_id] = index
+            if not self._trivial[index]:
+                self.candidates[index]._sample_into(f"{decision_id}[={index}]", draws, out, fill)
+
+    def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
+        picks: list[int] = []
+        for decision_id in self.pick_ids(prefix):
+            if decision_id not in values:
+                raise _invalid(decision_id, f"missing the decision {decision_id!r}")
+            value = values[decision_id]
+            self.check_value(decision_id, value)
+            if self.distinct and value in picks:
+                raise _invalid(decision_id, f"pick {value} repeats an earlier pick (distinct)")
+            if self.sorted and picks and value < picks[-1]:
+                raise _invalid(decision_id, f"picks must be sorted; {value} < {picks[-1]}")
+            picks.append(value)
+            seen.append(decision_id)
+            for element in self.candidates[value].elements:
+                element._check(f"{decision_id}[={value}]", values, seen)
+
+    def check_value(self, decision_id: str, value: Any) -> None:
+        if type(value) is not int or not 0 <= value < len(self.candidates):
+            raise _invalid(
+                decision_id,
+                f"a choice among {len(self.candidates)} candidates must be an index in "
+                f"[0, {len(self.candidates) - 1}], got {value!r}",
+            )
+
+    def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
+        for decision_id in self.pick_ids(prefix):
+            value: Any = next(numbers, MISSING)
+            if value is MISSING:
+                raise _invalid(decision_id, f"too few numbers: nothing for {decision_id!r}")
+            self.check_value(decision_id, value)
+            out[decision_id] = value
+            for element in self.candidates[value].elements:
+                element._read(f"{decision_id}[={value}]", numbers, out)
+
+    def _pick_tuples(self) -> Iterator[tuple[int, ...]]:
+        n, k = range(len(self.candidates)), self.num_choices
+        if self.distinct:
+            return itertools.combinations(n, k) if self.sorted else itertools.permutations(n, k)
+        if self.sorted:
+            return itertools.combinations_with_replacement(n, k)
+        return itertools.product(n, repeat=k)
+
+    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
+        ids = self.pick_ids(prefix)
+        for picks in self._pick_tuples():
+            parts: list[Iterator[list[tuple[str, Any]]]] = []
+            for decision_id, index in zip(ids, picks, strict=True):
+                head = [[(decision_id, index)]]
+                subs = [
+                    e._enumerate(f"{decision_id}[={index}]", float_points)
+                    for e in self.candidates[index].elements
+                ]
+                parts.append(iter(head))
+                parts.extend(subs)
+            yield from _product(parts)
+
+    def _size(self) -> int | float:
+        sizes = [c.size for c in self.candidates]
+        k = self.num_choices
+        if k == 1:
+            return sum(sizes)
+        if math.inf in sizes:
+            return math.inf
+        if self.distinct:
+            total = _elementary_symmetric(sizes, k)  # type: ignore[arg-type]
+            return total if self.sorted else total * math.factorial(k)
+        if self.sorted:
+            return _complete_symmetric(sizes, k)  # type: ignore[arg-type]
+        return int(sum(sizes)) ** k  # type: ignore[no-any-return]
+
+
+def _elementary_symmetric(values: list[int], k: int) -> int:
+    """Sum over k-subsets of the product of their values."""
+    e = [1] + [0] * k
+    for v in values:
+        for j in range(k, 0, -1):
+            e[j] += e[j - 1] * v
+    return e[k]
+
+
+def _complete_symmetric(values: list[int], k: int) -> int:
+    """Sum over k-multisets of the product of their values."""
+    h = [1] + [0] * k
+    for v in values:
+        for j in range(1, k + 1):
+            h[j] += h[j - 1] * v
+    return h[k]
+
+
+class Float(DecisionPoint, type_name="automorph.Float"):
+    """A real number in [min_value, max_value], drawn uniformly on a linear or log scale."""
+
+    min_value: float
+    max_value: float
+    scale: Literal["linear", "log"] = "linear"
+
+    def _on_bound(self) -> None:
+        if not self.min_value < self.max_value:
+            raise SearchSpaceError(
+                f"`min_value` ({self.min_value}) must be less than `max_value` ({self.max_value})",
+                path=self.location,
+            )
+        if self.scale == "log" and self.min_value <= 0:
+            raise SearchSpaceError(
+                f"a log-scale float needs `min_value` > 0, got {self.min_value}",
+                path=self.location,
+            )
+
+    def _sample(
+        self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
+    ) -> None:
+        decision_id = join(prefix, self.location)
+        value = fill(decision_id, self) if fill is not None else MISSING
+        if value is _PLACEHOLDER:
+            value = self.min_value
+        if value is MISSING:
+            u = draws.next()
+            lo, hi = self.min_value, self.max_value
+            if self.scale == "log":
+                value = math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+            else:
+                value = lo + u * (hi - lo)
+            value = min(max(value, lo), hi)
+        out[decision_id] = value
+
+    def check_value(self, decision_id: str, value: Any) -> None:
+        if type(value) not in (float, int) or not self.min_value <= value <= self.max_value:
+            raise _invalid(
+                decision_id,
+                f"expected a float in [{self.min_value}, {self.max_value}], got {value!r}",
+            )
+
+    def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
+        decision_id = join(prefix, self.location)
+        if decision_id not in values:
+            raise _invalid(decision_id, f"missing the decision {decision_id!r}")
+        self.check_value(decision_id, values[decision_id])
+        seen.append(decision_id)
+
+    def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
+        decision_id = join(prefix, self.location)
+        value = next(numbers, MISSING)
+        if value is MISSING:
+            raise _invalid(decision_id, f"too few numbers: nothing for {decision_id!r}")
+        out[decision_id] = float(value) if type(value) is int else value
+
+    def grid(self, points: int) -> list[float]:
+        """`points` evenly spaced values (on the decision's scale), ends included."""
+        if points < 2:
+            return [self.min_value]
+        lo, hi = self.min_value, self.max_value
+        if self.scale == "log":
+            return [float(v) for v in np.geomspace(lo, hi, points)]
+        return [float(v) for v in np.linspace(lo, hi, points)]
+
+    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
+        if float_points is None:
+            raise SearchSpaceError(
+                "a float decision has infinitely many values; give `float_points` to walk "
+                "a grid over it",
+                path=join(prefix, self.location),
+            )
+        decision_id = join(prefix, self.location)
+        for value in self.grid(float_points):
+            yield [(decision_id, value)]
+
+    def _size(self) -> int | float:
+        return math.inf
+
+
+class Int(DecisionPoint, type_name="automorph.Int"):
+    """An integer in [min_value, max_value], drawn uniformly."""
+
+    min_value: int
+    max_value: int
+
+    def _on_bound(self) -> None:
+        if self.min_value > self.max_value:
+            raise SearchSpaceError(
+                f"`min_value` ({self.min_value}) must not exceed `max_value` ({self.max_value})",
+                path=self.location,
+            )
+
+    def _sample(
+        self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
+    ) -> None:
+        decision_id = join(prefix, self.location)
+        value = fill(decision_id, self) if fill is not None else MISSING
+        if value is _PLACEHOLDER:
+            value = self.min_value
+        if value is MISSING:
+            span = self.max_value - self.min_value + 1
+            value = self.min_value + min(int(draws.next() * span), span - 1)
+        out[decision_id] = value
+
+    def check_value(self, decision_id: str, value: Any) -> None:
+        if type(value) is not int or not self.min_value <= value <= self.max_value:
+            raise _invalid(
+                decision_id,
+                f"expected an int in [{self.min_value}, {self.max_value}], got {value!r}",
+            )
+
+    def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
+        decision_id = join(prefix, self.location)
+        if decision_id not in values:
+            raise _invalid(decision_id, f"missing the decision {decision_id!r}")
+        self.check_value(decision_id, values[decision_id])
+        seen.append(decision_id)
+
+    def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
+        decision_id = join(prefix, self.location)
+        value = next(numbers, MISSING)
+        if value is MISSING:
+            raise _invalid(decision_id, f"too few numbers: nothing for {decision_id!r}")
+        out[decision_id] = value
+
+    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
+        decision_id = join(prefix, self.location)
+        for value in range(self.min_value, self.max_value + 1):
+            yield [(decision_id, value)]
+
+    def _size(self) -> int | float:
+        return self.max_value - self.min_value + 1
+
+
+class CustomHooks(Object, type_name="automorph.CustomHooks"):
+    """What a custom decision does: subclass and implement `random` (at least).
+
+    Hooks are symbolic, so a space with custom decisions serializes. Grammar
+    derivations and AutoML-Zero programs are custom decisions.
+    """
+
+    def random(self, rng: np.random.Generator) -> Any:
+        """A random value."""
+        raise NotImplementedError(f"{type(self).__name__} must implement `random`")
+
+    def mutate(self, value: Any, rng: np.random.Generator) -> Any:
+        """A value near `value`; by default a fresh random one."""
+        return self.random(rng)
+
+    def crossover(self, a: Any, b: Any, rng: np.random.Generator) -> Any:
+        """A value combining `a` and `b`; by default one of them."""
+        return a if rng.random() < 0.5 else b
+
+    def distance(self, a: Any, b: Any) -> float:
+        """How different two values are; by default 0 if equal, else 1."""
+        return 0.0 if a == b else 1.0
+
+    def validate(self, value: Any) -> None:
+        """Raises if `value` is not a valid value (any error; it is reported)."""
+
+    def size(self) -> int | float:
+        """How many values there are; infinite by default."""
+        return math.inf
+
+    def values(self) -> Iterator[Any]:
+        """Every value, for finite hooks that can list them."""
+        raise SearchSpaceError(f"{type(self).__name__} cannot enumerate its values")
+
+
+class CustomDecisionPoint(DecisionPoint, type_name="automorph.CustomDecisionPoint"):
+    """A decision whose value is a structure, decided by `hooks`."""
+
+    hooks: CustomHooks
+
+    def _sample(
+        self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
+    ) -> None:
+        decision_id = join(prefix, self.location)
+        value = fill(decision_id, self) if fill is not None else MISSING
+        if value is _PLACEHOLDER:
+            value = None
+        if value is MISSING:
+            value = self.hooks.random(draws.rng)
+        out[decision_id] = value
+
+    def check_value(self, decision_id: str, value: Any) -> None:
+        try:
+            self.hooks.validate(value)
+        except Exception as e:
+            raise _invalid(decision_id, f"invalid custom value: {e}") from e
+
+    def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
+        decision_id = join(prefix, self.location)
+        if decision_id not in values:
+            raise _invalid(decision_id, f"missing the decision {decision_id!r}")
+        self.check_value(decision_id, values[decision_id])
+        seen.append(decision_id)
+
+    def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
+        decision_id = join(prefix, self.location)
+        value = next(numbers, MISSING)
+        if value is MISSING:
+            raise _invalid(decision_id, f"too few numbers: nothing for {decision_id!r}")
+        out[decision_id] = value
+
+    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
+        decision_id = join(prefix, self.location)
+        for value in self.hooks.values():
+            yield [(decision_id, value)]
+
+    def _size(self) -> int | float:
+        return self.hooks.size()

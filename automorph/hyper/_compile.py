@@ -1,0 +1,314 @@
+"""From a symbolic program with hyper-values to a DNASpec, and back.
+
+`Template` walks a search space once and remembers where every hyper-value
+is (its location relative to the space or candidate that holds it) and which
+nodes hold hyper-values at all. It then builds the `Space` (DNASpec),
+materializes a DNA into a concrete program (copying the nodes without
+decisions, rebuilding those with), and encodes a program back into DNA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from automorph.geno import DNA, Space, join
+from automorph.hyper._dynamic import DynamicSpace
+from automorph.hyper._values import CustomHyper, FloatValue, HyperValue, IntValue, ManyOf, OneOf
+from automorph.symbolic import Dict, KeyPath, List, Object, Symbolic, sym_eq
+from automorph.symbolic._keypath import Key
+from automorph.symbolic._spec import ANY, ROOT, ValueSpec
+from automorph.utils import InvalidDNAError, SearchSpaceError
+
+
+def _child_location(location: str, key: Key) -> str:
+    return (
+        str(KeyPath._trusted((*KeyPath.parse(location).keys, key)))
+        if location
+        else str(KeyPath._trusted((key,)))
+    )
+
+
+class _Mismatch(Exception):
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(why)
+        self.path = path
+        self.why = why
+
+
+class Template:
+    """A search space compiled for repeated use (`am.sample` builds one per search).
+
+    The space must not change while a template of it is in use.
+
+    >>> import automorph as am
+    >>> space = am.Dict(units=am.intv(8, 64), act=am.oneof(["relu", "gelu"]))
+    >>> template = Template(space)
+    >>> template.spec.size
+    114
+    >>> template.materialize(am.DNA({"units": 16, "act": 1}))
+    {'units': 16, 'act': 'gelu'}
+    >>> template.encode(am.Dict(units=32, act="relu"))
+    DNA({'units': 32, 'act': 0})
+    """
+
+    def __init__(self, space: Any) -> None:
+        self.space = space
+        self._locations: dict[int, str] = {}
+        self._has_hyper: dict[int, bool] = {}
+        if isinstance(space, DynamicSpace):
+            self.spec = space.collect()
+        else:
+            self.spec = Space(elements=self._collect(space, ""))
+
+    @staticmethod
+    def collect_detached(value: Any) -> Space:
+        """The DNASpec of `value` alone (used when a hyper-value is asked directly)."""
+        return Template(value).spec
+
+    # --- DNASpec ---------------------------------------------------------------
+
+    def _collect(self, value: Any, location: str) -> list[Any]:
+        if isinstance(value, HyperValue):
+            self._locations[id(value)] = location
+            self._has_hyper[id(value)] = True
+            return [value.decision_point(location, self._candidate_space)]
+        if isinstance(value, Symbolic):
+            points: list[Any] = []
+            for key, child in value.sym_items():
+                points.extend(self._collect(child, _child_location(location, key)))
+            self._has_hyper[id(value)] = bool(points)
+            return points
+        return []
+
+    def _candidate_space(self, candidate: Any) -> Space:
+        return Space(elements=self._collect(candidate, ""))
+
+    # --- materialize -------------------------------------------------------------
+
+    def materialize(self, dna: DNA, validate: bool = True) -> Any:
+        """The concrete program for `dna`.
+
+        Raises:
+            InvalidDNAError: If `validate` and `dna` does not fit the space.
+        """
+        if validate:
+            self.spec.validate(dna)
+        if isinstance(self.space, DynamicSpace):
+            return self.space.apply(dna)
+        try:
+            return self._build(self.space, dna, "")
+        except KeyError as e:
+            raise InvalidDNAError(
+                f"the DNA has no decision {e.args[0]!r}", path=e.args[0]
+            ) from None
+
+    def _build(self, value: Any, dna: DNA, prefix: str) -> Any:
+        if isinstance(value, HyperValue):
+            return self._decide(value, dna, prefix)
+        if not isinstance(value, Symbolic):
+            return value
+        if not self._has_hyper.get(id(value)):
+            return value._sym_clone(False, {})
+        built: dict[Key, Any] = {}
+        hyper_keys: list[Key] = []
+        for key, child in value.sym_items():
+            if isinstance(child, HyperValue):
+                hyper_keys.append(key)
+            built[key] = self._build(child, dna, prefix)
+        return _rebuild(value, built, hyper_keys)
+
+    def _decide(self, hyper: HyperValue, dna: DNA, prefix: str) -> Any:
+        decision_id = join(prefix, self._locations[id(hyper)])
+        if isinstance(hyper, OneOf):
+            index = dna[decision_id]
+            return self._build(hyper.candidates[index], dna, f"{decision_id}[={index}]")
+        if isinstance(hyper, ManyOf):
+            picks = []
+            for j in range(hyper.num_choices):
+                pick_id = f"{decision_id}[{j}]" if hyper.num_choices > 1 else decision_id
+                index = dna[pick_id]
+                picks.append(self._build(hyper.candidates[index], dna, f"{pick_id}[={index}]"))
+            return picks
+        if isinstance(hyper, CustomHyper):
+            return hyper.materialize(dna[decision_id])
+        return dna[decision_id]
+
+    # --- encode ------------------------------------------------------------------
+
+    def encode(self, value: Any) -> DNA:
+        """The DNA that materializes into `value`.
+
+        Raises:
+            SearchSpaceError: If `value` is not a program of this space, naming
+                the path where it leaves the space.
+        """
+        if isinstance(self.space, DynamicSpace):
+            raise SearchSpaceError("a define-by-run space cannot encode a value")
+        out: dict[str, Any] = {}
+        try:
+            self._encode(self.space, value, "", "", out)
+        except _Mismatch as e:
+            raise SearchSpaceError(f"cannot encode: {e.why}", path=e.path) from None
+        return self.spec.dna_from_dict(out)
+
+    def _encode(self, node: Any, value: Any, prefix: str, path: str, out: dict[str, Any]) -> None:
+        if isinstance(node, HyperValue):
+            self._encode_decision(node, value, prefix, path, out)
+        elif isinstance(node, Symbolic):
+            if not isinstance(value, Symbolic if isinstance(node, Object) else (list, dict)) or (
+                isinstance(node, Object) and type(value) is not type(node)
+            ):
+                raise _Mismatch(path, f"expected {type(node).__name__}, got {type(value).__name__}")
+            keys = [k for k, _ in node.sym_items()]
+            other = (
+                [k for k, _ in value.sym_items()]
+                if isinstance(value, Symbolic)
+                else (list(range(len(value))) if isinstance(value, list) else list(value))
+            )
+            if keys != other:
+                raise _Mismatch(path, f"expected keys {keys}, got {other}")
+            for key, child in node.sym_items():
+                sub = _child_location(path, key)
+                item = value.sym_get(key) if isinstance(value, Symbolic) else value[key]  # type: ignore[index]
+                self._encode(child, item, prefix, sub, out)
+        elif not sym_eq(node, value) and node != value:
+            raise _Mismatch(path, f"expected {node!r} (fixed in the space), got {value!r}")
+
+    def _encode_decision(
+        self, hyper: HyperValue, value: Any, prefix: str, path: str, out: dict[str, Any]
+    ) -> None:
+        decision_id = join(prefix, self._locations[id(hyper)])
+        if isinstance(hyper, OneOf):
+            out[decision_id] = self._encode_pick(
+                hyper.candidates, value, decision_id, path, out, []
+            )
+        elif isinstance(hyper, ManyOf):
+            if not isinstance(value, list) or len(value) != hyper.num_choices:
+                raise _Mismatch(
+                    path, f"expected a list of {hyper.num_choices} picks, got {value!r}"
+                )
+            used: list[int] = []
+            for j, item in enumerate(value):
+                pick_id = f"{decision_id}[{j}]" if hyper.num_choices > 1 else decision_id
+                skip = used if hyper.distinct else []
+                index = self._encode_pick(
+                    hyper.candidates, item, pick_id, f"{path}[{j}]", out, skip
+                )
+                used.append(index)
+                out[pick_id] = index
+        elif isinstance(hyper, (FloatValue, IntValue)):
+            kind = float if isinstance(hyper, FloatValue) else int
+            ok = type(value) is kind or (kind is float and type(value) is int)
+            if not ok or not hyper.min_value <= value <= hyper.max_value:
+                raise _Mismatch(
+                    path,
+                    f"expected a {kind.__name__} in [{hyper.min_value}, {hyper.max_value}], "
+                    f"got {value!r}",
+                )
+            out[decision_id] = kind(value)
+        else:
+            out[decision_id] = value
+
+    def _encode_pick(
+        self,
+        candidates: list[Any],
+        value: Any,
+        decision_id: str,
+        path: str,
+        out: dict[str, Any],
+        skip: list[int],
+    ) -> int:
+        for index, candidate in enumerate(candidates):
+            if index in skip:
+                continue
+            trial: dict[str, Any] = {}
+            try:
+                self._encode(candidate, value, f"{decision_id}[={index}]", path, trial)
+            except _Mismatch:
+                continue
+            out.update(trial)
+            return index
+        raise _Mismatch(path, f"{value!r} matches none of the {len(candidates)} candidates")
+
+
+def _rebuild(node: Symbolic, built: dict[Key, Any], hyper_keys: list[Key]) -> Any:
+    """A node of `node`'s type holding `built`; decided values are validated."""
+    if isinstance(node, Object):
+        specs = type(node).sym_schema().specs
+        for key in hyper_keys:
+            built[key] = specs[key].apply(built[key], ROOT, key)  # type: ignore[index]
+        return type(node)._sym_trusted(built)  # type: ignore[arg-type]
+    spec: ValueSpec = getattr(node, "_sym_spec", ANY)
+    for key in hyper_keys:
+        built[key] = spec.apply(built[key], ROOT, key)
+    if isinstance(node, List):
+        return List._sym_trusted([built[i] for i in range(len(node))], spec)
+    return Dict._sym_trusted(built, spec)  # type: ignore[arg-type]
+
+
+# --- the public functions ---------------------------------------------------------
+
+
+def dna_spec(space: Any) -> Space:
+    """The DNASpec (a `Space` of decision points) of a search space.
+
+    >>> import automorph as am
+    >>> spec = am.dna_spec(am.Dict(lr=am.floatv(1e-4, 1e-1, scale="log"), depth=am.intv(2, 8)))
+    >>> [p.location for p in spec.decision_points()], spec.size
+    (['lr', 'depth'], inf)
+    """
+    return Template(space).spec
+
+
+def materialize(space: Any, dna: DNA) -> Any:
+    """The concrete program that `dna` picks out of `space`.
+
+    Raises:
+        InvalidDNAError: If `dna` does not fit `space`.
+    """
+    return Template(space).materialize(dna)
+
+
+def encode(space: Any, value: Any) -> DNA:
+    """The DNA that picks `value` out of `space` (the inverse of `materialize`).
+
+    Raises:
+        SearchSpaceError: If `value` is not in `space`.
+    """
+    return Template(space).encode(value)
+
+
+def iterate(
+    space: Any, num_examples: int | None = None, float_points: int | None = None
+) -> Iterator[Any]:
+    """Every program of `space` in order (at most `num_examples`).
+
+    >>> import automorph as am
+    >>> list(am.iterate(am.List([am.oneof([1, 2]), am.oneof(["a", "b"])])))
+    [[1, 'a'], [1, 'b'], [2, 'a'], [2, 'b']]
+    """
+    template = Template(space)
+    for count, dna in enumerate(template.spec.iter_dna(float_points)):
+        if num_examples is not None and count >= num_examples:
+            return
+        yield template.materialize(dna, validate=False)
+
+
+def random_sample(
+    space: Any, num_examples: int | None = None, seed: int | np.random.Generator | None = None
+) -> Iterator[Any]:
+    """Random programs of `space` (forever if `num_examples` is None).
+
+    >>> import automorph as am
+    >>> list(am.random_sample(am.Dict(x=am.intv(0, 9)), 3, seed=1))
+    [{'x': 5}, {'x': 6}, {'x': 8}]
+    """
+    template = Template(space)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    count = 0
+    while num_examples is None or count < num_examples:
+        yield template.materialize(template.spec.random_dna(rng), validate=False)
+        count += 1

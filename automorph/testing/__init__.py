@@ -1,0 +1,31 @@
+"""Contract test suites that ship with the package.
+
+Every algorithm (and, later, every storage backend) is run through these,
+in automorph's own tests and in tests of user-written implementations.
+"""
+
+from __future__ import annotations
+
+from automorph.testing._algorithms import (
+    check_algorithm,
+    check_deterministic,
+    check_errors,
+    check_json_round_trip,
+    check_proposals_are_valid,
+    check_recover,
+    run,
+)
+from automorph.testing._spaces import BitString, contract_spaces, synthetic_reward
+
+__all__ = [
+    "BitString",
+    "check_algorithm",
+    "check_deterministic",
+    "check_errors",
+    "check_json_round_trip",
+    "check_proposals_are_valid",
+    "check_recover",
+    "contract_spaces",
+    "run",
+    "synthetic_reward",
+]

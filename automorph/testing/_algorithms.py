@@ -1,0 +1,142 @@
+"""The contract every search algorithm must pass.
+
+Run it from a test (it raises `AssertionError` with a message on failure):
+
+    from automorph.testing import check_algorithm
+    check_algorithm(lambda seed: MyAlgorithm(seed=seed))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from automorph.algorithms import SearchAlgorithm
+from automorph.geno import DNA, Space
+from automorph.symbolic import from_json, sym_eq
+from automorph.testing._spaces import contract_spaces, synthetic_reward
+from automorph.utils import AutomorphError, FeedbackError, SearchExhaustedError
+
+Factory = Callable[[int], SearchAlgorithm]
+
+
+def run(algorithm: SearchAlgorithm, spec: Space, steps: int, lag: int = 0) -> list[tuple[DNA, Any]]:
+    """Runs `steps` proposals, giving feedback `lag` proposals late.
+
+    Returns the history: every proposal with its reward (None if still pending).
+    """
+    objectives = 2 if algorithm.multi_objective else 1
+    history: list[tuple[DNA, Any]] = []
+    pending: list[int] = []
+    for _ in range(steps):
+        try:
+            dna = algorithm.propose()
+        except SearchExhaustedError:
+            break
+        spec.validate(dna)
+        history.append((dna, None))
+        pending.append(len(history) - 1)
+        while len(pending) > lag:
+            i = pending.pop(0)
+            reward = synthetic_reward(history[i][0], objectives)
+            algorithm.feedback(history[i][0], reward)
+            history[i] = (history[i][0], reward)
+    return history
+
+
+def _proposals(algorithm: SearchAlgorithm, count: int) -> list[DNA]:
+    out = []
+    for _ in range(count):
+        try:
+            out.append(algorithm.propose())
+        except SearchExhaustedError:
+            break
+    return out
+
+
+def check_proposals_are_valid(make: Factory, spec: Space, steps: int = 40) -> None:
+    algorithm = make(1)
+    algorithm.setup(spec)
+    history = run(algorithm, spec, steps, lag=2)
+    assert history, f"{type(algorithm).__name__} proposed nothing"
+
+
+def check_deterministic(make: Factory, spec: Space, steps: int = 30) -> None:
+    a, b = make(7), make(7)
+    a.setup(spec)
+    b.setup(spec)
+    first = [dna for dna, _ in run(a, spec, steps, lag=1)]
+    second = [dna for dna, _ in run(b, spec, steps, lag=1)]
+    assert first == second, f"{type(a).__name__}: the same seed gave different proposals"
+
+
+def check_recover(make: Factory, spec: Space, steps: int = 30, after: int = 10) -> None:
+    live = make(3)
+    live.setup(spec)
+    history = run(live, spec, steps, lag=3)
+    revived = make(3)
+    revived.setup(spec)
+    revived.recover(history)
+    assert revived.num_proposed == live.num_proposed, "recover lost the proposal count"
+    assert revived.num_feedback == live.num_feedback, "recover lost the feedback count"
+    expected = _proposals(live, after)
+    assert _proposals(revived, after) == expected, (
+        f"{type(live).__name__}: after recover(history) the next proposals differ from the "
+        "live algorithm's"
+    )
+
+
+def check_json_round_trip(make: Factory, spec: Space, steps: int = 20) -> None:
+    original = make(5)
+    copy = from_json(original.to_json())
+    assert sym_eq(copy, original), f"{type(original).__name__} changed through JSON"
+    original.setup(spec)
+    copy.setup(spec)
+    assert [d for d, _ in run(original, spec, steps)] == [d for d, _ in run(copy, spec, steps)], (
+        f"{type(original).__name__}: the JSON copy proposes differently"
+    )
+
+
+def check_errors(make: Factory, spec: Space, other: Space) -> None:
+    algorithm = make(1)
+    try:
+        algorithm.propose()
+    except AutomorphError as e:
+        assert "setup" in str(e), str(e)
+    else:
+        raise AssertionError("propose() before setup() must raise an AutomorphError")
+    algorithm.setup(spec)
+    dna = algorithm.propose()
+    if not algorithm.multi_objective:
+        try:
+            algorithm.feedback(dna, (1.0, 2.0))
+        except FeedbackError as e:
+            assert "single-objective" in str(e), str(e)
+        else:
+            raise AssertionError("a multi-objective reward must be refused")
+    foreign = other.random_dna(algorithm._rng(0))
+    try:
+        algorithm.feedback(foreign, 1.0)
+    except FeedbackError as e:
+        assert "does not belong" in str(e), str(e)
+    else:
+        raise AssertionError("a DNA of another space must be refused")
+
+
+def check_algorithm(make: Factory, spaces: dict[str, Space] | None = None) -> None:
+    """Runs every contract check of `make(seed)` on every contract space."""
+    spaces = spaces or contract_spaces()
+    names = list(spaces)
+    for i, (name, spec) in enumerate(spaces.items()):
+        other = spaces[names[(i + 1) % len(names)]]
+        for check in (
+            check_proposals_are_valid,
+            check_deterministic,
+            check_recover,
+            check_json_round_trip,
+        ):
+            try:
+                check(make, spec)
+            except AssertionError as e:
+                raise AssertionError(f"[{name} space] {check.__name__}: {e}") from e
+        check_errors(make, spec, other)
