@@ -37,7 +37,7 @@ class BitString(CustomHooks, type_name="automorph.testing.BitString"):
             raise ValueError(f"expected a tuple of {self.length} bits, got {value!r}")
 
     def size(self) -> int | float:
-        return 2**self.length
+        return 1 << self.length
 
     def values(self) -> Iterator[Any]:
         for n in range(2**self.length):
