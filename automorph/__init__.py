@@ -69,6 +69,7 @@ from automorph.symbolic import (
     to_json,
     to_json_str,
 )
+from automorph.tuning import StudyResult, Trial, sample, tune
 from automorph.utils import (
     MISSING,
     AutomorphError,
@@ -84,6 +85,7 @@ from automorph.utils import (
     SearchExhaustedError,
     SearchSpaceError,
     SerializationError,
+    TrialStateError,
     UnknownFieldError,
     UnknownTypeError,
 )
@@ -116,7 +118,10 @@ __all__ = [
     "RegistrationError",
     "SchemaError",
     "SerializationError",
+    "StudyResult",
     "Symbolic",
+    "TrialStateError",
+    "Trial",
     "UnknownFieldError",
     "UnknownTypeError",
     "__version__",
@@ -136,10 +141,12 @@ __all__ = [
     "oneof",
     "permutate",
     "random_sample",
+    "sample",
     "save",
     "sym_eq",
     "sym_hash",
     "symbolize",
     "to_json",
     "to_json_str",
+    "tune",
 ]

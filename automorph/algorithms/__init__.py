@@ -2,20 +2,66 @@
 
 Every algorithm follows the `SearchAlgorithm` contract (`setup`, `propose`,
 `feedback`, `recover`) and is registered by name (`names()`, `create()`).
+Evolutionary algorithms are `Evolution`s assembled from small operators
+(selectors, mutators, recombinators, population updates) joined with `>>`.
 """
 
 from __future__ import annotations
 
-from automorph.algorithms._base import Reward, SearchAlgorithm
+from automorph.algorithms._base import Reward, SearchAlgorithm, check_reward
+from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
+from automorph.algorithms._nsga2 import MultiObjectiveEvolution, nsga2
+from automorph.algorithms._operators import (
+    Individual,
+    Last,
+    Operator,
+    OperatorContext,
+    Pipeline,
+    Sample,
+    Top,
+    Tournament,
+    crowding_distance,
+    non_dominated_sort,
+    ranking,
+)
 from automorph.algorithms._registry import create, names, register
 from automorph.algorithms._simple import Grid, Random
+from automorph.algorithms._variation import (
+    Mutate,
+    PointCrossover,
+    Recombinator,
+    UniformCrossover,
+    active_decisions,
+)
 
 __all__ = [
+    "Evolution",
     "Grid",
+    "Individual",
+    "Last",
+    "MultiObjectiveEvolution",
+    "Mutate",
+    "Operator",
+    "OperatorContext",
+    "Pipeline",
+    "PointCrossover",
     "Random",
+    "Recombinator",
     "Reward",
     "SearchAlgorithm",
+    "check_reward",
+    "Sample",
+    "Top",
+    "Tournament",
+    "UniformCrossover",
+    "active_decisions",
     "create",
+    "crowding_distance",
+    "hill_climbing",
     "names",
+    "non_dominated_sort",
+    "nsga2",
+    "ranking",
+    "regularized_evolution",
     "register",
 ]

@@ -159,18 +159,35 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
             ) from None
 
     def _check_reward(self, reward: Any) -> Reward:
-        if isinstance(reward, (tuple, list, np.ndarray)):
-            if not self.multi_objective:
-                raise FeedbackError(
-                    f"{type(self).__name__} is single-objective; it cannot take the "
-                    f"multi-objective reward {tuple(reward)!r}"
-                )
-            values = tuple(_number(r) for r in reward)
-            if not values:
-                raise FeedbackError("a multi-objective reward needs at least one objective")
-            return values
-        value = _number(reward)
-        return (value,) if self.multi_objective else value
+        return check_reward(reward, self.multi_objective, type(self).__name__)
+
+
+def check_reward(reward: Any, multi_objective: bool, who: str = "the search") -> Reward:
+    """`reward` as an algorithm takes it: a float, or a tuple of floats if
+    `multi_objective` (a single number then becomes a 1-tuple).
+
+    Raises:
+        FeedbackError: If `reward` is not a number (or, multi-objective, a
+            non-empty sequence of numbers), is NaN, or is a sequence given to
+            a single-objective algorithm.
+
+    >>> check_reward(3, multi_objective=False), check_reward([1, 2.5], multi_objective=True)
+    (3.0, (1.0, 2.5))
+    """
+    if type(reward) is float and reward == reward:  # the common case, first
+        return (reward,) if multi_objective else reward
+    if isinstance(reward, (tuple, list, np.ndarray)):
+        if not multi_objective:
+            raise FeedbackError(
+                f"{who} is single-objective; it cannot take the "
+                f"multi-objective reward {tuple(reward)!r}"
+            )
+        values = tuple(_number(r) for r in reward)
+        if not values:
+            raise FeedbackError("a multi-objective reward needs at least one objective")
+        return values
+    value = _number(reward)
+    return (value,) if multi_objective else value
 
 
 def _number(reward: Any) -> float:

@@ -31,17 +31,21 @@ class DNA(Mapping[str, Any]):
     DNA({'op': 0, 'lr': 0.25})
     """
 
-    __slots__ = ("_hash", "_values")
+    __slots__ = ("_hash", "_valid_for", "_values")
 
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
         self._values: dict[str, Any] = dict(values) if values else {}
         self._hash: int | None = None
+        # The token of the space version that last validated this DNA (a DNA
+        # is immutable, so it stays valid until that space changes).
+        self._valid_for: object = None
 
     @classmethod
-    def _trusted(cls, values: dict[str, Any]) -> DNA:
+    def _trusted(cls, values: dict[str, Any], valid_for: object = None) -> DNA:
         dna = cls.__new__(cls)
         dna._values = values
         dna._hash = None
+        dna._valid_for = valid_for
         return dna
 
     # --- mapping -----------------------------------------------------------

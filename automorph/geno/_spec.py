@@ -111,6 +111,9 @@ class Space(Object, type_name="automorph.Space"):
     elements: list[DecisionPoint] = []
 
     def _on_bound(self) -> None:
+        # A new token whenever this space (or anything in it) changes: DNA
+        # validated against an older version are checked again.
+        self._token = object()
         if self.sym_parent is None:
             names: dict[str, DecisionPoint] = {}
             for point in self.decision_points():
@@ -170,7 +173,8 @@ class Space(Object, type_name="automorph.Space"):
         """
         out: dict[str, Any] = {}
         self._sample_into("", Draws(rng), out, fill)
-        return DNA._trusted(out)
+        # Drawn values are valid by construction; values given by `fill` are not.
+        return DNA._trusted(out, self._token if fill is None else None)
 
     def validate(self, dna: Mapping[str, Any]) -> None:
         """Checks that `dna` fits this space.
@@ -180,6 +184,8 @@ class Space(Object, type_name="automorph.Space"):
                 out of range, or a decision this space does not have (a DNA
                 from another space).
         """
+        if getattr(dna, "_valid_for", None) is self._token:
+            return
         seen: list[str] = []
         for element in self.elements:
             element._check("", dna, seen)
@@ -190,6 +196,8 @@ class Space(Object, type_name="automorph.Space"):
                 "(is the DNA from another search space?)",
                 path=extra[0],
             )
+        if isinstance(dna, DNA):
+            dna._valid_for = self._token
 
     def dna_from_numbers(self, numbers: list[Any]) -> DNA:
         """The DNA whose values in decision order are `numbers`."""
@@ -207,13 +215,19 @@ class Space(Object, type_name="automorph.Space"):
         return dna
 
     def dna_from_dict(self, values: Mapping[str, Any]) -> DNA:
-        """The DNA for values keyed by decision id or by decision name."""
+        """The DNA for values keyed by decision id or by decision name.
+
+        A named choice of several picks is keyed `name[0]`, `name[1]`, ...; a
+        name active at several ids (inside the candidates of such a choice)
+        stands for the first of them, as in `names_of`.
+        """
         by_id = {}
         names = getattr(self, "_names", {})
-        ids_of_names = {}
+        ids_of_names: dict[str, str] = {}
         for decision_id, point, _ in self._active_ids(values, names):
-            if point.name is not None:
-                ids_of_names[point.name] = decision_id
+            key = _name_key(decision_id, point)
+            if key is not None:
+                ids_of_names.setdefault(key, decision_id)
         for key, value in values.items():
             by_id[ids_of_names.get(key, key)] = value
         ordered = {}
@@ -235,8 +249,9 @@ class Space(Object, type_name="automorph.Space"):
 
         def fill(decision_id: str, point: DecisionPoint) -> Any:
             value = lookup.get(decision_id, MISSING)
-            if value is MISSING and point.name is not None and point.name in lookup:
-                value = lookup[point.name]
+            key = _name_key(decision_id, point)
+            if value is MISSING and key is not None and key in lookup:
+                value = lookup[key]
             found.append((decision_id, point, value))
             return value if value is not MISSING else _PLACEHOLDER
 
@@ -244,12 +259,16 @@ class Space(Object, type_name="automorph.Space"):
         return found
 
     def names_of(self, dna: DNA) -> dict[str, Any]:
-        """The decisions of `dna`, keyed by name where the decision has one."""
+        """The decisions of `dna`, keyed by name where the decision has one.
+
+        The picks of a named choice of several are keyed `name[0]`, `name[1]`,
+        ...; where a name is active at several ids, the first is keyed by the
+        name and the others by id. `dna_from_dict` reads the result back.
+        """
         out: dict[str, Any] = {}
         for decision_id, point, value in self._active_ids(dna, {}):
-            out[point.name if point.name is not None and point.name not in out else decision_id] = (
-                value
-            )
+            key = _name_key(decision_id, point)
+            out[key if key is not None and key not in out else decision_id] = value
         return out
 
     def iter_dna(self, float_points: int | None = None) -> Iterator[DNA]:
@@ -264,11 +283,37 @@ class Space(Object, type_name="automorph.Space"):
             SearchSpaceError: If the space has a float and no `float_points`,
                 or a custom decision that cannot enumerate its values.
         """
-        for pairs in _product([e._enumerate("", float_points) for e in self.elements]):
-            yield DNA._trusted(dict(pairs))
+        # Fail before the first DNA, not mid-walk when a candidate is reached.
+        for prefix, point in self._first_ids(""):
+            if isinstance(point, Float) and float_points is None:
+                next(point._enumerate(prefix, None))  # raises, naming the decision
+            if isinstance(point, CustomDecisionPoint):
+                point.hooks.values()  # raises if the hooks cannot enumerate
+        for pairs in _product([_factory(e, "", float_points) for e in self.elements]):
+            yield DNA._trusted(dict(pairs), self._token)
+
+    def _first_ids(self, prefix: str) -> Iterator[tuple[str, DecisionPoint]]:
+        """(prefix, point) of every decision point, active or not, under the
+        first pick of each choice (the id it has in some DNA)."""
+        for element in self.elements:
+            yield prefix, element
+            if isinstance(element, Choices):
+                first = element.pick_ids(prefix)[0]
+                for i, candidate in enumerate(element.candidates):
+                    yield from candidate._first_ids(f"{first}[={i}]")
 
 
 _PLACEHOLDER = object()
+
+
+def _name_key(decision_id: str, point: DecisionPoint) -> str | None:
+    """The key of decision `decision_id` in a dict keyed by name: its point's
+    name (with the pick's `[j]` for a choice of several picks), or None."""
+    if point.name is None:
+        return None
+    if isinstance(point, Choices) and point.num_choices > 1:
+        return point.name + decision_id[decision_id.rindex("[") :]
+    return point.name
 
 
 class _NoDraws(Draws):
@@ -284,13 +329,45 @@ class _NoDraws(Draws):
 _NO_DRAWS = _NoDraws()
 
 
-def _product(
-    factories: list[Iterator[list[tuple[str, Any]]]],
-) -> Iterator[list[tuple[str, Any]]]:
-    """Concatenations of one item from each iterator (re-iterated as needed)."""
-    pools = [list(f) for f in factories]
-    for combo in itertools.product(*pools):
-        yield [pair for part in combo for pair in part]
+Pairs = list[tuple[str, Any]]
+
+
+def _factory(
+    element: DecisionPoint, prefix: str, float_points: int | None
+) -> Callable[[], Iterator[Pairs]]:
+    """A function that starts a fresh enumeration of `element` under `prefix`."""
+    return lambda: element._enumerate(prefix, float_points)
+
+
+def _constant(pairs: Pairs) -> Callable[[], Iterator[Pairs]]:
+    """A factory of enumerations of the one item `pairs`."""
+    return lambda: iter([pairs])
+
+
+def _product(factories: list[Callable[[], Iterator[Pairs]]]) -> Iterator[Pairs]:
+    """Concatenations of one item from each factory's enumeration, the last
+    varying fastest (as `itertools.product`).
+
+    Lazy: enumerations are restarted rather than stored, so the first items
+    of a huge space come at once and memory stays proportional to its depth.
+    """
+    n = len(factories)
+    if n == 0:
+        yield []
+        return
+    iters: list[Iterator[Pairs]] = [factories[0]()]
+    parts: list[Pairs] = []
+    while iters:
+        part = next(iters[-1], None)
+        if part is None:
+            iters.pop()
+            continue
+        del parts[len(iters) - 1 :]
+        parts.append(part)
+        if len(iters) == n:
+            yield [pair for p in parts for pair in p]
+        else:
+            iters.append(factories[len(iters)]())
 
 
 def _invalid(decision_id: str, message: str) -> InvalidDNAError:
@@ -339,12 +416,22 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
         self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
     ) -> None:
         n = len(self.candidates)
+        if self.num_choices == 1 and fill is None:  # the common case, kept fast
+            decision_id = join(prefix, self.location)
+            index = int(draws.next() * n)
+            out[decision_id] = index
+            if not self._trivial[index]:
+                self.candidates[index]._sample_into(f"{decision_id}[={index}]", draws, out, fill)
+            return
         ids = self.pick_ids(prefix)
         picks: list[int] = []
         for decision_id in ids:
             value: Any = fill(decision_id, self) if fill is not None else MISSING
             if value is _PLACEHOLDER:
                 value = 0
+            elif value is not MISSING:
+                # A value from `fill` (or from `dna_from_dict`) indexes the candidates below.
+                self.check_value(decision_id, value)
             if value is MISSING or (self.distinct and value in picks):
                 if self.distinct:
                     free = [i for i in range(n) if i not in picks]
@@ -360,6 +447,18 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
                 self.candidates[index]._sample_into(f"{decision_id}[={index}]", draws, out, fill)
 
     def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
+        if self.num_choices == 1:  # the common case, kept fast
+            decision_id = join(prefix, self.location)
+            value = values.get(decision_id, MISSING)
+            if value is MISSING:
+                raise _invalid(decision_id, f"missing the decision {decision_id!r}")
+            if type(value) is not int or not 0 <= value < len(self.candidates):
+                self.check_value(decision_id, value)
+            seen.append(decision_id)
+            if not self._trivial[value]:
+                for element in self.candidates[value].elements:
+                    element._check(f"{decision_id}[={value}]", values, seen)
+            return
         picks: list[int] = []
         for decision_id in self.pick_ids(prefix):
             if decision_id not in values:
@@ -404,15 +503,13 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
     def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
         ids = self.pick_ids(prefix)
         for picks in self._pick_tuples():
-            parts: list[Iterator[list[tuple[str, Any]]]] = []
+            parts: list[Callable[[], Iterator[Pairs]]] = []
             for decision_id, index in zip(ids, picks, strict=True):
-                head = [[(decision_id, index)]]
-                subs = [
-                    e._enumerate(f"{decision_id}[={index}]", float_points)
+                parts.append(_constant([(decision_id, index)]))
+                parts.extend(
+                    _factory(e, f"{decision_id}[={index}]", float_points)
                     for e in self.candidates[index].elements
-                ]
-                parts.append(iter(head))
-                parts.extend(subs)
+                )
             yield from _product(parts)
 
     def _size(self) -> int | float:

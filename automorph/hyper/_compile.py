@@ -72,12 +72,22 @@ class Template:
 
     def _collect(self, value: Any, location: str) -> list[Any]:
         if isinstance(value, HyperValue):
+            if self._locations.get(id(value), location) != location:
+                # Only possible through plain tuples, which symbolic trees do not copy.
+                raise SearchSpaceError(
+                    f"the same hyper-value object is at `{self._locations[id(value)]}` and "
+                    f"`{location}`; give each place its own",
+                    path=location,
+                )
             self._locations[id(value)] = location
             self._has_hyper[id(value)] = True
             return [value.decision_point(location, self._candidate_space)]
-        if isinstance(value, Symbolic):
+        if isinstance(value, Symbolic) or type(value) is tuple:
+            # Tuples are plain values in a symbolic tree, but a hyper-value may
+            # stand for an item (`kernel_size=(am.oneof([3, 5]), 3)`).
+            items = value.sym_items() if isinstance(value, Symbolic) else enumerate(value)
             points: list[Any] = []
-            for key, child in value.sym_items():
+            for key, child in items:
                 points.extend(self._collect(child, _child_location(location, key)))
             self._has_hyper[id(value)] = bool(points)
             return points
@@ -108,6 +118,8 @@ class Template:
     def _build(self, value: Any, dna: DNA, prefix: str) -> Any:
         if isinstance(value, HyperValue):
             return self._decide(value, dna, prefix)
+        if type(value) is tuple and self._has_hyper.get(id(value)):
+            return tuple(self._build(item, dna, prefix) for item in value)
         if not isinstance(value, Symbolic):
             return value
         if not self._has_hyper.get(id(value)):
@@ -115,8 +127,10 @@ class Template:
         built: dict[Key, Any] = {}
         hyper_keys: list[Key] = []
         for key, child in value.sym_items():
-            if isinstance(child, HyperValue):
-                hyper_keys.append(key)
+            if isinstance(child, HyperValue) or (
+                type(child) is tuple and self._has_hyper.get(id(child))
+            ):
+                hyper_keys.append(key)  # decided values are validated against the field
             built[key] = self._build(child, dna, prefix)
         return _rebuild(value, built, hyper_keys)
 
@@ -152,7 +166,10 @@ class Template:
             self._encode(self.space, value, "", "", out)
         except _Mismatch as e:
             raise SearchSpaceError(f"cannot encode: {e.why}", path=e.path) from None
-        return self.spec.dna_from_dict(out)
+        try:
+            return self.spec.dna_from_dict(out)
+        except InvalidDNAError as e:  # a value outside the space, caught only by the spec
+            raise SearchSpaceError(f"cannot encode: {e.message}", path=e.path) from None
 
     def _encode(self, node: Any, value: Any, prefix: str, path: str, out: dict[str, Any]) -> None:
         if isinstance(node, HyperValue):
@@ -174,6 +191,11 @@ class Template:
                 sub = _child_location(path, key)
                 item = value.sym_get(key) if isinstance(value, Symbolic) else value[key]  # type: ignore[index]
                 self._encode(child, item, prefix, sub, out)
+        elif type(node) is tuple and self._has_hyper.get(id(node)):
+            if not isinstance(value, tuple) or len(value) != len(node):
+                raise _Mismatch(path, f"expected a tuple of {len(node)} items, got {value!r}")
+            for i, (child, item) in enumerate(zip(node, value, strict=True)):
+                self._encode(child, item, prefix, _child_location(path, i), out)
         elif not sym_eq(node, value) and node != value:
             raise _Mismatch(path, f"expected {node!r} (fixed in the space), got {value!r}")
 
@@ -199,18 +221,31 @@ class Template:
                 )
                 used.append(index)
                 out[pick_id] = index
+            if hyper.sorted and used != sorted(used):
+                raise _Mismatch(
+                    path,
+                    f"the picks of a sorted `manyof` must be in candidate order, "
+                    f"got candidates {used}",
+                )
         elif isinstance(hyper, (FloatValue, IntValue)):
             kind = float if isinstance(hyper, FloatValue) else int
             ok = type(value) is kind or (kind is float and type(value) is int)
             if not ok or not hyper.min_value <= value <= hyper.max_value:
                 raise _Mismatch(
                     path,
-                    f"expected a {kind.__name__} in [{hyper.min_value}, {hyper.max_value}], "
-                    f"got {value!r}",
+                    f"expected {'an int' if kind is int else 'a float'} in "
+                    f"[{hyper.min_value}, {hyper.max_value}], got {value!r}",
                 )
             out[decision_id] = kind(value)
         else:
-            out[decision_id] = value
+            assert isinstance(hyper, CustomHyper)
+            try:
+                decided = hyper.encode(value)
+            except (TypeError, ValueError) as e:
+                raise _Mismatch(
+                    path, f"{value!r} is not a value of the custom decision: {e}"
+                ) from None
+            out[decision_id] = decided
 
     def _encode_pick(
         self,

@@ -185,6 +185,15 @@ class CustomHyper(HyperValue, type_name="automorph.CustomHyper"):
         """The program's value for the decided `value` (the value itself by default)."""
         return value
 
+    def encode(self, value: Any) -> Any:
+        """The decided value that `materialize` turns into the program's `value`
+        (its inverse, used by `am.encode`; the value itself by default).
+
+        A subclass that overrides `materialize` overrides this too, raising
+        `ValueError` or `TypeError` for a value no decision materializes into.
+        """
+        return value
+
     def default(self) -> Any:
         raise SearchSpaceError("custom hyper-values cannot be used in define-by-run spaces")
 

@@ -16,6 +16,7 @@ from automorph.utils._errors import (
     SearchExhaustedError,
     SearchSpaceError,
     SerializationError,
+    TrialStateError,
     UnknownFieldError,
     UnknownTypeError,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "SearchExhaustedError",
     "SearchSpaceError",
     "SerializationError",
+    "TrialStateError",
     "UnknownFieldError",
     "UnknownTypeError",
 ]

@@ -109,3 +109,8 @@ class SearchExhaustedError(AutomorphError):
 class FeedbackError(AutomorphError, ValueError):
     """Feedback an algorithm cannot take: a multi-objective reward given to a
     single-objective algorithm, or a DNA from another search space."""
+
+
+class TrialStateError(FeedbackError):
+    """Feedback a trial can no longer take: a reward, `done`, `skip` or `fail`
+    for a trial that is already completed, skipped or failed."""

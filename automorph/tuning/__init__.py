@@ -1,0 +1,45 @@
+"""The search loop: `sample()`, `tune()`, trials and study results.
+
+`am.sample(space, algorithm, num_examples)` iterates `(example, feedback)`
+pairs; the body evaluates the example and reports through `feedback`.
+`am.tune(objective, space, algorithm, num_trials)` is the function-style
+wrapper. Both keep the study in memory as a `StudyResult` of `Trial`s, plain
+data that a storage layer can persist.
+
+>>> import automorph as am
+>>> space = am.Dict(width=am.oneof([16, 32, 64]), depth=am.intv(1, 3))
+>>> loop = am.sample(space, am.algorithms.Grid(), name="demo")
+>>> for model, feedback in loop:
+...     feedback.add_measurement(model["width"] / 64 - model["depth"] / 10)
+...     feedback.done()
+>>> loop.result.best_example, loop.result.num_completed
+({'width': 64, 'depth': 1}, 9)
+"""
+
+from __future__ import annotations
+
+from automorph.tuning._loop import (
+    Feedback,
+    FeedbackObjective,
+    Objective,
+    SearchLoop,
+    sample,
+    tune,
+)
+from automorph.tuning._progress import Progress
+from automorph.tuning._result import StudyResult
+from automorph.tuning._trial import Measurement, Trial, TrialStatus
+
+__all__ = [
+    "Feedback",
+    "FeedbackObjective",
+    "Measurement",
+    "Objective",
+    "Progress",
+    "SearchLoop",
+    "StudyResult",
+    "Trial",
+    "TrialStatus",
+    "sample",
+    "tune",
+]

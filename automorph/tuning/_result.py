@@ -1,0 +1,213 @@
+"""`StudyResult`: the trials of a search, and questions about them."""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from automorph.algorithms import Reward
+from automorph.geno import Space
+from automorph.tuning._trial import STATUSES, Trial
+from automorph.utils import AutomorphError
+
+
+class StudyResult:
+    """The trials of a search (held in memory) and what they add up to.
+
+    The result of `am.sample` is live: it grows as the loop runs (read it at
+    any time from `SearchLoop.result`). Rewards are maximized; for a
+    multi-objective search, every objective is.
+
+    Attributes:
+        name: The study's name, or None.
+        dna_spec: The DNASpec that was searched.
+        trials: Every trial, in the order they were proposed (ids 1, 2, ...).
+        multi_objective: Whether rewards are tuples of objectives.
+
+    >>> import automorph as am
+    >>> space = am.Dict(x=am.intv(0, 3))
+    >>> result = am.tune(lambda ex: float(ex["x"]), space, am.algorithms.Grid())
+    >>> result.num_completed, result.best_reward, result.best_example
+    (4, 3.0, {'x': 3})
+    >>> record = result.to_records()[0]
+    >>> record["id"], record["status"], record["reward"], record["dna.x"]
+    (1, 'completed', 0.0, 0)
+    """
+
+    def __init__(
+        self,
+        trials: list[Trial],
+        dna_spec: Space,
+        multi_objective: bool = False,
+        name: str | None = None,
+    ) -> None:
+        self.name = name
+        self.dna_spec = dna_spec
+        self.trials = trials
+        self.multi_objective = multi_objective
+
+    def __repr__(self) -> str:
+        return (
+            f"StudyResult(name={self.name!r}, trials={len(self.trials)}, "
+            f"completed={self.num_completed})"
+        )
+
+    # --- queries -------------------------------------------------------------------
+
+    @property
+    def completed_trials(self) -> list[Trial]:
+        """The trials that completed with a final measurement, in id order."""
+        return [t for t in self.trials if t.status == "completed"]
+
+    @property
+    def num_completed(self) -> int:
+        """How many trials completed."""
+        return sum(1 for t in self.trials if t.status == "completed")
+
+    @property
+    def best_trial(self) -> Trial:
+        """The completed trial with the highest final reward (the first, on ties).
+
+        Raises:
+            AutomorphError: If the search is multi-objective (see
+                `pareto_front`) or no trial has completed.
+        """
+        if self.multi_objective:
+            raise AutomorphError(
+                "a multi-objective study has no single best trial; use `pareto_front` "
+                "(the trials no other trial beats on every objective)"
+            )
+        best: Trial | None = None
+        best_reward = -np.inf
+        for trial in self.trials:
+            if trial.status == "completed":
+                reward = trial.reward
+                assert isinstance(reward, float)
+                if best is None or reward > best_reward:
+                    best, best_reward = trial, reward
+        if best is None:
+            raise AutomorphError(
+                f"no trial has completed yet ({len(self.trials)} trials: "
+                f"{self._status_text()}); there is no best trial"
+            )
+        return best
+
+    @property
+    def best_example(self) -> Any:
+        """The example of `best_trial`."""
+        return self.best_trial.example
+
+    @property
+    def best_reward(self) -> float:
+        """The final reward of `best_trial`."""
+        reward = self.best_trial.reward
+        assert isinstance(reward, float)
+        return reward
+
+    @property
+    def pareto_front(self) -> list[Trial]:
+        """The completed trials that no other completed trial dominates (is at
+        least as good on every objective and better on one), in id order.
+
+        For a single-objective study this is every trial tied for best.
+        """
+        done = self.completed_trials
+        if not done:
+            return []
+        rewards = np.array([_objectives(t.reward) for t in done], dtype=float)
+        # Lexicographically largest first: nothing can dominate a point that comes
+        # before it, so one pass against the front found so far is enough.
+        order = np.lexsort(rewards.T[::-1])[::-1]
+        front: list[int] = []
+        for i in order:
+            point = rewards[i]
+            if front:
+                kept = rewards[front]
+                if np.any(np.all(kept >= point, axis=1) & np.any(kept > point, axis=1)):
+                    continue
+            front.append(int(i))
+        return [done[i] for i in sorted(front)]
+
+    # --- export --------------------------------------------------------------------
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat dict per trial, every dict with the same keys.
+
+        Keys: `id`, `status`, the final reward (`reward`; for a
+        multi-objective study `reward.0`, `reward.1`, ...), `step` and
+        `elapsed` of the final measurement, `error`, then `dna.<decision id>`
+        for every decision, `metrics.<name>` of the final measurement and
+        `metadata.<key>` (values as stored). A value a trial does not have
+        is None.
+        """
+        width = max((len(_objectives(t.reward)) for t in self.completed_trials), default=1)
+        reward_keys = [f"reward.{k}" for k in range(width)] if self.multi_objective else ["reward"]
+        rows: list[dict[str, Any]] = []
+        extra_keys: dict[str, None] = {}
+        for trial in self.trials:
+            final = trial.final_measurement
+            row: dict[str, Any] = {"id": trial.id, "status": trial.status}
+            values = _objectives(final.reward) if final is not None else ()
+            for k, key in enumerate(reward_keys):
+                row[key] = values[k] if k < len(values) else None
+            row["step"] = None if final is None else final.step
+            row["elapsed"] = None if final is None else final.elapsed
+            row["error"] = trial.error
+            for decision_id, value in trial.dna.items():
+                row[f"dna.{decision_id}"] = value
+            if final is not None:
+                for metric, value in final.metrics.items():
+                    row[f"metrics.{metric}"] = value
+            for key, value in trial.metadata.items():
+                row[f"metadata.{key}"] = value
+            extra_keys.update(dict.fromkeys(row))
+            rows.append(row)
+        return [{key: row.get(key) for key in extra_keys} for row in rows]
+
+    def to_dataframe(self) -> Any:
+        """`to_records()` as a `pandas.DataFrame`, indexed by nothing (`id` is a column).
+
+        Raises:
+            ImportError: If pandas is not installed.
+        """
+        try:
+            pd = importlib.import_module("pandas")  # optional; typed as Any without stubs
+        except ImportError:
+            raise ImportError(
+                "StudyResult.to_dataframe needs pandas: `pip install pandas` "
+                "(or use `to_records()`, which needs nothing)"
+            ) from None
+        return pd.DataFrame.from_records(self.to_records())
+
+    def summary(self) -> str:
+        """A few lines: how many trials ended how, and the best (or the Pareto front)."""
+        title = f"Study {self.name!r}" if self.name else "Study"
+        lines = [f"{title}: {len(self.trials)} trials ({self._status_text()})"]
+        if self.num_completed == 0:
+            lines.append("no trial has completed")
+        elif self.multi_objective:
+            front = self.pareto_front
+            lines.append(f"Pareto front: {len(front)} trials")
+            for trial in front[:10]:
+                lines.append(f"  trial {trial.id}: reward {trial.reward}, dna {trial.dna!r}")
+            if len(front) > 10:
+                lines.append(f"  ... and {len(front) - 10} more")
+        else:
+            best = self.best_trial
+            lines.append(f"best: trial {best.id}, reward {best.reward:.6g}")
+            lines.append(f"  dna: {best.dna!r}")
+            lines.append(f"  example: {best.example!r}")
+        return "\n".join(lines)
+
+    def _status_text(self) -> str:
+        counts = Counter(t.status for t in self.trials)
+        return ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]) or "none"
+
+
+def _objectives(reward: Reward | None) -> tuple[float, ...]:
+    if reward is None:
+        return ()
+    return reward if isinstance(reward, tuple) else (reward,)
