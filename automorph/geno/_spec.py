@@ -116,15 +116,18 @@ class Space(Object, type_name="automorph.Space"):
         self._token = object()
         if self.sym_parent is None:
             names: dict[str, DecisionPoint] = {}
-            for point in self.decision_points():
+            ids: dict[str, str] = {}  # name -> the id where it was first seen
+            for prefix, point in self._first_ids(""):
                 if point.name is not None:
+                    decision_id = _id_of(prefix, point)
                     if point.name in names and names[point.name] is not point:
                         raise SearchSpaceError(
                             f"the decision name {point.name!r} is used twice (at "
-                            f"`{names[point.name].location}` and `{point.location}`)",
-                            path=point.location,
+                            f"`{ids[point.name]}` and `{decision_id}`)",
+                            path=decision_id,
                         )
                     names[point.name] = point
+                    ids.setdefault(point.name, decision_id)
             self._names = names
 
     # --- structure -----------------------------------------------------------
@@ -298,12 +301,19 @@ class Space(Object, type_name="automorph.Space"):
         for element in self.elements:
             yield prefix, element
             if isinstance(element, Choices):
-                first = element.pick_ids(prefix)[0]
+                first = _id_of(prefix, element)
                 for i, candidate in enumerate(element.candidates):
                     yield from candidate._first_ids(f"{first}[={i}]")
 
 
 _PLACEHOLDER = object()
+
+
+def _id_of(prefix: str, point: DecisionPoint) -> str:
+    """The id of `point` under `prefix` (of its first pick, for a choice of several)."""
+    if isinstance(point, Choices):
+        return point.pick_ids(prefix)[0]
+    return join(prefix, point.location)
 
 
 def _name_key(decision_id: str, point: DecisionPoint) -> str | None:

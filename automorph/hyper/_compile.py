@@ -229,7 +229,10 @@ class Template:
                 )
         elif isinstance(hyper, (FloatValue, IntValue)):
             kind = float if isinstance(hyper, FloatValue) else int
-            ok = type(value) is kind or (kind is float and type(value) is int)
+            if kind is float:
+                ok = type(value) in (float, int)
+            else:  # an `intv` in a float field materializes as an integral float
+                ok = type(value) is int or (type(value) is float and value.is_integer())
             if not ok or not hyper.min_value <= value <= hyper.max_value:
                 raise _Mismatch(
                     path,

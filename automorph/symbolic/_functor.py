@@ -318,20 +318,31 @@ def symbolize(target: Any = None, *, type_name: str | None = None, symbolic_eq: 
     """
     if target is None:
         return lambda t: symbolize(t, type_name=type_name, symbolic_eq=symbolic_eq)
+    key = (target, type_name, symbolic_eq)
+    if isinstance(target, type) or callable(target):
+        made = _MADE.get(key)
+        if made is not None:  # symbolize is idempotent: one symbolic class per target
+            return made
     if isinstance(target, type):
         if issubclass(target, Object):
             return target
-        return _wrap_class(target, type_name, symbolic_eq)
+        made = _MADE[key] = _wrap_class(target, type_name, symbolic_eq)
+        return made
     if isinstance(target, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
         if target.__name__ == "<lambda>" and type_name is None:
             raise SchemaError(
                 "symbolize needs a `type_name` for a lambda: all lambdas share the name "
                 "'<lambda>', so JSON could not tell them apart"
             )
-        return _functor_class(target, type_name)
+        made = _MADE[key] = _functor_class(target, type_name)
+        return made
     raise SchemaError(
         f"symbolize takes a function or a class, got {type(target).__name__} ({target!r})"
     )
+
+
+# (target, type_name, symbolic_eq) -> the symbolic class made for it.
+_MADE: dict[tuple[Any, str | None, bool], Any] = {}
 
 
 def _functor_class(fn: Callable[..., Any], type_name: str | None) -> type[Functor]:

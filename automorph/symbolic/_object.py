@@ -22,7 +22,13 @@ from automorph.symbolic._base import (
     format_value,
 )
 from automorph.symbolic._keypath import Key, KeyPath
-from automorph.symbolic._spec import ROOT, ValueSpec, compile_annotation, may_adopt
+from automorph.symbolic._spec import (
+    ROOT,
+    CustomTyping,
+    ValueSpec,
+    compile_annotation,
+    may_adopt,
+)
 from automorph.symbolic._txn import Transaction
 from automorph.utils import (
     MISSING,
@@ -353,7 +359,7 @@ class Object(Symbolic):
                 stored[name] = self._sym_adopt(name, value)
         if self._sym_mirror:
             d.update(stored)
-        if self._sym_hooks:
+        if self._sym_hooks and (isinstance(self, CustomTyping) or not self.sym_abstract):
             self._on_bound()
 
     @classmethod
@@ -374,8 +380,20 @@ class Object(Symbolic):
         """Recomputes derived state; runs after construction and every change."""
 
     def _on_change(self, updates: dict[KeyPath, FieldUpdate]) -> None:
-        """Called after this object or a value under it changed; calls `_on_bound`."""
-        self._on_bound()
+        """Called after this object or a value under it changed; calls `_on_bound`
+        (unless the object is abstract, see `sym_abstract`)."""
+        if isinstance(self, CustomTyping) or not self.sym_abstract:
+            self._on_bound()
+
+    @property
+    def sym_abstract(self) -> bool:
+        """Whether a hyper-value (a decision) stands anywhere under this object.
+
+        An abstract object is a search space, not a program: `_on_bound` (and,
+        for symbolized classes, the wrapped constructor) does not run until it
+        is materialized, so derived state never sees a hyper-value.
+        """
+        return any(_holds_decision(v) for v in self._sym_args.values())
 
     # --- attribute access ----------------------------------------------------
 
@@ -486,6 +504,16 @@ class Object(Symbolic):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore, (type(self), dict(self._sym_args)))
+
+
+def _holds_decision(value: Any) -> bool:
+    if isinstance(value, CustomTyping):
+        return True
+    if isinstance(value, Symbolic):
+        return any(_holds_decision(v) for _, v in value.sym_items())
+    if isinstance(value, tuple):
+        return any(_holds_decision(v) for v in value)
+    return False
 
 
 def _restore(cls: type[Object], args: dict[str, Any]) -> Object:

@@ -19,7 +19,7 @@ from automorph.geno import Choices, CustomDecisionPoint, Float, Int, Space
 from automorph.testing import BitString
 
 PROPERTY = settings(
-    max_examples=60,
+    max_examples=200,
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -624,7 +624,8 @@ def test_a_decision_name_used_twice_is_an_error() -> None:
                 "b", [Space(), space(Float(location="c", min_value=0.0, max_value=1.0, name="n"))]
             ),
         )
-    assert "at `a` and `c`" in info.value.message
+    assert info.value.path == "b[=1].c"
+    assert "(at `a` and `b[=1].c`)" in info.value.message
 
 
 def test_one_named_point_in_the_candidates_of_several_picks_is_not_a_clash() -> None:
