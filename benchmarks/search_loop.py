@@ -13,7 +13,10 @@ give the feedback.
   `regularized_evolution`; PyGlove `pg.evolution.regularized_evolution`.
 
 PyGlove runs fewer examples (it is slow): compare rates, not totals.
-Also times `dna_spec` and `materialize` alone against PyGlove.
+Also times `dna_spec` and `materialize` alone against PyGlove: `am.materialize`
+compiles the space on every call, as `pg.materialize` does; the loop compiles it
+once (`automorph.hyper.Template`), shown as "materialize (compiled)" against the same
+PyGlove call.
 
 Run: `python benchmarks/search_loop.py` (peers: `pip install -e '.[bench]'`);
 `--quick` runs small sizes (used by the test suite).
@@ -31,6 +34,7 @@ from typing import Any
 
 import automorph as am
 from automorph import algorithms
+from automorph.hyper import Template
 
 OPS = ["conv3x3", "conv1x1", "maxpool3x3"]
 NUM_EDGES, NUM_OPS = 21, 5
@@ -103,9 +107,13 @@ def spec_and_materialize(has_pyglove: bool) -> dict[str, dict[str, float]]:
     space = am_space()
     spec = am.dna_spec(space)
     dna = spec.random_dna(algorithms.Random(seed=0)._rng(0))
+    template = Template(space)
     out = {
         "dna_spec": {"automorph": per_call_us(lambda: am.dna_spec(space))},
         "materialize": {"automorph": per_call_us(lambda: am.materialize(space, dna))},
+        "materialize (compiled)": {
+            "automorph": per_call_us(lambda: template.materialize(dna, validate=False))
+        },
     }
     if has_pyglove:
         import pyglove as pg
@@ -117,6 +125,7 @@ def spec_and_materialize(has_pyglove: bool) -> dict[str, dict[str, float]]:
         pdna = pg.DNA.from_numbers(dna.to_numbers(), pg.dna_spec(pspace))
         out["dna_spec"]["pyglove"] = per_call_us(lambda: pg.dna_spec(pspace))
         out["materialize"]["pyglove"] = per_call_us(lambda: pg.materialize(pspace, pdna))
+        out["materialize (compiled)"]["pyglove"] = out["materialize"]["pyglove"]
     return out
 
 
