@@ -14,7 +14,7 @@ $(VENV)/bin/python:
 # carries; an unpinned torch would pull several GB of CUDA packages.
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,torch]'
+	$(PY) -m pip install --quiet -e '.[dev,torch,ray]'
 	touch $@
 
 setup: $(STAMP)

@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+from automorph import algorithms, early_stopping, storage, tuning
 from automorph.geno import DNA, DNASpec
 from automorph.hyper import (
     DynamicSpace,
@@ -85,6 +86,9 @@ from automorph.utils import (
     SearchExhaustedError,
     SearchSpaceError,
     SerializationError,
+    StorageError,
+    StudyExistsError,
+    StudyNotFoundError,
     TrialStateError,
     UnknownFieldError,
     UnknownTypeError,
@@ -118,6 +122,9 @@ __all__ = [
     "RegistrationError",
     "SchemaError",
     "SerializationError",
+    "StorageError",
+    "StudyExistsError",
+    "StudyNotFoundError",
     "StudyResult",
     "Symbolic",
     "TrialStateError",
@@ -125,10 +132,12 @@ __all__ = [
     "UnknownFieldError",
     "UnknownTypeError",
     "__version__",
+    "algorithms",
     "custom",
     "define_by_run",
     "diff",
     "dna_spec",
+    "early_stopping",
     "encode",
     "floatv",
     "from_json",
@@ -143,10 +152,12 @@ __all__ = [
     "random_sample",
     "sample",
     "save",
+    "storage",
     "sym_eq",
     "sym_hash",
     "symbolize",
     "to_json",
     "to_json_str",
+    "tuning",
     "tune",
 ]

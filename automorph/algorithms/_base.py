@@ -106,6 +106,20 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
         self._feedback(dna, value)
         self._num_feedback += 1
 
+    def replay_proposal(self, dna: DNA) -> None:
+        """Accounts for a proposal made elsewhere (by another worker of a shared
+        study) as if this algorithm had made it; its reward comes later
+        through `feedback`. Applying a study's events in order (`replay_proposal`
+        for proposals, `feedback` for results) gives every worker the same state.
+
+        Raises:
+            FeedbackError: If `dna` is not a DNA of the algorithm's space.
+        """
+        self._check_setup()
+        self._check_dna(dna)
+        self._replay(dna, None)
+        self._num_proposed += 1
+
     def recover(self, history: Iterable[tuple[DNA, Reward | Sequence[float] | None]]) -> None:
         """Rebuilds the state after `history`: each past proposal in order,
         with its reward, or None if it has none yet."""

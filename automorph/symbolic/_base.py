@@ -245,7 +245,13 @@ class Symbolic:
                 container._sym_store(key, container._sym_adopt(key, new))
             changes.append((container, key, old, new))
         if notify and changes:
-            _notify(changes)
+            try:
+                _notify(changes)
+            except BaseException:
+                # A hook refused the new state (an `_on_bound` check): put the
+                # old values back, recompute derived state, and re-raise.
+                _undo(changes)
+                raise
 
     @abc.abstractmethod
     def _sym_peek(self, key: Key) -> Any:
@@ -483,6 +489,25 @@ def _notify(changes: list[tuple[Symbolic, Key, Any, Any]]) -> None:
             entry[2][path] = FieldUpdate(path, container, key, old, new)
     for target, _, updates in sorted(pending.values(), key=lambda e: -e[1]):
         target._on_change(updates)
+
+
+def _undo(changes: list[tuple[Symbolic, Key, Any, Any]]) -> None:
+    """Restores the values `changes` replaced, newest first, and notifies."""
+    restored: list[tuple[Symbolic, Key, Any, Any]] = []
+    for container, key, old, new in reversed(changes):
+        if isinstance(new, Symbolic) and new._sym_parent is container:
+            object.__setattr__(new, "_sym_parent", None)
+        if old is MISSING:
+            container._sym_remove(key)
+        else:
+            if isinstance(old, Symbolic):
+                object.__setattr__(old, "_sym_parent", None)
+            container._sym_store(key, container._sym_adopt(key, old))
+        restored.append((container, key, new, old))
+    try:
+        _notify(restored)
+    except BaseException:  # noqa: BLE001 - the original error is the one to report
+        pass
 
 
 def sym_eq(a: Any, b: Any) -> bool:

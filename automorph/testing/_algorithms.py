@@ -134,9 +134,36 @@ def check_algorithm(make: Factory, spaces: dict[str, Space] | None = None) -> No
             check_deterministic,
             check_recover,
             check_json_round_trip,
+            check_event_replay,
         ):
             try:
                 check(make, spec)
             except AssertionError as e:
                 raise AssertionError(f"[{name} space] {check.__name__}: {e}") from e
         check_errors(make, spec, other)
+
+
+def check_event_replay(make: Factory, spec: Space, steps: int = 24) -> None:
+    """Proposals replayed with `replay_proposal` and rewards given later (as a
+    shared study's events) leave a second instance in the live one's state."""
+    live, follower = make(11), make(11)
+    live.setup(spec)
+    follower.setup(spec)
+    objectives = 2 if live.multi_objective else 1
+    pending: list[DNA] = []
+    for step in range(steps):
+        try:
+            dna = live.propose()
+        except SearchExhaustedError:
+            break
+        follower.replay_proposal(dna)
+        pending.append(dna)
+        if step % 3 == 2:  # rewards arrive in batches, in proposal order
+            for done in pending:
+                reward = synthetic_reward(done, objectives)
+                live.feedback(done, reward)
+                follower.feedback(done, reward)
+            pending = []
+    assert _proposals(follower, 8) == _proposals(live, 8), (
+        f"{type(live).__name__}: replaying the events gave another state than the live one"
+    )

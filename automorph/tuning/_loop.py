@@ -9,8 +9,10 @@ reward to the algorithm; skipping or failing it sends nothing.
 A trial the user neither completes nor skips is finished when the loop moves
 on: completed with its last measurement if it has one, skipped otherwise.
 
-The loop is sequential and in memory. Keeping studies in a database, and
-several workers sharing one study, come with the storage layer.
+By default the study lives in this loop's memory. Given a `storage` (a
+SQLite file path, a PostgreSQL URL, or a `Storage`) and a `name`, the study
+lives in the store: every process that opens the same study cooperates on it
+(see `automorph.tuning._shared`), and reopening it resumes it.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from automorph.algorithms import Random, Reward, SearchAlgorithm
 from automorph.geno import DNA
 from automorph.hyper import Template
+from automorph.storage import Storage, open_storage
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
+from automorph.tuning._shared import SharedStudy, trial_from_record
 from automorph.tuning._trial import (
     Measurement,
     Trial,
@@ -34,6 +38,10 @@ from automorph.tuning._trial import (
     check_step,
     json_value,
 )
+
+if TYPE_CHECKING:
+    from automorph.early_stopping import EarlyStoppingPolicy
+
 from automorph.utils import (
     FeedbackError,
     FieldTypeError,
@@ -133,7 +141,10 @@ class Feedback:
         if type(step) is not int or step < 0:
             step = check_step(step, trial.id)
         checked = check_metrics(metrics, trial.id) if metrics else {}
-        trial.measurements.append(Measurement(value, step, checked, time.time() - trial.created))
+        measurement = Measurement(value, step, checked, time.time() - trial.created)
+        trial.measurements.append(measurement)
+        if self._loop._shared is not None:
+            self._loop._shared.measured(trial, measurement)
 
     def done(self) -> None:
         """Completes the trial with its last measurement, whose reward goes to the algorithm.
@@ -192,13 +203,28 @@ class Feedback:
         self._loop._end(self.trial, "failed", message)
 
     def should_stop_early(self) -> bool:
-        """Whether to stop evaluating this trial (and `skip` or complete it now).
+        """Whether the loop's early-stopping policy says to stop this trial now
+        (then complete it with what it has, or skip it), judged from the
+        measurements of this trial and of the study's other trials.
 
-        Always False for now: early-stopping policies (successive halving,
-        ASHA, median stopping) will decide it from the measurements reported
-        so far, so write loops that ask after each `add_measurement`.
+        False without a policy, for a multi-objective search, and before the
+        trial's first measurement.
         """
-        return False
+        loop = self._loop
+        policy = loop.early_stopping
+        trial = self.trial
+        if policy is None or loop.multi_objective or not trial.measurements:
+            return False
+        curve = [(m.step, float(m.reward)) for m in trial.measurements]  # type: ignore[arg-type]
+        if loop._shared is not None:
+            others = loop._shared.others(trial.id)
+        else:
+            others = {
+                t.id: [(m.step, float(m.reward)) for m in t.measurements]  # type: ignore[arg-type]
+                for t in loop._trials
+                if t is not trial and t.measurements
+            }
+        return bool(policy.should_stop(trial.id, curve, others))
 
     def end_loop(self) -> None:
         """Ends the search after this trial: the loop proposes no more."""
@@ -245,6 +271,12 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         *,
         name: str | None = None,
         progress: bool = False,
+        storage: Storage | str | None = None,
+        worker: str | None = None,
+        early_stopping: EarlyStoppingPolicy | None = None,
+        heartbeat_s: float = 10.0,
+        timeout_s: float = 60.0,
+        retry_limit: int = 2,
     ) -> None:
         if num_examples is not None and (type(num_examples) is not int or num_examples < 0):
             raise FieldValueError(
@@ -257,12 +289,34 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
                 "`algorithm` must be a search algorithm (for example "
                 f"`am.algorithms.Random()`), got {type(algorithm).__name__}"
             )
+        if early_stopping is not None and not _is_policy(early_stopping):
+            raise FieldTypeError(
+                "`early_stopping` must be a policy (for example "
+                f"`am.early_stopping.SuccessiveHalving()`), got {type(early_stopping).__name__}"
+            )
         self.template = Template(space)
         algorithm.setup(self.template.spec)
+        self._shared: SharedStudy | None = None
+        if storage is not None:
+            if not name:
+                raise FieldValueError("a study in a `storage` needs a `name`")
+            self._shared = SharedStudy(
+                open_storage(storage),
+                name,
+                self.template,
+                algorithm,
+                worker=worker,
+                heartbeat_s=heartbeat_s,
+                timeout_s=timeout_s,
+                retry_limit=retry_limit,
+            )
+            algorithm = self._shared.algorithm
         self.algorithm = algorithm
+        self.early_stopping = early_stopping
+        self.name = name
         self.multi_objective = bool(algorithm.multi_objective)
         self._trials: list[Trial] = []
-        self.result = StudyResult(self._trials, self.template.spec, self.multi_objective, name)
+        self._result = StudyResult(self._trials, self.template.spec, self.multi_objective, name)
         self._num_examples = num_examples
         self._current: Feedback | None = None
         self._stopping = False
@@ -284,15 +338,26 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         if self._closed:
             raise StopIteration
         trials = self._trials
-        if self._stopping or (self._num_examples is not None and len(trials) >= self._num_examples):
+        if self._stopping or (
+            self._shared is None
+            and self._num_examples is not None
+            and len(trials) >= self._num_examples
+        ):
             self.close()
             raise StopIteration
-        try:
-            dna = self.algorithm.propose()
-        except SearchExhaustedError:
-            self.close()
-            raise StopIteration from None
-        trial = Trial(len(trials) + 1, dna, created=time.time())
+        if self._shared is not None:
+            claimed = self._shared.next_trial(self._num_examples)
+            if claimed is None:
+                self.close()
+                raise StopIteration
+            trial, dna = claimed[0], claimed[0].dna
+        else:
+            try:
+                dna = self.algorithm.propose()
+            except SearchExhaustedError:
+                self.close()
+                raise StopIteration from None
+            trial = Trial(len(trials) + 1, dna, created=time.time())
         trials.append(trial)
         try:
             trial.example = self.template.materialize(dna, validate=False)
@@ -313,8 +378,20 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         self._closed = True
         if current is not None and current.trial.status == "pending":
             self._finish_pending(current.trial)
+        if self._shared is not None:
+            self._shared.close()
         if self._progress is not None:
             self._progress.close(self._num_finished, self._best, self._best_id)
+
+    @property
+    def result(self) -> StudyResult:
+        """The study so far: this loop's trials, or, for a stored study, every
+        trial in the store (read when asked)."""
+        if self._shared is None:
+            return self._result
+        records = self._shared.storage.get_trials(self._shared.name)
+        trials = [trial_from_record(r) for r in records]
+        return StudyResult(trials, self.template.spec, self.multi_objective, self.name)
 
     def __enter__(self) -> SearchLoop:
         return self
@@ -331,7 +408,11 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
             self._end(trial, "skipped", None)
 
     def _complete(self, trial: Trial, final: Measurement) -> None:
-        self.algorithm.feedback(trial.dna, final.reward)
+        if self._shared is not None:
+            # The algorithm hears of it, in study order, at its next proposal.
+            self._shared.finish(trial, "completed", final.reward, None)
+        else:
+            self.algorithm.feedback(trial.dna, final.reward)
         trial.final_measurement = final
         trial.status = "completed"
         trial.completed = time.time()
@@ -344,6 +425,8 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
             self._progress.update(self._num_finished, self._best, self._best_id)
 
     def _end(self, trial: Trial, status: TrialStatus, error: str | None) -> None:
+        if self._shared is not None:
+            self._shared.finish(trial, status, None, error)
         trial.status = status
         trial.error = error
         trial.completed = time.time()
@@ -359,6 +442,12 @@ def sample(
     *,
     name: str | None = None,
     progress: bool = False,
+    storage: Storage | str | None = None,
+    worker: str | None = None,
+    early_stopping: EarlyStoppingPolicy | None = None,
+    heartbeat_s: float = 10.0,
+    timeout_s: float = 60.0,
+    retry_limit: int = 2,
 ) -> SearchLoop:
     """Searches `space`: yields `(example, feedback)` for each trial.
 
@@ -367,9 +456,24 @@ def sample(
         algorithm: The search algorithm; `am.algorithms.Random()` by default.
             It is set up (and reset) on the space's DNASpec.
         num_examples: How many trials at most; None for as many as the
-            algorithm proposes (forever, for random search).
-        name: The study's name (shown in progress and summaries).
+            algorithm proposes (forever, for random search). For a stored
+            study, the study's total, shared by all its workers.
+        name: The study's name (shown in progress and summaries; the key of
+            a stored study).
         progress: Write a one-line progress report to stderr.
+        storage: Keep the study in a store: a SQLite file path (the embedded
+            default, `"automorph.db"`), a URL (`"postgresql+psycopg://..."`),
+            or a `Storage`. Every process that samples the same `name` in the
+            same store cooperates: trials are claimed atomically, none runs
+            twice, and each worker's algorithm follows the study's history.
+            Reopening a study resumes it. Requires `name`.
+        worker: This worker's id in the study (default: host, pid, random).
+        early_stopping: A policy from `automorph.early_stopping`, asked by
+            `feedback.should_stop_early()`.
+        heartbeat_s: Seconds between heartbeats of a stored study's trial.
+        timeout_s: A stored trial whose heartbeats stop for this long goes
+            back to the queue for another worker,
+        retry_limit: at most this many times; then it fails.
 
     Returns:
         A `SearchLoop`: iterate it, then read the study from its `result`.
@@ -388,7 +492,19 @@ def sample(
     >>> loop.result.best_example
     {'x': 2}
     """
-    return SearchLoop(space, algorithm, num_examples, name=name, progress=progress)
+    return SearchLoop(
+        space,
+        algorithm,
+        num_examples,
+        name=name,
+        progress=progress,
+        storage=storage,
+        worker=worker,
+        early_stopping=early_stopping,
+        heartbeat_s=heartbeat_s,
+        timeout_s=timeout_s,
+        retry_limit=retry_limit,
+    )
 
 
 class Objective(Protocol):
@@ -413,6 +529,15 @@ def tune(
     name: str | None = None,
     progress: bool = False,
     catch: type[BaseException] | tuple[type[BaseException], ...] = (),
+    storage: Storage | str | None = None,
+    worker: str | None = None,
+    early_stopping: EarlyStoppingPolicy | None = None,
+    heartbeat_s: float = 10.0,
+    timeout_s: float = 60.0,
+    retry_limit: int = 2,
+    executor: str = "local",
+    num_workers: int = 1,
+    ray_address: str | None = None,
 ) -> StudyResult:
     """Searches `space` for the example that maximizes `objective`.
 
@@ -432,6 +557,18 @@ def tune(
         progress: Write a one-line progress report to stderr.
         catch: Exception types that fail the trial and let the search go on;
             any other exception fails the trial and propagates.
+        storage, worker, early_stopping, heartbeat_s, timeout_s, retry_limit:
+            As for `am.sample`.
+        executor: Where trials run: "local" (this process), "process" (a
+            pool of `num_workers` local processes) or "ray" (`num_workers`
+            Ray tasks, on a local Ray instance or the cluster at
+            `ray_address` / RAY_ADDRESS). With "process" and "ray" the
+            study must be in a shared store (`storage` as a SQLite path or a
+            PostgreSQL URL, and a `name`), and `objective` must pickle (a
+            module-level function).
+        num_workers: How many workers run trials (with "process" or "ray").
+        ray_address: The Ray cluster to use ("ray://host:10001"); a local
+            instance if None and RAY_ADDRESS is unset.
 
     Returns:
         The study's trials and best results.
@@ -450,8 +587,39 @@ def tune(
     >>> result.num_completed, round(result.best_reward, 3)
     (20, 0.482)
     """
+    if executor != "local":
+        return _tune_with_workers(
+            objective,
+            space,
+            algorithm,
+            num_trials,
+            name=name,
+            progress=progress,
+            catch=catch,
+            storage=storage,
+            worker=worker,
+            early_stopping=early_stopping,
+            heartbeat_s=heartbeat_s,
+            timeout_s=timeout_s,
+            retry_limit=retry_limit,
+            executor=executor,
+            num_workers=num_workers,
+            ray_address=ray_address,
+        )
     takes_feedback = _takes_feedback(objective)
-    with SearchLoop(space, algorithm, num_trials, name=name, progress=progress) as loop:
+    with SearchLoop(
+        space,
+        algorithm,
+        num_trials,
+        name=name,
+        progress=progress,
+        storage=storage,
+        worker=worker,
+        early_stopping=early_stopping,
+        heartbeat_s=heartbeat_s,
+        timeout_s=timeout_s,
+        retry_limit=retry_limit,
+    ) as loop:
         for example, feedback in loop:
             try:
                 if takes_feedback:
@@ -480,6 +648,67 @@ def tune(
                     "reward (a float, or a sequence of floats for a multi-objective search)"
                 )
     return loop.result
+
+
+def _tune_with_workers(
+    objective: Any,
+    space: Any,
+    algorithm: SearchAlgorithm | None,
+    num_trials: int | None,
+    *,
+    name: str | None,
+    progress: bool,
+    catch: Any,
+    storage: Any,
+    worker: str | None,
+    early_stopping: Any,
+    heartbeat_s: float,
+    timeout_s: float,
+    retry_limit: int,
+    executor: str,
+    num_workers: int,
+    ray_address: str | None,
+) -> StudyResult:
+    from automorph.tuning._executors import run_workers
+
+    if not name or storage is None:
+        raise FieldValueError(
+            f"executor={executor!r} needs a stored study: give `name` and `storage`"
+        )
+    if type(num_workers) is not int or num_workers < 1:
+        raise FieldValueError(f"`num_workers` must be an int >= 1, got {num_workers!r}")
+    algorithm = algorithm if algorithm is not None else Random()
+    template = Template(space)
+    payload = {
+        "objective": objective,
+        "space": space,
+        "algorithm": algorithm,
+        "num_trials": num_trials,
+        "name": name,
+        "storage": storage,
+        "worker": worker,
+        "catch": catch,
+        "early_stopping": early_stopping,
+        "heartbeat_s": heartbeat_s,
+        "timeout_s": timeout_s,
+        "retry_limit": retry_limit,
+    }
+    meter = Progress(num_trials, name) if progress else None
+    run_workers(executor, num_workers, payload, ray_address, meter)
+    store = open_storage(storage)
+    trials = [trial_from_record(r) for r in store.get_trials(name)]
+    if meter is not None:
+        finished = [t for t in trials if t.status != "pending"]
+        scored = [t for t in finished if isinstance(t.reward, float)]
+        best = max(scored, key=lambda t: t.reward, default=None)  # type: ignore[arg-type,return-value]
+        meter.close(len(finished), best.reward if best else None, best.id if best else None)
+    return StudyResult(trials, template.spec, bool(algorithm.multi_objective), name)
+
+
+def _is_policy(value: Any) -> bool:
+    from automorph.early_stopping import EarlyStoppingPolicy
+
+    return isinstance(value, EarlyStoppingPolicy)
 
 
 def _takes_feedback(objective: Any) -> bool:

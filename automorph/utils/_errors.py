@@ -114,3 +114,20 @@ class FeedbackError(AutomorphError, ValueError):
 class TrialStateError(FeedbackError):
     """Feedback a trial can no longer take: a reward, `done`, `skip` or `fail`
     for a trial that is already completed, skipped or failed."""
+
+
+class StorageError(AutomorphError):
+    """A store cannot be used: not an automorph store, a schema version this
+    automorph does not know, a corrupt file, a missing driver. Nothing stored
+    is changed when this is raised."""
+
+
+class StudyNotFoundError(AutomorphError, LookupError):
+    """No study of that name in the store."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else self.message
+
+
+class StudyExistsError(AutomorphError, ValueError):
+    """A study of that name already exists (and `exist_ok` was not given)."""

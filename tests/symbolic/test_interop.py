@@ -195,3 +195,25 @@ def test_fields_after_kw_only_are_keyword_only() -> None:
     assert Command.sym_schema().names == ("verbose", "target", "retries")
     with pytest.raises(am.UnknownFieldError, match=r"takes 2 positional arguments but 3"):
         Command("build", 2, True)
+
+
+class Range(am.Object):
+    low: int
+    high: int
+
+    def _on_bound(self) -> None:
+        if self.low > self.high:
+            raise am.FieldValueError(f"`low` ({self.low}) must not exceed `high` ({self.high})")
+        self._span = self.high - self.low
+
+
+def test_a_change_refused_by_on_bound_is_rolled_back() -> None:
+    owner = am.Dict(r=Range(1, 5))
+    with pytest.raises(am.FieldValueError, match=r"`low` \(9\) must not exceed `high` \(5\)"):
+        owner.rebind({"r.low": 9})
+    assert (owner["r"].low, owner["r"]._span) == (1, 4)
+    with pytest.raises(am.FieldValueError):
+        owner["r"].low = 7
+    assert owner["r"].low == 1
+    owner.rebind({"r.low": 2})
+    assert owner["r"]._span == 3

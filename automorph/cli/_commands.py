@@ -1,0 +1,373 @@
+"""The commands: studies, show, trials, best, export, plot."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO, get_args
+
+import numpy as np
+
+from automorph.cli._format import (
+    RecordLayout,
+    csv_cell,
+    cut,
+    dna_text,
+    json_safe,
+    number,
+    table,
+    value_text,
+    when,
+)
+from automorph.storage import Storage, StudyInfo, TrialRecord, TrialState
+from automorph.utils import AutomorphError, StudyNotFoundError
+from automorph.viz import decisions_of, pareto_mask, write_report
+
+STATES: tuple[str, ...] = get_args(TrialState)
+DEFAULT_LIMIT = 50  # rows of `trials`, unless --limit says otherwise
+MAX_DECISIONS = 50  # decisions listed by `show`
+
+
+class CliError(AutomorphError):
+    """A command cannot run: the message is printed as is, and the exit status is 1."""
+
+
+@dataclass
+class Context:
+    """What every command gets: the store, where it is (for messages), and stdout."""
+
+    store: Storage
+    where: str
+    out: TextIO
+
+    def print(self, text: str = "") -> None:
+        """Writes a line to the command's output."""
+        self.out.write(text + "\n")
+
+
+# --- studies and their trials ----------------------------------------------------------
+
+
+def find_study(ctx: Context, name: str) -> StudyInfo:
+    """The study called `name`.
+
+    Raises:
+        CliError: If there is none; the message lists the studies there are.
+    """
+    try:
+        return ctx.store.get_study(name)
+    except StudyNotFoundError:
+        names = [s.name for s in ctx.store.list_studies()]
+        listing = ", ".join(names[:20]) + (
+            f", ... ({len(names)} in all)" if len(names) > 20 else ""
+        )
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise CliError(
+            f"no study named {name!r} in {ctx.where} (studies: {listing or 'none'}){hint}"
+        ) from None
+
+
+@dataclass
+class Summary:
+    """What a pass over a study's trials adds up to."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    best: TrialRecord | None = None
+    front: list[TrialRecord] = field(default_factory=list)
+    decision_ids: dict[str, None] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """How many trials there are."""
+        return sum(self.counts.values())
+
+    def status_text(self) -> str:
+        """'8 completed, 1 failed, 1 skipped' (in lifecycle order)."""
+        return ", ".join(f"{self.counts[s]:,} {s}" for s in STATES if self.counts[s]) or "none"
+
+
+def summarize(ctx: Context, info: StudyInfo) -> Summary:
+    """Counts, the best trial (or the Pareto front) and the decision ids of
+    a study, streaming its trials."""
+    summary = Summary()
+    completed: list[TrialRecord] = []  # kept only for a Pareto front
+    best_reward = -np.inf
+    for trial in ctx.store.iter_trials(info.name):
+        summary.counts[trial.status] += 1
+        summary.decision_ids.update(dict.fromkeys(trial.dna))
+        if trial.status != "completed" or trial.reward is None:
+            continue
+        if info.multi_objective or isinstance(trial.reward, list):
+            completed.append(trial)
+        elif trial.reward > best_reward:  # the first trial wins ties
+            summary.best, best_reward = trial, trial.reward
+    if completed:
+        summary.front = pareto_front(completed)
+    return summary
+
+
+def pareto_front(trials: list[TrialRecord]) -> list[TrialRecord]:
+    """The trials (all completed, with list rewards) on the Pareto front, in id order."""
+    width = max(len(_objectives(t.reward)) for t in trials)
+    kept = [t for t in trials if len(_objectives(t.reward)) == width]
+    points = np.array([_objectives(t.reward) for t in kept], dtype=float).reshape(-1, width)
+    points[~np.isfinite(points)] = -np.inf
+    mask = pareto_mask(points)
+    return [t for t, on in zip(kept, mask, strict=True) if on]
+
+
+def _objectives(reward: float | list[float] | None) -> list[float]:
+    if reward is None:
+        return []
+    return list(reward) if isinstance(reward, list) else [reward]
+
+
+def _sort_key(trial: TrialRecord) -> tuple[int, float, int]:
+    """Best reward first (objective 0 for several), then trials without one."""
+    values = _objectives(trial.reward) if trial.status == "completed" else []
+    if not values or not np.isfinite(values[0]):
+        return (1, 0.0, trial.id)
+    return (0, -values[0], trial.id)
+
+
+def _trial_json(trial: TrialRecord) -> dict[str, Any]:
+    last = trial.measurements[-1] if trial.measurements else {}
+    data = {
+        "study": trial.study,
+        "id": trial.id,
+        "status": trial.status,
+        "reward": trial.reward,
+        "dna": trial.dna,
+        "metrics": last.get("metrics") or {},
+        "metadata": trial.metadata,
+        "worker": trial.worker,
+        "retries": trial.retries,
+        "created": trial.created,
+        "started": trial.started,
+        "finished": trial.finished,
+    }
+    return {k: json_safe(v) for k, v in data.items()}
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def cmd_studies(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph studies`: one row per study."""
+    studies = ctx.store.list_studies()
+    if not studies:
+        ctx.print(f"No studies in {ctx.where}.")
+        return 0
+    rows = []
+    for info in studies:
+        summary = summarize(ctx, info)
+        if summary.front:
+            best = f"front of {len(summary.front):,}"
+        else:
+            best = number(summary.best.reward) if summary.best is not None else "-"
+        completed = f"{summary.counts['completed']:,}"
+        rows.append([info.name, f"{summary.total:,}", completed, best, when(info.created)])
+    headers = ["name", "trials", "completed", "best reward", "created"]
+    for line in table(headers, rows, numeric={1, 2, 3}):
+        ctx.print(line)
+    return 0
+
+
+def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph show NAME`: a study, its counts, best trial and decisions."""
+    info = find_study(ctx, args.name)
+    summary = summarize(ctx, info)
+    ctx.print(f"Study:      {info.name}")
+    ctx.print(f"Created:    {when(info.created)}")
+    ctx.print(f"Objectives: {'several' if info.multi_objective else 'one'}, maximized")
+    algorithm = _type_name(info.algorithm)
+    if algorithm:
+        ctx.print(f"Algorithm:  {algorithm}")
+    ctx.print(f"Trials:     {summary.total:,} ({summary.status_text()})")
+    if summary.best is not None:
+        best = summary.best
+        ctx.print(f"Best trial: {best.id} (reward {number(best.reward)})")
+        ctx.print(f"  dna: {dna_text(best.dna, width=200)}")
+    elif summary.front:
+        front_ids = ", ".join(str(t.id) for t in summary.front[:10])
+        more = f", ... ({len(summary.front):,} in all)" if len(summary.front) > 10 else ""
+        ctx.print(f"Pareto front: {len(summary.front):,} trials ({front_ids}{more})")
+    else:
+        ctx.print("Best trial: none completed yet")
+    decisions = decisions_of(info.dna_spec)
+    ids = list(decisions) if decisions else list(summary.decision_ids)
+    ctx.print(f"Decisions:  {len(ids)}")
+    width = max((len(i) for i in ids[:MAX_DECISIONS]), default=0)
+    for decision_id in ids[:MAX_DECISIONS]:
+        decision = decisions.get(decision_id)
+        text = decision.describe() if decision is not None else ""
+        ctx.print(f"  {decision_id.ljust(width)}  {text}".rstrip())
+    if len(ids) > MAX_DECISIONS:
+        ctx.print(f"  ... and {len(ids) - MAX_DECISIONS:,} more")
+    for key, value in info.metadata.items():
+        ctx.print(f"Metadata:   {key} = {cut(value_text(value), 100)}")
+    return 0
+
+
+def _type_name(text: str | None) -> str | None:
+    """The `_type` of automorph JSON text (an algorithm, say), if it has one."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    name = data.get("_type") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def cmd_trials(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph trials NAME`: a table of trials."""
+    info = find_study(ctx, args.name)
+    trials = ctx.store.get_trials(info.name, status=args.status)
+    if args.sort == "reward":
+        trials.sort(key=_sort_key)
+    total = len(trials)
+    shown = trials[: args.limit] if args.limit > 0 else trials
+    if not shown:
+        which = f" {args.status}" if args.status else ""
+        ctx.print(f"Study {info.name!r} has no{which} trials.")
+        return 0
+    errors = any(t.error for t in shown)
+    rows = []
+    for t in shown:
+        row = [str(t.id), t.status, number(t.reward), t.worker or "-", dna_text(t.dna)]
+        rows.append([*row, cut(t.error or "", 40)] if errors else row)
+    headers = ["id", "status", "reward", "worker", "dna", *(["error"] if errors else [])]
+    for line in table(headers, rows, numeric={0, 2}):
+        ctx.print(line)
+    if len(shown) < total:
+        ctx.print(
+            f"({len(shown):,} of {total:,} trials shown; `--limit 0` shows all, "
+            "`automorph export` writes them to a file)"
+        )
+    return 0
+
+
+def cmd_best(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph best NAME`: the best trial, or the Pareto front."""
+    info = find_study(ctx, args.name)
+    summary = summarize(ctx, info)
+    if summary.best is None and not summary.front:
+        raise CliError(
+            f"study {info.name!r} has no completed trial yet "
+            f"({summary.total:,} trials: {summary.status_text()})"
+        )
+    if args.json:
+        data: Any = [_trial_json(t) for t in summary.front]
+        if summary.best is not None:
+            data = _trial_json(summary.best)
+        ctx.print(json.dumps(data, indent=2, allow_nan=False))
+        return 0
+    if summary.front:
+        ctx.print(f"Pareto front of {info.name!r}: {len(summary.front):,} trials")
+        rows = [[str(t.id), number(t.reward), dna_text(t.dna)] for t in summary.front]
+        for line in table(["id", "reward", "dna"], rows, numeric={0}):
+            ctx.print(line)
+        return 0
+    best = summary.best
+    assert best is not None
+    decisions = decisions_of(info.dna_spec)
+    ctx.print(f"Best trial of {info.name!r}: trial {best.id}")
+    ctx.print(f"reward: {number(best.reward)}")
+    ctx.print("dna:")
+    for key, value in best.dna.items():
+        decision = decisions.get(key)
+        label = ""
+        if decision is not None and decision.kind == "choice" and isinstance(value, int):
+            label = f" ({decision.labels[value]})" if 0 <= value < len(decision.labels) else ""
+        ctx.print(f"  {key} = {value_text(value)}{label}")
+    metrics = (best.measurements[-1].get("metrics") or {}) if best.measurements else {}
+    for title, values in (("metrics", metrics), ("metadata", best.metadata)):
+        if values:
+            ctx.print(f"{title}:")
+            for key, value in values.items():
+                ctx.print(f"  {key} = {cut(value_text(value), 100)}")
+    ctx.print(f"finished: {when(best.finished)}" + (f" by {best.worker}" if best.worker else ""))
+    return 0
+
+
+def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph export NAME`: every trial as flat records, in CSV or JSON.
+
+    Trials are streamed twice: once to gather the keys, once to write.
+    """
+    info = find_study(ctx, args.name)
+    layout = RecordLayout(info.multi_objective)
+    for trial in ctx.store.iter_trials(info.name):
+        layout.add(trial)
+    if args.output is None:
+        _write_records(ctx, info, layout, args.format, ctx.out)
+        return 0
+    path = Path(args.output)
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        count = _write_records(ctx, info, layout, args.format, stream)
+    ctx.print(f"Wrote {count:,} trials of {info.name!r} to {path}")
+    return 0
+
+
+def _write_records(
+    ctx: Context, info: StudyInfo, layout: RecordLayout, fmt: str, stream: TextIO
+) -> int:
+    keys = layout.keys()
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(keys)
+        for trial in ctx.store.iter_trials(info.name):
+            record = layout.record(trial)
+            writer.writerow([csv_cell(record[k]) for k in keys])
+            count += 1
+        return count
+    stream.write("[")
+    for trial in ctx.store.iter_trials(info.name):
+        record = json_safe(layout.record(trial))
+        stream.write(("\n" if count == 0 else ",\n") + json.dumps(record, allow_nan=False))
+        count += 1
+    stream.write("\n]\n" if count else "]\n")
+    return count
+
+
+def cmd_plot(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph plot NAME`: the history and parallel-coordinate plots, as
+    a PNG and an HTML report."""
+    info = find_study(ctx, args.name)
+    prefix = args.output or safe_name(info.name)
+    png, page = write_report(info, ctx.store.iter_trials(info.name), prefix)
+    ctx.print(str(png))
+    ctx.print(str(page))
+    return 0
+
+
+def safe_name(name: str) -> str:
+    """A study name as a file name.
+
+    >>> safe_name("mnist/run 3")
+    'mnist_run_3'
+    """
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "study"
+
+
+Command = Callable[[Context, argparse.Namespace], int]
+
+COMMANDS: dict[str, Command] = {
+    "studies": cmd_studies,
+    "show": cmd_show,
+    "trials": cmd_trials,
+    "best": cmd_best,
+    "export": cmd_export,
+    "plot": cmd_plot,
+}

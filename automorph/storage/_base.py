@@ -1,0 +1,250 @@
+"""The storage interface: studies and their trials, as data.
+
+A store keeps studies; a study keeps its name, its search space, algorithm
+and DNASpec (serialized JSON text), and its trials. Storage knows nothing of
+algorithms: it stores DNA and measurements as JSON data.
+
+Every study has an event sequence shared by all its workers: proposing a
+trial and finishing a trial each take the next number. A worker rebuilds its
+algorithm by applying the events in that order (proposals with
+`replay_proposal`, completions with `feedback`); because a new proposal is
+made while holding the study's lock right after reading every earlier event
+(`propose_trial`), all workers hold the same algorithm state and no proposal
+is made twice.
+
+Trial lifecycle: `running` (claimed by a worker, which sends heartbeats) ->
+`completed` | `skipped` | `failed`. A running trial whose heartbeat is older
+than the timeout goes back to `pending` (`requeue_stale`), to be claimed by
+another worker (`claim_trial`), until its retries reach the limit; then it
+is `failed`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+TrialState = Literal["pending", "running", "completed", "skipped", "failed"]
+FINISHED: tuple[TrialState, ...] = ("completed", "skipped", "failed")
+
+# Bumped when the layout of stored data changes; stores of other versions are refused.
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class StudyInfo:
+    """A study, as stored.
+
+    Attributes:
+        name: Unique in its store.
+        space: The search space as automorph JSON text, or None if it could
+            not be serialized (a define-by-run function, say).
+        algorithm: The algorithm as automorph JSON text (with its seed).
+        dna_spec: The DNASpec as automorph JSON text.
+        multi_objective: Whether rewards are tuples.
+        created: When it was created (`time.time()`).
+        metadata: Free-form JSON values.
+    """
+
+    name: str
+    space: str | None = None
+    algorithm: str | None = None
+    dna_spec: str | None = None
+    multi_objective: bool = False
+    created: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrialRecord:
+    """A trial, as stored.
+
+    Attributes:
+        study: Name of its study.
+        id: Its number in the study, from 1, in proposal order.
+        dna: The DNA's JSON (`DNA.to_json()`).
+        status: See the module docstring.
+        measurements: Reports, each `{"reward", "step", "metrics", "elapsed"}`.
+        reward: The final reward (a float, or a list for several objectives)
+            of a completed trial; None otherwise.
+        metadata: Free-form JSON values.
+        example: The materialized program as automorph JSON text, if it
+            could be serialized.
+        created, started, finished: Timestamps (`time.time()`); `started` is
+            the last claim.
+        worker: The worker that runs (or ran) it.
+        heartbeat: The last heartbeat of its worker.
+        retries: How many times it went back to the queue.
+        error: Why it failed, or why it was skipped.
+        proposed_seq, finished_seq: Its two events in the study's sequence.
+    """
+
+    study: str
+    id: int
+    dna: dict[str, Any]
+    status: TrialState = "running"
+    measurements: list[dict[str, Any]] = field(default_factory=list)
+    reward: float | list[float] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    example: str | None = None
+    created: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+    worker: str | None = None
+    heartbeat: float | None = None
+    retries: int = 0
+    error: str | None = None
+    proposed_seq: int = 0
+    finished_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a study's event sequence.
+
+    `kind` is "proposed" (a new trial, `dna` set) or "finished" (a trial
+    ended: `reward` is its final reward if it completed, else None).
+    """
+
+    seq: int
+    kind: Literal["proposed", "finished"]
+    trial_id: int
+    dna: dict[str, Any]
+    reward: float | list[float] | None = None
+
+
+# make(events) -> (dna JSON, example JSON text or None) of the new trial, or None to stop.
+Proposer = Callable[[list[Event]], "tuple[dict[str, Any], str | None] | None"]
+
+
+class Storage(abc.ABC):
+    """Where studies live; every method is atomic (and safe across processes
+    for stores that several processes open).
+
+    Implementations pass the contract suite in `automorph.testing`.
+    """
+
+    #: Whether several processes can share the store (a file or a server).
+    shared: ClassVar[bool] = False
+
+    # --- studies -----------------------------------------------------------
+
+    @abc.abstractmethod
+    def create_study(self, info: StudyInfo, exist_ok: bool = False) -> StudyInfo:
+        """Creates a study; with `exist_ok`, returns the existing one of that name.
+
+        Raises:
+            StudyExistsError: If the name is taken and `exist_ok` is False.
+        """
+
+    @abc.abstractmethod
+    def get_study(self, name: str) -> StudyInfo:
+        """The study called `name`.
+
+        Raises:
+            StudyNotFoundError: If there is none (the message lists the names).
+        """
+
+    @abc.abstractmethod
+    def list_studies(self) -> list[StudyInfo]:
+        """Every study, oldest first."""
+
+    @abc.abstractmethod
+    def delete_study(self, name: str) -> None:
+        """Deletes a study and its trials.
+
+        Raises:
+            StudyNotFoundError: If there is none.
+        """
+
+    # --- trials --------------------------------------------------------------
+
+    @abc.abstractmethod
+    def propose_trial(
+        self, study: str, worker: str, since: int, make: Proposer
+    ) -> TrialRecord | None:
+        """Under the study's lock: calls `make` with the events after `since`,
+        and stores the trial it returns as `running` for `worker` (taking the
+        next event number). Returns None (storing nothing) if `make` does.
+        """
+
+    @abc.abstractmethod
+    def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
+        """Atomically takes the oldest `pending` trial for `worker` (now
+        `running`), or returns None if there is none."""
+
+    @abc.abstractmethod
+    def heartbeat(self, study: str, trial_id: int, worker: str) -> bool:
+        """Records that `worker` is alive on the trial; False if the trial is
+        no longer its own (it went back to the queue, or ended)."""
+
+    @abc.abstractmethod
+    def add_measurement(
+        self, study: str, trial_id: int, worker: str, measurement: dict[str, Any]
+    ) -> None:
+        """Appends a measurement to a running trial of `worker`.
+
+        Raises:
+            TrialStateError: If the trial is not running for `worker`.
+        """
+
+    @abc.abstractmethod
+    def finish_trial(
+        self,
+        study: str,
+        trial_id: int,
+        worker: str,
+        status: TrialState,
+        reward: float | list[float] | None = None,
+        error: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> TrialRecord:
+        """Ends a running trial of `worker` (taking the next event number).
+
+        Raises:
+            TrialStateError: If the trial is not running for `worker` (it was
+                requeued, or it has ended): its result is not stored.
+        """
+
+    @abc.abstractmethod
+    def requeue_stale(self, study: str, timeout: float, retry_limit: int) -> list[int]:
+        """Running trials whose last heartbeat is older than `timeout` seconds
+        go back to `pending` (retries + 1), or become `failed` once their
+        retries reach `retry_limit`; returns the ids requeued or failed."""
+
+    @abc.abstractmethod
+    def get_trials(self, study: str, status: TrialState | None = None) -> list[TrialRecord]:
+        """The study's trials in id order (of one status, if given)."""
+
+    @abc.abstractmethod
+    def get_trial(self, study: str, trial_id: int) -> TrialRecord:
+        """One trial.
+
+        Raises:
+            StudyNotFoundError: If there is no such study or trial.
+        """
+
+    @abc.abstractmethod
+    def events(self, study: str, since: int = 0) -> list[Event]:
+        """The study's events numbered after `since`, in order."""
+
+    def close(self) -> None:  # noqa: B027 - a no-op unless a store holds connections
+        """Releases connections; the store stays as it is."""
+
+    def iter_trials(self, study: str) -> Iterator[TrialRecord]:
+        """The study's trials in id order (backends may stream them)."""
+        yield from self.get_trials(study)
+
+
+def events_of(trials: list[TrialRecord], since: int) -> list[Event]:
+    """The events after `since` implied by stored trials, in order."""
+    out: list[Event] = []
+    for t in trials:
+        if t.proposed_seq > since:
+            out.append(Event(t.proposed_seq, "proposed", t.id, t.dna))
+        if t.finished_seq is not None and t.finished_seq > since:
+            out.append(Event(t.finished_seq, "finished", t.id, t.dna, t.reward))
+    out.sort(key=lambda e: e.seq)
+    return out

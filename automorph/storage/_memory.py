@@ -1,0 +1,210 @@
+"""`MemoryStorage`: studies in this process's memory (the default for one process)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from typing import Any
+
+from automorph.storage._base import (
+    FINISHED,
+    Event,
+    Proposer,
+    Storage,
+    StudyInfo,
+    TrialRecord,
+    TrialState,
+    events_of,
+)
+from automorph.utils import StudyExistsError, StudyNotFoundError, TrialStateError
+
+
+class MemoryStorage(Storage):
+    """Studies kept in memory, shared by the threads of one process.
+
+    Records handed out are copies: changing them does not change the store.
+
+    >>> store = MemoryStorage()
+    >>> _ = store.create_study(StudyInfo("demo"))
+    >>> trial = store.propose_trial("demo", "w1", 0, lambda events: ({"x": 1}, None))
+    >>> trial.id, trial.status, trial.proposed_seq
+    (1, 'running', 1)
+    >>> store.finish_trial("demo", 1, "w1", "completed", reward=0.5).finished_seq
+    2
+    >>> [e.kind for e in store.events("demo")]
+    ['proposed', 'finished']
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._studies: dict[str, StudyInfo] = {}
+        self._trials: dict[str, list[TrialRecord]] = {}
+        self._seq: dict[str, int] = {}
+
+    def _study(self, name: str) -> list[TrialRecord]:
+        trials = self._trials.get(name)
+        if trials is None:
+            known = ", ".join(sorted(self._studies)) or "none"
+            raise StudyNotFoundError(f"no study named {name!r} (studies: {known})")
+        return trials
+
+    def _running(self, study: str, trial_id: int, worker: str) -> TrialRecord:
+        trials = self._study(study)
+        if not 1 <= trial_id <= len(trials):
+            raise StudyNotFoundError(f"study {study!r} has no trial {trial_id}")
+        trial = trials[trial_id - 1]
+        if trial.status != "running" or trial.worker != worker:
+            raise TrialStateError(
+                f"trial {trial_id} of {study!r} is {trial.status}"
+                f"{' for worker ' + repr(trial.worker) if trial.worker else ''}, "
+                f"not running for {worker!r}"
+            )
+        return trial
+
+    def _next_seq(self, study: str) -> int:
+        self._seq[study] += 1
+        return self._seq[study]
+
+    # --- studies -----------------------------------------------------------
+
+    def create_study(self, info: StudyInfo, exist_ok: bool = False) -> StudyInfo:
+        with self._lock:
+            if info.name in self._studies:
+                if not exist_ok:
+                    raise StudyExistsError(f"a study named {info.name!r} already exists")
+                return copy.deepcopy(self._studies[info.name])
+            stored = copy.deepcopy(info)
+            stored.created = stored.created or time.time()
+            self._studies[info.name] = stored
+            self._trials[info.name] = []
+            self._seq[info.name] = 0
+            return copy.deepcopy(stored)
+
+    def get_study(self, name: str) -> StudyInfo:
+        with self._lock:
+            self._study(name)
+            return copy.deepcopy(self._studies[name])
+
+    def list_studies(self) -> list[StudyInfo]:
+        with self._lock:
+            return [copy.deepcopy(s) for s in self._studies.values()]
+
+    def delete_study(self, name: str) -> None:
+        with self._lock:
+            self._study(name)
+            del self._studies[name], self._trials[name], self._seq[name]
+
+    # --- trials --------------------------------------------------------------
+
+    def propose_trial(
+        self, study: str, worker: str, since: int, make: Proposer
+    ) -> TrialRecord | None:
+        with self._lock:
+            trials = self._study(study)
+            made = make(copy.deepcopy(events_of(trials, since)))
+            if made is None:
+                return None
+            dna, example = made
+            now = time.time()
+            trial = TrialRecord(
+                study,
+                len(trials) + 1,
+                copy.deepcopy(dna),
+                "running",
+                example=example,
+                created=now,
+                started=now,
+                worker=worker,
+                heartbeat=now,
+                proposed_seq=self._next_seq(study),
+            )
+            trials.append(trial)
+            return copy.deepcopy(trial)
+
+    def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
+        with self._lock:
+            for trial in self._study(study):
+                if trial.status == "pending":
+                    now = time.time()
+                    trial.status, trial.worker = "running", worker
+                    trial.started = trial.heartbeat = now
+                    return copy.deepcopy(trial)
+            return None
+
+    def heartbeat(self, study: str, trial_id: int, worker: str) -> bool:
+        with self._lock:
+            try:
+                trial = self._running(study, trial_id, worker)
+            except TrialStateError:
+                return False
+            trial.heartbeat = time.time()
+            return True
+
+    def add_measurement(
+        self, study: str, trial_id: int, worker: str, measurement: dict[str, Any]
+    ) -> None:
+        with self._lock:
+            trial = self._running(study, trial_id, worker)
+            trial.measurements.append(copy.deepcopy(measurement))
+            trial.heartbeat = time.time()
+
+    def finish_trial(
+        self,
+        study: str,
+        trial_id: int,
+        worker: str,
+        status: TrialState,
+        reward: float | list[float] | None = None,
+        error: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> TrialRecord:
+        if status not in FINISHED:
+            raise TrialStateError(f"a trial cannot finish as {status!r}")
+        with self._lock:
+            trial = self._running(study, trial_id, worker)
+            trial.status = status
+            value = list(reward) if isinstance(reward, tuple) else reward  # as JSON would
+            trial.reward = copy.deepcopy(value) if status == "completed" else None
+            trial.error = error
+            if metadata:
+                trial.metadata.update(copy.deepcopy(metadata))
+            trial.finished = time.time()
+            trial.finished_seq = self._next_seq(study)
+            return copy.deepcopy(trial)
+
+    def requeue_stale(self, study: str, timeout: float, retry_limit: int) -> list[int]:
+        with self._lock:
+            now, moved = time.time(), []
+            for trial in self._study(study):
+                if trial.status == "running" and (trial.heartbeat or 0) < now - timeout:
+                    moved.append(trial.id)
+                    if trial.retries >= retry_limit:
+                        trial.status = "failed"
+                        trial.error = (
+                            f"its worker {trial.worker!r} stopped sending heartbeats "
+                            f"{trial.retries + 1} times (retry limit {retry_limit})"
+                        )
+                        trial.finished = now
+                        trial.finished_seq = self._next_seq(study)
+                    else:
+                        trial.status, trial.retries = "pending", trial.retries + 1
+                        trial.measurements = []
+            return moved
+
+    def get_trials(self, study: str, status: TrialState | None = None) -> list[TrialRecord]:
+        with self._lock:
+            return [
+                copy.deepcopy(t) for t in self._study(study) if status is None or t.status == status
+            ]
+
+    def get_trial(self, study: str, trial_id: int) -> TrialRecord:
+        with self._lock:
+            trials = self._study(study)
+            if not 1 <= trial_id <= len(trials):
+                raise StudyNotFoundError(f"study {study!r} has no trial {trial_id}")
+            return copy.deepcopy(trials[trial_id - 1])
+
+    def events(self, study: str, since: int = 0) -> list[Event]:
+        with self._lock:
+            return copy.deepcopy(events_of(self._study(study), since))

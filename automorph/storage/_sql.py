@@ -1,0 +1,713 @@
+"""`SQLStorage`: studies in a SQLite file or a PostgreSQL database.
+
+Written with SQLAlchemy Core; `_sql_schema` holds the tables and statements.
+
+Every write is one transaction. Writes that take an event number (propose,
+finish, a retry limit reached) lock the study row first, so event numbers
+are handed out one at a time and commit in order: a reader never sees a gap.
+On SQLite every write transaction is `BEGIN IMMEDIATE` (the database's write
+lock is taken at the start, so two writers never deadlock on an upgrade from
+a read lock) and the journal is a write-ahead log, so readers never wait for
+writers. On PostgreSQL the study lock is `SELECT ... FOR UPDATE` on the study
+row and `claim_trial` takes a pending trial with `FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+from automorph.storage._base import (
+    FINISHED,
+    SCHEMA_VERSION,
+    Event,
+    Proposer,
+    Storage,
+    StudyInfo,
+    TrialRecord,
+    TrialState,
+)
+from automorph.storage._sql_schema import (
+    ALL_STUDIES,
+    ANY_STALE,
+    APPEND,
+    CLAIM,
+    DELETE_STUDY,
+    DELETE_TRIALS,
+    EVENTS,
+    FAIL,
+    FINISH,
+    GET_TRIAL,
+    HEARTBEAT,
+    INSERT_STUDY,
+    INSERT_TRIAL,
+    JSON_AT,
+    JSON_FIELDS,
+    LOCK_STALE,
+    LOCK_STUDY,
+    LOCK_TRIAL,
+    MEASUREMENTS,
+    META,
+    NEXT_TRIAL_ID,
+    OLDEST_PENDING,
+    REQUEUE,
+    SCHEMA,
+    SELECT_STUDY,
+    SET_SEQ,
+    STUDIES,
+    STUDY_NAMES,
+    TRIAL_COLUMNS,
+    TRIAL_FIELDS,
+    TRIALS,
+    TRIALS_AFTER,
+    TRIALS_OF,
+    TRIALS_WITH_STATUS,
+)
+from automorph.utils import (
+    SerializationError,
+    StorageError,
+    StudyExistsError,
+    StudyNotFoundError,
+    TrialStateError,
+)
+
+try:
+    import sqlalchemy as sa
+    from sqlalchemy import exc
+    from sqlalchemy.engine import Connection, Engine, Row
+except ImportError as _error:  # pragma: no cover - only without the extra
+    raise StorageError(
+        "SQL stores (SQLite files, PostgreSQL) need SQLAlchemy: pip install 'automorph[sql]' "
+        "(or 'automorph[postgres]' for PostgreSQL)"
+    ) from _error
+
+_EXTRA_HINT = "pip install 'automorph[postgres]'"
+_STORE_MARK = "automorph"
+_MAX_SEQ = 2**62
+# Any constant: serializes schema creation by concurrent openers on PostgreSQL.
+_INIT_LOCK_KEY = 0x6175746F6D6F7270
+
+# --- JSON -----------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    # numpy scalars and arrays (duck-typed: storage does not import numpy).
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise SerializationError(
+        f"a {type(value).__name__} ({value!r}) is not a JSON value; "
+        "stores keep DNA, rewards, measurements and metadata as JSON"
+    )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=_json_default)
+
+
+def _fresh(value: Any) -> Any:
+    """The value as it reads back from the store (a fresh copy; tuples become lists)."""
+    return None if value is None else json.loads(_dumps(value))
+
+
+# --- rows -> records ---------------------------------------------------------------
+
+
+def _loads_all(texts: list[str]) -> list[Any]:
+    """Decodes many JSON texts in one call of the C decoder (most of the time
+    of reading 50,000 trials would otherwise go to per-call overhead)."""
+    return json.loads("[" + ",".join(texts) + "]") if texts else []
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pauses the cyclic garbage collector while many acyclic objects (decoded
+    JSON, records) are built: otherwise it runs again and again over the
+    growing heap, and reading 50,000 trials takes twice as long."""
+    pause = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause:
+            gc.enable()
+
+
+def _records(study: str, rows: Sequence[Sequence[Any]]) -> list[TrialRecord]:
+    """Trial records from rows of `TRIAL_COLUMNS` (TrialRecord's fields, in order)."""
+    texts: list[str] = []
+    for row in rows:
+        texts += (row[i] or "null" for i in JSON_AT)
+    values = iter(_loads_all(texts))
+    out: list[TrialRecord] = []
+    for row in rows:
+        fields = list(row)
+        for i in JSON_AT:
+            fields[i] = next(values)
+        out.append(TrialRecord(study, *fields))
+    return out
+
+
+def _record(study: str, row: Sequence[Any]) -> TrialRecord:
+    return _records(study, [row])[0]
+
+
+def _trial_row(study_id: int, trial: TrialRecord) -> dict[str, Any]:
+    """The row of `trial`, for INSERT_TRIAL."""
+    row: dict[str, Any] = {"study_id": study_id}
+    for name, column in zip(TRIAL_FIELDS, TRIAL_COLUMNS, strict=True):
+        value = getattr(trial, name)
+        row[column.name] = _dumps(value) if name in JSON_FIELDS and value is not None else value
+    return row
+
+
+def _study_info(row: Row[Any]) -> StudyInfo:
+    m = row._mapping
+    return StudyInfo(
+        name=m["name"],
+        space=m["space"],
+        algorithm=m["algorithm"],
+        dna_spec=m["dna_spec"],
+        multi_objective=bool(m["multi_objective"]),
+        created=m["created"],
+        metadata=json.loads(m["metadata"]),
+    )
+
+
+def _not_running(study: str, trial_id: int, status: str, owner: str | None, worker: str) -> str:
+    return (
+        f"trial {trial_id} of {study!r} is {status}"
+        f"{' for worker ' + repr(owner) if owner else ''}, not running for {worker!r}"
+    )
+
+
+# --- the store ----------------------------------------------------------------------
+
+
+class SQLStorage(Storage):
+    """Studies in a SQLite file or a PostgreSQL database, shared by processes.
+
+    Args:
+        url: A SQLAlchemy URL: `sqlite:///path/to/file.db`, or
+            `postgresql+psycopg://user@host/database` (plain `postgresql://`
+            means psycopg too).
+        busy_timeout_s: How long a transaction waits for another one's lock
+            (SQLite's busy timeout, PostgreSQL's `lock_timeout`) before it
+            gives up with a `StorageError`.
+        echo: Log every SQL statement (SQLAlchemy's `echo`).
+
+    Opening an empty database creates the tables. A database that is not an
+    automorph store, a store of another schema version, a damaged SQLite
+    file or a missing driver is refused with a `StorageError`, and nothing
+    in it is written. SQLite stores use a write-ahead log with
+    `synchronous=NORMAL`: a commit survives the crash of its process; a
+    power loss can undo the last commits, never corrupt the file.
+
+    Records handed out are fresh objects: changing them does not change the
+    store. Values go through JSON, so a tuple reward reads back as a list.
+    A store can be pickled (it reopens by URL) and used after `os.fork`.
+
+    >>> import os, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> store = SQLStorage(f"sqlite:///{os.path.join(folder.name, 'studies.db')}")
+    >>> _ = store.create_study(StudyInfo("demo"))
+    >>> trial = store.propose_trial("demo", "w1", 0, lambda events: ({"x": 1}, None))
+    >>> trial.id, trial.status, trial.proposed_seq
+    (1, 'running', 1)
+    >>> store.finish_trial("demo", 1, "w1", "completed", reward=(0.5, 2.0)).reward
+    [0.5, 2.0]
+    >>> [(e.seq, e.kind) for e in store.events("demo")]
+    [(1, 'proposed'), (2, 'finished')]
+    >>> store.close(); folder.cleanup()
+    """
+
+    shared: ClassVar[bool] = True
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0, echo: bool = False) -> None:
+        self._url = str(url)
+        self._busy_timeout_s = float(busy_timeout_s)
+        self._echo = bool(echo)
+        self._engine, self._where = _make_engine(self._url, self._busy_timeout_s, self._echo)
+        self._sqlite = self._engine.dialect.name == "sqlite"
+        self._writer = self._engine.execution_options(automorph_write=True)
+        self._pid = os.getpid()
+        try:
+            self._open()
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # --- opening ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The store's URL, its password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def __repr__(self) -> str:
+        return f"SQLStorage({self.url!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"url": self._url, "busy_timeout_s": self._busy_timeout_s, "echo": self._echo}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["url"], busy_timeout_s=state["busy_timeout_s"], echo=state["echo"]
+        )
+
+    def _open(self) -> None:
+        if self._sqlite:
+            _check_sqlite_file(self._engine.url.database or "")
+        try:
+            empty = self._read_layout()
+            if self._sqlite:
+                # After the checks: switching to WAL writes the file's header.
+                with contextlib.closing(self._engine.raw_connection()) as raw:
+                    raw.cursor().execute("PRAGMA journal_mode=WAL")
+            if empty:
+                self._create_schema()
+        except exc.DBAPIError as error:
+            raise StorageError(f"cannot open {self._where}: {error.orig}") from error
+
+    def _read_layout(self, conn: Connection | None = None) -> bool:
+        """True if the database is empty; raises StorageError unless it is a
+        store this automorph reads."""
+        if conn is None:
+            with self._engine.connect() as fresh:
+                return self._read_layout(fresh)
+        tables = set(sa.inspect(conn).get_table_names())
+        if not tables:
+            return True
+        if META.name not in tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StorageError(
+                f"{self._where} is not an automorph store: it has tables ({shown}) "
+                f"but no {META.name} table; automorph will not write into it"
+            )
+        meta = {k: v for k, v in conn.execute(sa.select(META.c.key, META.c.value))}
+        if meta.get("store") != _STORE_MARK:
+            raise StorageError(
+                f"{self._where} is not an automorph store: its {META.name} table "
+                "does not mark it as one"
+            )
+        version = meta.get("schema_version")
+        if version != str(SCHEMA_VERSION):
+            raise StorageError(
+                f"{self._where} was written by automorph schema {version}; "
+                f"this automorph reads schema {SCHEMA_VERSION}"
+            )
+        missing = {STUDIES.name, TRIALS.name} - tables
+        if missing:
+            raise StorageError(f"{self._where} is damaged: tables {sorted(missing)} are missing")
+        return False
+
+    def _create_schema(self) -> None:
+        with self._writer.begin() as conn:
+            if not self._sqlite:
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_INIT_LOCK_KEY)))
+            # Another process may have created it meanwhile: look again, under the lock.
+            if self._read_layout(conn):
+                SCHEMA.create_all(conn)
+                conn.execute(
+                    sa.insert(META),
+                    [
+                        {"key": "store", "value": _STORE_MARK},
+                        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    ],
+                )
+
+    # --- transactions ----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self, write: bool) -> Iterator[Connection]:
+        if os.getpid() != self._pid:
+            # A forked child: leave the parent's connections to the parent.
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+        try:
+            with (self._writer if write else self._engine).begin() as conn:
+                yield conn
+        except exc.DBAPIError as error:
+            raise StorageError(f"{self._where}: {error.orig}") from error
+
+    def _not_found(self, conn: Connection, name: str) -> StudyNotFoundError:
+        known = ", ".join(conn.execute(STUDY_NAMES).scalars()) or "none"
+        return StudyNotFoundError(f"no study named {name!r} (studies: {known})")
+
+    def _lock_study(self, conn: Connection, name: str) -> tuple[int, int]:
+        """(id, next event number) of the study, its row locked until commit."""
+        row = conn.execute(LOCK_STUDY, {"name": name}).first()
+        if row is None:
+            raise self._not_found(conn, name)
+        return row[0], row[1]
+
+    def _no_trial(self, conn: Connection, study: str, trial_id: int) -> StudyNotFoundError:
+        if conn.execute(SELECT_STUDY, {"name": study}).first() is None:
+            return self._not_found(conn, study)
+        return StudyNotFoundError(f"study {study!r} has no trial {trial_id}")
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # --- studies -----------------------------------------------------------------
+
+    def create_study(self, info: StudyInfo, exist_ok: bool = False) -> StudyInfo:
+        try:
+            with self._transaction(write=True) as conn:
+                row = conn.execute(SELECT_STUDY, {"name": info.name}).first()
+                if row is not None:
+                    if not exist_ok:
+                        raise StudyExistsError(f"a study named {info.name!r} already exists")
+                    return _study_info(row)
+                stored = StudyInfo(
+                    info.name,
+                    info.space,
+                    info.algorithm,
+                    info.dna_spec,
+                    bool(info.multi_objective),
+                    info.created or time.time(),
+                    _fresh(info.metadata) or {},
+                )
+                conn.execute(
+                    INSERT_STUDY,
+                    {
+                        "name": stored.name,
+                        "space": stored.space,
+                        "algorithm": stored.algorithm,
+                        "dna_spec": stored.dna_spec,
+                        "multi_objective": stored.multi_objective,
+                        "created": stored.created,
+                        "metadata": _dumps(stored.metadata),
+                        "next_seq": 1,
+                    },
+                )
+                return stored
+        except StorageError as error:
+            # PostgreSQL: another process created it between our look and our insert.
+            if not isinstance(error.__cause__, exc.IntegrityError):
+                raise
+            if not exist_ok:
+                raise StudyExistsError(f"a study named {info.name!r} already exists") from None
+            return self.get_study(info.name)
+
+    def get_study(self, name: str) -> StudyInfo:
+        with self._transaction(write=False) as conn:
+            row = conn.execute(SELECT_STUDY, {"name": name}).first()
+            if row is None:
+                raise self._not_found(conn, name)
+            return _study_info(row)
+
+    def list_studies(self) -> list[StudyInfo]:
+        with self._transaction(write=False) as conn:
+            return [_study_info(row) for row in conn.execute(ALL_STUDIES)]
+
+    def delete_study(self, name: str) -> None:
+        with self._transaction(write=True) as conn:
+            sid, _ = self._lock_study(conn, name)
+            conn.execute(DELETE_TRIALS, {"sid": sid})
+            conn.execute(DELETE_STUDY, {"sid": sid})
+
+    # --- trials --------------------------------------------------------------------
+
+    def propose_trial(
+        self, study: str, worker: str, since: int, make: Proposer
+    ) -> TrialRecord | None:
+        with self._transaction(write=True) as conn:
+            sid, seq = self._lock_study(conn, study)
+            made = make(self._events(conn, study, since))
+            if made is None:
+                return None
+            dna, example = made
+            trial_id = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one()
+            now = time.time()
+            trial = TrialRecord(
+                study,
+                trial_id,
+                _fresh(dna),
+                "running",
+                example=example,
+                created=now,
+                started=now,
+                worker=worker,
+                heartbeat=now,
+                proposed_seq=seq,
+            )
+            conn.execute(INSERT_TRIAL, _trial_row(sid, trial))
+            conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
+            return trial
+
+    def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
+        with self._transaction(write=True) as conn:
+            row = conn.execute(SELECT_STUDY, {"name": study}).first()
+            if row is None:
+                raise self._not_found(conn, study)
+            sid = row.id
+            pending = conn.execute(OLDEST_PENDING, {"sid": sid}).first()
+            if pending is None:
+                return None
+            trial = _record(study, pending)
+            now = time.time()
+            conn.execute(CLAIM, {"sid": sid, "tid": trial.id, "v_worker": worker, "v_now": now})
+            trial.status, trial.worker = "running", worker
+            trial.started = trial.heartbeat = now
+            return trial
+
+    def heartbeat(self, study: str, trial_id: int, worker: str) -> bool:
+        with self._transaction(write=True) as conn:
+            params = {"name": study, "tid": trial_id, "owner": worker, "now": time.time()}
+            if conn.execute(HEARTBEAT, params).rowcount == 1:
+                return True
+            if conn.execute(GET_TRIAL, {"name": study, "tid": trial_id}).first() is None:
+                raise self._no_trial(conn, study, trial_id)
+            return False
+
+    def add_measurement(
+        self, study: str, trial_id: int, worker: str, measurement: dict[str, Any]
+    ) -> None:
+        item = _dumps(measurement)
+        with self._transaction(write=True) as conn:
+            row = conn.execute(MEASUREMENTS, {"name": study, "tid": trial_id}).first()
+            if row is None:
+                raise self._no_trial(conn, study, trial_id)
+            status, owner, measurements = row
+            if status != "running" or owner != worker:
+                raise TrialStateError(_not_running(study, trial_id, status, owner, worker))
+            # Stored arrays are compact JSON written here: append without parsing.
+            text = f"[{item}]" if measurements == "[]" else f"{measurements[:-1]},{item}]"
+            conn.execute(
+                APPEND,
+                {"name": study, "tid": trial_id, "v_measurements": text, "v_now": time.time()},
+            )
+
+    def finish_trial(
+        self,
+        study: str,
+        trial_id: int,
+        worker: str,
+        status: TrialState,
+        reward: float | list[float] | None = None,
+        error: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> TrialRecord:
+        if status not in FINISHED:
+            raise TrialStateError(f"a trial cannot finish as {status!r}")
+        with self._transaction(write=True) as conn:
+            sid, seq = self._lock_study(conn, study)
+            row = conn.execute(LOCK_TRIAL, {"sid": sid, "tid": trial_id}).first()
+            if row is None:
+                raise StudyNotFoundError(f"study {study!r} has no trial {trial_id}")
+            trial = _record(study, row)
+            if trial.status != "running" or trial.worker != worker:
+                raise TrialStateError(
+                    _not_running(study, trial_id, trial.status, trial.worker, worker)
+                )
+            trial.status = status
+            trial.reward = _fresh(reward) if status == "completed" else None
+            trial.error = error
+            if metadata:
+                trial.metadata.update(_fresh(metadata))
+            trial.finished, trial.finished_seq = time.time(), seq
+            conn.execute(
+                FINISH,
+                {
+                    "sid": sid,
+                    "tid": trial_id,
+                    "v_status": status,
+                    "v_reward": None if trial.reward is None else _dumps(trial.reward),
+                    "v_error": error,
+                    "v_metadata": _dumps(trial.metadata),
+                    "v_now": trial.finished,
+                    "v_seq": seq,
+                },
+            )
+            conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
+            return trial
+
+    def requeue_stale(self, study: str, timeout: float, retry_limit: int) -> list[int]:
+        now = time.time()
+        cutoff = now - timeout
+        with self._transaction(write=False) as conn:
+            # Most calls find nothing: look without taking the write lock.
+            row = conn.execute(SELECT_STUDY, {"name": study}).first()
+            if row is None:
+                raise self._not_found(conn, study)
+            if conn.execute(ANY_STALE, {"sid": row.id, "cutoff": cutoff}).first() is None:
+                return []
+        with self._transaction(write=True) as conn:
+            sid, seq = self._lock_study(conn, study)
+            stale = conn.execute(LOCK_STALE, {"sid": sid, "cutoff": cutoff}).all()
+            requeued = [tid for tid, retries, _ in stale if retries < retry_limit]
+            if requeued:
+                conn.execute(REQUEUE, {"sid": sid, "tids": requeued})
+            for tid, retries, worker in stale:
+                if retries < retry_limit:
+                    continue
+                message = (
+                    f"its worker {worker!r} stopped sending heartbeats "
+                    f"{retries + 1} times (retry limit {retry_limit})"
+                )
+                conn.execute(
+                    FAIL,
+                    {"sid": sid, "tid": tid, "v_error": message, "v_now": now, "v_seq": seq},
+                )
+                seq += 1
+            conn.execute(SET_SEQ, {"sid": sid, "seq": seq})
+            return [tid for tid, _, _ in stale]
+
+    def get_trials(self, study: str, status: TrialState | None = None) -> list[TrialRecord]:
+        with self._transaction(write=False) as conn, _gc_paused():
+            if status is None:
+                rows = conn.execute(TRIALS_OF, {"name": study}).all()
+            else:
+                rows = conn.execute(TRIALS_WITH_STATUS, {"name": study, "status": status}).all()
+            if not rows and conn.execute(SELECT_STUDY, {"name": study}).first() is None:
+                raise self._not_found(conn, study)
+            return _records(study, rows)
+
+    def iter_trials(self, study: str, chunk: int = 1000) -> Iterator[TrialRecord]:
+        """The study's trials in id order, read `chunk` at a time (each chunk
+        its own transaction, so no transaction stays open while the caller
+        works)."""
+        after = 0
+        while True:
+            with self._transaction(write=False) as conn, _gc_paused():
+                rows = conn.execute(
+                    TRIALS_AFTER, {"name": study, "after": after, "limit": chunk}
+                ).all()
+                if not rows and after == 0:
+                    if conn.execute(SELECT_STUDY, {"name": study}).first() is None:
+                        raise self._not_found(conn, study)
+                records = _records(study, rows)
+            yield from records
+            if len(rows) < chunk:
+                return
+            after = rows[-1][0]
+
+    def get_trial(self, study: str, trial_id: int) -> TrialRecord:
+        with self._transaction(write=False) as conn:
+            row = conn.execute(GET_TRIAL, {"name": study, "tid": trial_id}).first()
+            if row is None:
+                raise self._no_trial(conn, study, trial_id)
+            return _record(study, row)
+
+    def events(self, study: str, since: int = 0) -> list[Event]:
+        with self._transaction(write=False) as conn, _gc_paused():
+            out = self._events(conn, study, since)
+            if not out and conn.execute(SELECT_STUDY, {"name": study}).first() is None:
+                raise self._not_found(conn, study)
+            return out
+
+    def _events(self, conn: Connection, study: str, since: int) -> list[Event]:
+        since = min(since, _MAX_SEQ)  # a larger number means "none yet", not an overflow
+        rows = sorted(conn.execute(EVENTS, {"name": study, "since": since}), key=lambda r: r[0])
+        texts: list[str] = []
+        for row in rows:
+            texts += (row[3], row[4] or "null")
+        values = iter(_loads_all(texts))
+        return [
+            Event(seq, "finished" if kind else "proposed", tid, next(values), next(values))
+            for seq, kind, tid, _, _ in rows
+        ]
+
+
+# --- engines ------------------------------------------------------------------------
+
+
+def _make_engine(url: str, busy_timeout_s: float, echo: bool) -> tuple[Engine, str]:
+    """The engine for `url`, and how messages name the store."""
+    try:
+        parsed = sa.make_url(url)
+    except exc.ArgumentError as error:
+        raise StorageError(f"cannot read the store URL {url!r}: {error}") from error
+    backend = parsed.get_backend_name()
+    connect_args: dict[str, Any] = {}
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+            raise StorageError(
+                f"a SQL store needs a SQLite file (sqlite:///path/to/file.db), not {url!r}; "
+                "MemoryStorage keeps studies in memory"
+            )
+        parsed = parsed.set(database=os.path.abspath(database))
+        where = f"the SQLite file {parsed.database}"
+        connect_args["timeout"] = busy_timeout_s
+    elif backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        where = f"the PostgreSQL database {parsed.render_as_string(hide_password=True)}"
+        if "options" not in parsed.query:
+            connect_args["options"] = f"-c lock_timeout={max(1, round(busy_timeout_s * 1000))}"
+    else:
+        raise StorageError(
+            f"automorph stores studies in SQLite or PostgreSQL, not {backend!r} ({url!r})"
+        )
+    try:
+        engine = sa.create_engine(parsed, echo=echo, connect_args=connect_args)
+    except ImportError as error:
+        raise StorageError(
+            f"{where} needs the database driver {error.name or parsed.drivername!r}, "
+            f"which is not installed: {_EXTRA_HINT}"
+        ) from error
+    except exc.NoSuchModuleError as error:
+        raise StorageError(f"unknown database driver in {url!r}: {error}") from error
+    if backend == "sqlite":
+        _set_up_sqlite(engine, busy_timeout_s)
+    return engine, where
+
+
+def _set_up_sqlite(engine: Engine, busy_timeout_s: float) -> None:
+    """Connections that leave BEGIN to us: `BEGIN IMMEDIATE` for writes."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite would open deferred transactions on its own; we emit BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {max(0, round(busy_timeout_s * 1000))}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("automorph_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _check_sqlite_file(path: str) -> None:
+    """Refuses a file that is not a SQLite database, or one cut short.
+
+    SQLite itself reads a short file as if the missing pages were there,
+    until a query reaches them; the header says how long the file must be.
+    """
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return  # a new store (or SQLite will say why it cannot open it)
+    if size == 0:
+        return
+    with open(path, "rb") as f:
+        header = f.read(100)
+    if not header.startswith(b"SQLite format 3\x00"):
+        raise StorageError(f"the file {path} is not a SQLite database (and so not a store)")
+    if len(header) < 100:
+        raise StorageError(f"the SQLite file {path} is truncated ({size} bytes)")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counter_valid = header[24:28] == header[92:96]
+    try:
+        wal = os.path.getsize(path + "-wal")
+    except OSError:
+        wal = 0
+    # With a non-empty write-ahead log, pages may live in the log for now.
+    if pages and counter_valid and wal == 0 and size < pages * page_size:
+        raise StorageError(
+            f"the SQLite file {path} is truncated: {size} bytes, its header "
+            f"says {pages} pages of {page_size}"
+        )

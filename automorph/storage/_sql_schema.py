@@ -1,0 +1,186 @@
+"""The layout of a SQL store, and the statements `SQLStorage` runs on it.
+
+Three tables hold a store:
+
+- `automorph_meta`: key/value rows; `store` = "automorph" marks the database
+  as an automorph store and `schema_version` says which layout it has
+  (`SCHEMA_VERSION`; bump it when anything here changes).
+- `automorph_studies`: one row per study (JSON text fields) with `next_seq`,
+  the number its next event will take.
+- `automorph_trials`: one row per trial, keyed by (study, trial id), with its
+  two event numbers `proposed_seq` and `finished_seq`. A study's event
+  sequence is read from these two columns (both indexed), so there is no
+  separate event table to keep in step.
+
+JSON values are stored as text (not a JSON column type): both databases
+read them back exactly as Python's `json` wrote them, NaN included.
+Statements are built once, here; SQLAlchemy caches their compiled form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from automorph.storage._base import TrialRecord
+from automorph.utils import StorageError
+
+try:
+    import sqlalchemy as sa
+except ImportError as _error:  # pragma: no cover - only without the extra
+    raise StorageError(
+        "SQL stores (SQLite files, PostgreSQL) need SQLAlchemy: pip install 'automorph[postgres]'"
+    ) from _error
+
+SCHEMA = sa.MetaData()
+
+META = sa.Table(
+    "automorph_meta",
+    SCHEMA,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+STUDIES = sa.Table(
+    "automorph_studies",
+    SCHEMA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("space", sa.Text),
+    sa.Column("algorithm", sa.Text),
+    sa.Column("dna_spec", sa.Text),
+    sa.Column("multi_objective", sa.Boolean, nullable=False),
+    sa.Column("created", sa.Double, nullable=False),
+    sa.Column("metadata", sa.Text, nullable=False),
+    sa.Column("next_seq", sa.BigInteger, nullable=False),
+)
+
+TRIALS = sa.Table(
+    "automorph_trials",
+    SCHEMA,
+    sa.Column(
+        "study_id",
+        sa.Integer,
+        sa.ForeignKey("automorph_studies.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("trial_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("dna", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("measurements", sa.Text, nullable=False),
+    sa.Column("reward", sa.Text),
+    sa.Column("metadata", sa.Text, nullable=False),
+    sa.Column("example", sa.Text),
+    sa.Column("created", sa.Double, nullable=False),
+    sa.Column("started", sa.Double),
+    sa.Column("finished", sa.Double),
+    sa.Column("worker", sa.String),
+    sa.Column("heartbeat", sa.Double),
+    sa.Column("retries", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("proposed_seq", sa.BigInteger, nullable=False),
+    sa.Column("finished_seq", sa.BigInteger),
+    sa.Index("ix_automorph_trials_status", "study_id", "status", "trial_id"),
+    # Unique: two events of a study never share a number, whatever goes wrong.
+    sa.Index("ix_automorph_trials_proposed", "study_id", "proposed_seq", unique=True),
+    sa.Index("ix_automorph_trials_finished", "study_id", "finished_seq", unique=True),
+)
+
+_S, _T = STUDIES.c, TRIALS.c
+_P = sa.bindparam
+STUDY_ID = sa.select(_S.id).where(_S.name == _P("name")).scalar_subquery()
+# A trial's columns in the order of TrialRecord's fields (after `study`), and
+# where the JSON ones are.
+TRIAL_FIELDS = [f.name for f in dataclasses.fields(TrialRecord)][1:]
+TRIAL_COLUMNS = [TRIALS.c["trial_id" if name == "id" else name] for name in TRIAL_FIELDS]
+JSON_FIELDS = ("dna", "measurements", "reward", "metadata")
+JSON_AT = [TRIAL_FIELDS.index(name) for name in JSON_FIELDS]
+
+# Statements are built once; SQLAlchemy caches their compiled form.
+SELECT_STUDY = sa.select(STUDIES).where(_S.name == _P("name"))
+LOCK_STUDY = sa.select(_S.id, _S.next_seq).where(_S.name == _P("name")).with_for_update()
+STUDY_NAMES = sa.select(_S.name).order_by(_S.id)
+SET_SEQ = sa.update(STUDIES).where(_S.id == _P("sid")).values(next_seq=_P("seq"))
+NEXT_TRIAL_ID = sa.select(sa.func.coalesce(sa.func.max(_T.trial_id), 0) + 1).where(
+    _T.study_id == _P("sid")
+)
+THIS_TRIAL = sa.and_(_T.study_id == _P("sid"), _T.trial_id == _P("tid"))
+LOCK_TRIAL = sa.select(*TRIAL_COLUMNS).where(THIS_TRIAL).with_for_update()
+TRIAL_BY_NAME = sa.and_(_T.study_id == STUDY_ID, _T.trial_id == _P("tid"))
+GET_TRIAL = sa.select(*TRIAL_COLUMNS).where(TRIAL_BY_NAME)
+TRIALS_OF = sa.select(*TRIAL_COLUMNS).where(_T.study_id == STUDY_ID).order_by(_T.trial_id)
+TRIALS_WITH_STATUS = TRIALS_OF.where(_T.status == _P("status"))
+TRIALS_AFTER = TRIALS_OF.where(_T.trial_id > _P("after")).limit(_P("limit"))
+MEASUREMENTS = (
+    sa.select(_T.status, _T.worker, _T.measurements).where(TRIAL_BY_NAME).with_for_update()
+)
+HEARTBEAT = (
+    sa.update(TRIALS)
+    .where(TRIAL_BY_NAME, _T.status == "running", _T.worker == _P("owner"))
+    .values(heartbeat=_P("now"))
+)
+OLDEST_PENDING = (
+    sa.select(*TRIAL_COLUMNS)
+    .where(_T.study_id == _P("sid"), _T.status == "pending")
+    .order_by(_T.trial_id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+STALE = sa.and_(
+    _T.study_id == _P("sid"),
+    _T.status == "running",
+    sa.func.coalesce(_T.heartbeat, 0.0) < _P("cutoff"),
+)
+ANY_STALE = sa.select(_T.trial_id).where(STALE).limit(1)
+LOCK_STALE = (
+    sa.select(_T.trial_id, _T.retries, _T.worker)
+    .where(STALE)
+    .order_by(_T.trial_id)
+    .with_for_update()
+)
+INSERT_STUDY = sa.insert(STUDIES)
+ALL_STUDIES = sa.select(STUDIES).order_by(_S.id)
+DELETE_TRIALS = sa.delete(TRIALS).where(_T.study_id == _P("sid"))
+DELETE_STUDY = sa.delete(STUDIES).where(_S.id == _P("sid"))
+INSERT_TRIAL = sa.insert(TRIALS)
+# SET values take `v_` names: SQLAlchemy reserves the column names for itself.
+CLAIM = (
+    sa.update(TRIALS)
+    .where(THIS_TRIAL)
+    .values(status="running", worker=_P("v_worker"), started=_P("v_now"), heartbeat=_P("v_now"))
+)
+APPEND = (
+    sa.update(TRIALS)
+    .where(TRIAL_BY_NAME)
+    .values(measurements=_P("v_measurements"), heartbeat=_P("v_now"))
+)
+FINISH = (
+    sa.update(TRIALS)
+    .where(THIS_TRIAL)
+    .values(
+        status=_P("v_status"),
+        reward=_P("v_reward"),
+        error=_P("v_error"),
+        metadata=_P("v_metadata"),
+        finished=_P("v_now"),
+        finished_seq=_P("v_seq"),
+    )
+)
+FAIL = (
+    sa.update(TRIALS)
+    .where(THIS_TRIAL)
+    .values(status="failed", error=_P("v_error"), finished=_P("v_now"), finished_seq=_P("v_seq"))
+)
+REQUEUE = (
+    sa.update(TRIALS)
+    .where(_T.study_id == _P("sid"), _T.trial_id.in_(_P("tids", expanding=True)))
+    .values(status="pending", retries=_T.retries + 1, measurements="[]")
+)
+# Two index range scans (an OR of the two would scan the study's trials).
+EVENTS = sa.union_all(
+    sa.select(
+        _T.proposed_seq, sa.literal_column("0"), _T.trial_id, _T.dna, sa.literal_column("NULL")
+    ).where(_T.study_id == STUDY_ID, _T.proposed_seq > _P("since")),
+    sa.select(_T.finished_seq, sa.literal_column("1"), _T.trial_id, _T.dna, _T.reward).where(
+        _T.study_id == STUDY_ID, _T.finished_seq > _P("since")
+    ),
+)

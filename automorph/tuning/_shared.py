@@ -1,0 +1,254 @@
+"""A search loop's side of a stored study, shared by any number of workers.
+
+`SharedStudy` joins (or creates) a study in a store, and for each trial
+either claims one that another worker abandoned or, holding the study's lock,
+brings the algorithm up to date with every event of the study and proposes
+the next DNA (see `automorph.storage` for the event design). While a trial
+runs, a background thread sends heartbeats; results go to the store, and the
+algorithm learns them, in study order, at its next proposal.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+from automorph.algorithms import SearchAlgorithm
+from automorph.geno import DNA
+from automorph.hyper import Template
+from automorph.storage import Event, Storage, StudyInfo, TrialRecord
+from automorph.symbolic import from_json_str, sym_eq, to_json_str
+from automorph.tuning._trial import Measurement, Trial
+from automorph.utils import (
+    AutomorphError,
+    SearchExhaustedError,
+    StorageError,
+    TrialStateError,
+)
+
+
+def default_worker_id() -> str:
+    """`host:pid:random`, unique per process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _json_or_none(value: Any) -> str | None:
+    try:
+        return to_json_str(value)
+    except AutomorphError:
+        return None
+
+
+class SharedStudy:
+    """One worker's connection to a stored study (used by `SearchLoop`)."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        name: str,
+        template: Template,
+        algorithm: SearchAlgorithm,
+        *,
+        worker: str | None = None,
+        heartbeat_s: float = 10.0,
+        timeout_s: float = 60.0,
+        retry_limit: int = 2,
+    ) -> None:
+        self.storage = storage
+        self.name = name
+        self.template = template
+        self.worker = worker or default_worker_id()
+        self.heartbeat_s = heartbeat_s
+        self.timeout_s = timeout_s
+        self.retry_limit = retry_limit
+        spec_json = to_json_str(template.spec)
+        info = StudyInfo(
+            name,
+            space=_json_or_none(template.space),
+            algorithm=to_json_str(algorithm),
+            dna_spec=spec_json,
+            multi_objective=bool(algorithm.multi_objective),
+        )
+        stored = storage.create_study(info, exist_ok=True)
+        if stored.dna_spec is not None and stored.dna_spec != spec_json:
+            raise StorageError(
+                f"study {name!r} was created with another search space; use another name "
+                "(or delete the study) to search this one"
+            )
+        self.algorithm = self._adopt(algorithm, stored)
+        self.algorithm.setup(template.spec)
+        self._seq = 0
+        self._current: int | None = None
+        self._beat_stop = threading.Event()
+        self._beat_lock = threading.Lock()
+        self._beat = threading.Thread(
+            target=self._beat_loop, name="automorph-heartbeat", daemon=True
+        )
+        self._beat.start()
+        self._last_requeue = 0.0
+
+    @staticmethod
+    def _adopt(algorithm: SearchAlgorithm, stored: StudyInfo) -> SearchAlgorithm:
+        """The study's own algorithm (its seed included), if the study has one."""
+        if stored.algorithm is None:
+            return algorithm
+        theirs = from_json_str(stored.algorithm)
+        if type(theirs) is not type(algorithm):
+            raise StorageError(
+                f"study {stored.name!r} is searched by {type(theirs).__name__}, not "
+                f"{type(algorithm).__name__}; every worker of a study uses its algorithm"
+            )
+        if algorithm.seed is not None and theirs.seed is not None:
+            mine = algorithm.clone(deep=True).rebind(seed=theirs.seed)
+            if not sym_eq(mine, theirs):
+                raise StorageError(
+                    f"study {stored.name!r} is searched by {theirs!r}, not {algorithm!r}"
+                )
+        return theirs
+
+    # --- trials -----------------------------------------------------------------
+
+    def next_trial(self, budget: int | None) -> tuple[Trial, TrialRecord] | None:
+        """The next trial for this worker, or None when the study is done.
+
+        With nothing left to propose, the worker waits while other workers'
+        trials are running: if one of them stops sending heartbeats, its trial
+        comes back to the queue and this worker takes it, so the study
+        completes even when a worker dies at the end.
+        """
+        while True:
+            now = time.time()
+            if now - self._last_requeue > min(self.timeout_s / 2, 5.0):
+                self.storage.requeue_stale(self.name, self.timeout_s, self.retry_limit)
+                self._last_requeue = now
+            record = self.storage.claim_trial(self.name, self.worker)
+            if record is None:
+                record = self.storage.propose_trial(
+                    self.name, self.worker, self._seq, lambda events: self._propose(events, budget)
+                )
+                if record is not None:
+                    self._seq = record.proposed_seq
+            if record is not None:
+                break
+            if not self.storage.get_trials(self.name, status="running"):
+                return None
+            time.sleep(min(self.heartbeat_s, self.timeout_s / 4, 0.5))
+        dna = DNA.from_json(record.dna)
+        trial = Trial(record.id, dna, created=record.created)
+        with self._beat_lock:
+            self._current = record.id
+        return trial, record
+
+    def _propose(
+        self, events: list[Event], budget: int | None
+    ) -> tuple[dict[str, Any], str | None] | None:
+        self.catch_up(events)
+        if budget is not None and self.algorithm.num_proposed >= budget:
+            return None
+        try:
+            dna = self.algorithm.propose()
+        except SearchExhaustedError:
+            return None
+        example = self.template.materialize(dna, validate=False)
+        return dna.to_json(), _json_or_none(example)
+
+    def catch_up(self, events: list[Event]) -> None:
+        """Applies the study's events, in order, to the algorithm."""
+        algorithm = self.algorithm
+        for event in events:
+            dna = DNA.from_json(event.dna)
+            if event.kind == "proposed":
+                algorithm.replay_proposal(dna)
+            elif event.reward is not None:
+                reward = event.reward
+                algorithm.feedback(dna, tuple(reward) if isinstance(reward, list) else reward)
+            self._seq = max(self._seq, event.seq)
+
+    def measured(self, trial: Trial, measurement: Measurement) -> None:
+        self.storage.add_measurement(self.name, trial.id, self.worker, measurement.to_json())
+
+    def finish(self, trial: Trial, status: str, reward: Any, error: str | None) -> bool:
+        """Stores the trial's end; False if the study had already given it to
+        another worker (this worker was presumed dead): the result is dropped."""
+        with self._beat_lock:
+            self._current = None
+        value = list(reward) if isinstance(reward, tuple) else reward
+        try:
+            self.storage.finish_trial(
+                self.name,
+                trial.id,
+                self.worker,
+                status,  # type: ignore[arg-type]
+                reward=value,
+                error=error,
+                metadata=trial.metadata or None,
+            )
+        except TrialStateError:
+            return False
+        return True
+
+    def others(self, trial_id: int) -> dict[int, list[tuple[int, float]]]:
+        """The other trials' (step, reward) curves, for early stopping."""
+        out: dict[int, list[tuple[int, float]]] = {}
+        for record in self.storage.get_trials(self.name):
+            if record.id != trial_id and record.measurements:
+                out[record.id] = [
+                    (int(m["step"]), float(m["reward"]))
+                    for m in record.measurements
+                    if not isinstance(m["reward"], list)
+                ]
+        return out
+
+    # --- heartbeats -----------------------------------------------------------------
+
+    def _beat_loop(self) -> None:
+        while not self._beat_stop.wait(self.heartbeat_s):
+            with self._beat_lock:
+                current = self._current
+            if current is not None:
+                try:
+                    self.storage.heartbeat(self.name, current, self.worker)
+                except Exception:  # noqa: BLE001 - a missed beat is retried at the next tick
+                    pass
+
+    def close(self) -> None:
+        self._beat_stop.set()
+        self._beat.join(timeout=self.heartbeat_s + 1.0)
+
+
+def trial_from_record(record: TrialRecord) -> Trial:
+    """A stored trial as the loop's `Trial` (running and pending count as pending)."""
+    measurements = [Measurement.from_json(m) for m in record.measurements]
+    final = None
+    if record.status == "completed" and record.reward is not None:
+        reward = tuple(record.reward) if isinstance(record.reward, list) else record.reward
+        last = measurements[-1] if measurements else None
+        final = Measurement(
+            reward,
+            last.step if last else 0,
+            dict(last.metrics) if last else {},
+            last.elapsed if last else 0.0,
+        )
+    status = record.status if record.status in ("completed", "skipped", "failed") else "pending"
+    example = None
+    if record.example is not None:
+        try:
+            example = from_json_str(record.example)
+        except AutomorphError:
+            example = None
+    return Trial(
+        id=record.id,
+        dna=DNA.from_json(record.dna),
+        example=example,
+        status=status,
+        measurements=measurements,
+        final_measurement=final,
+        metadata=dict(record.metadata),
+        created=record.created,
+        completed=record.finished,
+        error=record.error,
+    )

@@ -1,0 +1,35 @@
+"""Plots of a study: its history, parallel coordinates, and an HTML report.
+
+Every function takes trials as the storage layer keeps them
+(`automorph.storage.TrialRecord`) or as the search loop holds them
+(`automorph.tuning.Trial`). Rewards are maximized. matplotlib is an optional
+extra (`pip install 'automorph[viz]'`), imported only when a plot is drawn;
+figures use the Agg backend and never touch pyplot's global state.
+
+>>> import tempfile, pathlib
+>>> from automorph.storage import TrialRecord
+>>> trials = [
+...     TrialRecord("demo", i, {"op": i % 3, "lr": 0.1 * i}, "completed", reward=i % 5 / 4)
+...     for i in range(1, 21)
+... ]
+>>> with tempfile.TemporaryDirectory() as folder:
+...     png = plot_parallel_coordinates(trials, pathlib.Path(folder) / "parallel.png")
+...     png.stat().st_size > 10_000
+True
+"""
+
+from __future__ import annotations
+
+from automorph.viz._data import Decision, TrialLike, decisions_of, pareto_mask
+from automorph.viz._plots import plot_history, plot_parallel_coordinates
+from automorph.viz._report import write_report
+
+__all__ = [
+    "Decision",
+    "TrialLike",
+    "decisions_of",
+    "pareto_mask",
+    "plot_history",
+    "plot_parallel_coordinates",
+    "write_report",
+]

@@ -1,0 +1,264 @@
+"""Trials as arrays for plotting, and the decisions of a search space.
+
+Plots read trials through `TrialLike`: anything with `id`, `status`,
+`reward` and `dna` (a storage `TrialRecord` or a tuning `Trial`). Rewards
+are maximized; a multi-objective reward is a list or a tuple of floats.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from automorph.geno import Choices, CustomDecisionPoint, Float, Int, Space, join
+from automorph.symbolic import from_json_str
+from automorph.utils import AutomorphError
+
+DecisionKind = Literal["choice", "float", "int", "custom"]
+
+
+class TrialLike(Protocol):
+    """What the plots read of a trial (`TrialRecord` and `Trial` both fit)."""
+
+    @property
+    def id(self) -> int:
+        """The trial's number in its study."""
+
+    @property
+    def status(self) -> str:
+        """'completed', 'skipped', 'failed', or a state of a trial still under way."""
+
+    @property
+    def reward(self) -> float | Sequence[float] | None:
+        """The final reward of a completed trial (a sequence for several objectives)."""
+
+    @property
+    def dna(self) -> Mapping[str, Any]:
+        """The decisions, keyed by decision id."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision point of a search space, as plots and tables show it.
+
+    Attributes:
+        id: The decision id (the key in a DNA).
+        kind: 'choice' (the value is a candidate index), 'float', 'int' or
+            'custom' (the value is a structure).
+        labels: For a choice, a short text for each candidate.
+        log: Whether a float is searched on a log scale.
+        bounds: The declared bounds of a float or an int.
+
+    >>> import automorph as am
+    >>> space = am.dna_spec(am.Dict(op=am.oneof(["conv", "pool"]), lr=am.floatv(1e-3, 1.0)))
+    >>> [(d.id, d.kind, d.labels) for d in decisions_of(space).values()]
+    [('op', 'choice', ('conv', 'pool')), ('lr', 'float', ())]
+    >>> decisions_of(space)["lr"].describe()
+    'float in [0.001, 1]'
+    """
+
+    id: str
+    kind: DecisionKind
+    labels: tuple[str, ...] = ()
+    log: bool = False
+    bounds: tuple[float, float] | None = None
+
+    def describe(self) -> str:
+        """A short text: 'choice of 3 (conv, pool, id)', 'float in [0.001, 1] (log)'."""
+        if self.kind == "choice":
+            shown = ", ".join(self.labels[:6]) + (", ..." if len(self.labels) > 6 else "")
+            return f"choice of {len(self.labels)} ({shown})"
+        if self.kind == "custom" or self.bounds is None:
+            return self.kind
+        low, high = self.bounds
+        return f"{self.kind} in [{low:g}, {high:g}]" + (" (log)" if self.log else "")
+
+
+def decisions_of(space: Space | str | None) -> dict[str, Decision]:
+    """The decisions of a DNASpec (or of its automorph JSON text), keyed by id.
+
+    Decisions inside the candidates of a choice are included (under every
+    pick of the choice). Text that is not a readable DNASpec gives `{}`, so
+    callers fall back to what the trials show.
+    """
+    if space is None:
+        return {}
+    if isinstance(space, str):
+        try:
+            space = from_json_str(space)
+        except (AutomorphError, ValueError, TypeError):
+            return {}
+        if not isinstance(space, Space):
+            return {}
+    out: dict[str, Decision] = {}
+    _walk(space, "", out)
+    return out
+
+
+def _walk(space: Space, prefix: str, out: dict[str, Decision]) -> None:
+    for point in space.elements:
+        if isinstance(point, Choices):
+            labels = tuple(
+                _short_label(text)
+                for text in (point.literal_values or [str(i) for i in range(len(point.candidates))])
+            )
+            for pick in point.pick_ids(prefix):
+                out[pick] = Decision(pick, "choice", labels)
+                for i, candidate in enumerate(point.candidates):
+                    _walk(candidate, f"{pick}[={i}]", out)
+        elif isinstance(point, Float):
+            decision_id = join(prefix, point.location)
+            bounds = (float(point.min_value), float(point.max_value))
+            out[decision_id] = Decision(
+                decision_id, "float", log=point.scale == "log", bounds=bounds
+            )
+        elif isinstance(point, Int):
+            decision_id = join(prefix, point.location)
+            bounds = (float(point.min_value), float(point.max_value))
+            out[decision_id] = Decision(decision_id, "int", bounds=bounds)
+        elif isinstance(point, CustomDecisionPoint):
+            decision_id = join(prefix, point.location)
+            out[decision_id] = Decision(decision_id, "custom")
+
+
+def _short_label(text: str, width: int = 14) -> str:
+    """A candidate's literal as a label: quotes of a plain string dropped, long text cut."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass
+class TrialTable:
+    """Trials as columns.
+
+    Attributes:
+        ids: Trial ids, in the order given.
+        status: The status of each trial.
+        rewards: Shape (trials, objectives); NaN unless the trial completed
+            with a finite reward.
+        dna: The decisions of each trial.
+        decision_ids: Every decision id seen, in order of first appearance.
+        multi_objective: Whether rewards have several objectives.
+    """
+
+    ids: np.ndarray[Any, np.dtype[np.int64]]
+    status: list[str]
+    rewards: np.ndarray[Any, np.dtype[np.float64]]
+    dna: list[Mapping[str, Any]]
+    decision_ids: list[str] = field(default_factory=list)
+    multi_objective: bool = False
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    @property
+    def num_objectives(self) -> int:
+        """How many objectives a reward has."""
+        return int(self.rewards.shape[1])
+
+    @property
+    def completed(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Which trials completed with a finite reward on every objective."""
+        mask: np.ndarray[Any, np.dtype[np.bool_]] = np.all(np.isfinite(self.rewards), axis=1)
+        return mask
+
+    def count(self, status: str) -> int:
+        """How many trials have `status`."""
+        return sum(1 for s in self.status if s == status)
+
+    def best_index(self) -> int | None:
+        """The row of the completed trial with the highest reward (first on
+        ties; objective 0 for several objectives), or None."""
+        done = np.flatnonzero(self.completed)
+        if done.size == 0:
+            return None
+        return int(done[np.argmax(self.rewards[done, 0])])
+
+
+def collect(trials: Iterable[TrialLike], multi_objective: bool | None = None) -> TrialTable:
+    """Reads trials into a `TrialTable`.
+
+    Args:
+        trials: `TrialRecord`s, `Trial`s, or anything else `TrialLike`.
+        multi_objective: Whether rewards have several objectives; by default,
+            whether any reward is a sequence.
+    """
+    ids: list[int] = []
+    status: list[str] = []
+    rewards: list[tuple[float, ...] | None] = []
+    dnas: list[Mapping[str, Any]] = []
+    seen: dict[str, None] = {}
+    any_sequence = False
+    for trial in trials:
+        ids.append(int(trial.id))
+        status.append(str(trial.status))
+        reward = trial.reward
+        if trial.status != "completed" or reward is None:
+            rewards.append(None)
+        elif isinstance(reward, (int, float)):
+            rewards.append((float(reward),))
+        else:
+            any_sequence = True
+            rewards.append(tuple(float(r) for r in reward))
+        dna = trial.dna
+        dnas.append(dna)
+        seen.update(dict.fromkeys(dna))
+    width = max((len(r) for r in rewards if r is not None), default=1)
+    matrix = np.full((len(rewards), width), np.nan)
+    for row, reward in enumerate(rewards):
+        if reward is not None and len(reward) == width:
+            matrix[row] = reward
+    matrix[~np.isfinite(matrix)] = np.nan
+    return TrialTable(
+        ids=np.asarray(ids, dtype=np.int64),
+        status=status,
+        rewards=matrix,
+        dna=dnas,
+        decision_ids=list(seen),
+        multi_objective=any_sequence if multi_objective is None else multi_objective,
+    )
+
+
+def pareto_mask(
+    points: np.ndarray[Any, np.dtype[np.float64]],
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Which rows no other row dominates (maximizing every column).
+
+    A row dominates another if it is at least as good everywhere and better
+    somewhere; equal rows do not dominate each other.
+
+    >>> pareto_mask(np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.2, 0.2], [1.0, 0.0]]))
+    array([ True,  True,  True, False,  True])
+    """
+    n = points.shape[0]
+    mask = np.zeros(n, dtype=bool)
+    if n == 0:
+        return mask
+    # Lexicographically largest first: no row is dominated by a row after it,
+    # so checking each row against the front found so far is enough.
+    order = np.lexsort(points.T[::-1])[::-1]
+    if points.shape[1] == 2:
+        best_y = -math.inf
+        previous: np.ndarray[Any, np.dtype[np.float64]] | None = None
+        for i in order:
+            x, y = points[i]
+            if y > best_y or (previous is not None and x == previous[0] and y == previous[1]):
+                mask[i] = True
+                previous = points[i]
+                best_y = max(best_y, y)
+        return mask
+    front: list[int] = []
+    for i in order:
+        point = points[i]
+        if front:
+            kept = points[front]
+            if np.any(np.all(kept >= point, axis=1) & np.any(kept > point, axis=1)):
+                continue
+        front.append(int(i))
+    mask[front] = True
+    return mask

@@ -1,0 +1,241 @@
+"""`write_report`: a study's plots as one PNG, and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from automorph.geno import Space
+from automorph.storage import StudyInfo
+from automorph.viz._data import Decision, TrialLike, TrialTable, collect, decisions_of, pareto_mask
+from automorph.viz._plots import (
+    MAX_AXES,
+    MAX_LINES,
+    draw_history,
+    draw_parallel_coordinates,
+    new_figure,
+    save,
+)
+
+TOP_ROWS = 50  # rows of the table of top trials
+MAX_COLUMNS = 12  # decision columns, at most; more decisions share one column
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1200px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
+th { background: #f3f3f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.best td { background: #fff4d6; }
+img { max-width: 100%; height: auto; border: 1px solid #eee; }
+.meta { color: #555; }
+"""
+
+
+def write_report(
+    study: StudyInfo | str,
+    trials: Iterable[TrialLike],
+    path_prefix: str | os.PathLike[str],
+    *,
+    dna_spec: Space | str | None = None,
+    max_lines: int = MAX_LINES,
+) -> tuple[Path, Path]:
+    """Writes `<prefix>.png` (the history and parallel-coordinate plots in
+    one figure) and `<prefix>.html` (a page that needs no other file: the
+    study's name and counts, its best trial or Pareto front, the PNG
+    embedded, and the top trials).
+
+    Args:
+        study: The study (its name, creation time and DNASpec are shown), or
+            just its name.
+        trials: The study's trials: storage `TrialRecord`s or tuning `Trial`s.
+        path_prefix: Where to write, without the suffixes; folders that do
+            not exist are created.
+        dna_spec: The DNASpec (or its JSON text); by default the study's.
+        max_lines: The most lines of the parallel-coordinate plot.
+
+    Returns:
+        The paths of the PNG and the HTML page.
+
+    Raises:
+        ImportError: If matplotlib is not installed.
+
+    >>> import tempfile, pathlib
+    >>> from automorph.storage import StudyInfo, TrialRecord
+    >>> trials = [
+    ...     TrialRecord("demo", i, {"x": i}, "completed", reward=-abs(i - 3)) for i in range(6)
+    ... ]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     png, page = write_report(StudyInfo("demo"), trials, pathlib.Path(folder) / "demo")
+    ...     png.name, page.name, "trial 3" in page.read_text()
+    ('demo.png', 'demo.html', True)
+    """
+    info = study if isinstance(study, StudyInfo) else StudyInfo(study)
+    spec = dna_spec if dna_spec is not None else info.dna_spec
+    trial_list = list(trials)
+    table = collect(trial_list, multi_objective=info.multi_objective or None)
+    decisions = decisions_of(spec)
+    prefix = Path(path_prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    png = prefix.with_name(prefix.name + ".png")
+    page = prefix.with_name(prefix.name + ".html")
+
+    width = max(10.0, min(4.0 + 1.15 * min(len(table.decision_ids), MAX_AXES), 26.0))
+    figure = new_figure(width, 10.4)
+    panels = np.asarray(figure.subfigures(2, 1, height_ratios=[4.8, 5.6]), dtype=object)
+    top, bottom = panels[0], panels[1]
+    draw_history(top, table, title=None)
+    draw_parallel_coordinates(bottom, table, decisions, max_lines=max_lines)
+    figure.suptitle(f"Study {info.name!r}", fontweight="bold")
+    save(figure, png)
+
+    image = base64.b64encode(png.read_bytes()).decode("ascii")
+    page.write_text(_page(info, table, trial_list, decisions, image), encoding="utf-8")
+    return png, page
+
+
+def _page(
+    info: StudyInfo,
+    table: TrialTable,
+    trials: list[TrialLike],
+    decisions: Mapping[str, Decision],
+    image: str,
+) -> str:
+    name = html.escape(info.name)
+    counts = Counter(table.status)
+    count_text = ", ".join(f"{n:,} {s}" for s, n in counts.most_common()) or "none"
+    created = (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.created)) if info.created else "-"
+    )
+    objectives = (
+        f"{table.num_objectives} objectives, each maximized"
+        if table.multi_objective
+        else "one objective, maximized"
+    )
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>automorph study {name}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>Study {name}</h1>",
+        f'<p class="meta">Created {created} &middot; {len(table):,} trials ({count_text}) '
+        f"&middot; {objectives}</p>",
+    ]
+    parts += _best_section(table, trials, decisions)
+    parts += [
+        "<h2>Plots</h2>",
+        f'<img src="data:image/png;base64,{image}" alt="History and parallel coordinates '
+        f'of study {name}">',
+    ]
+    parts += _top_section(table, decisions)
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _best_section(
+    table: TrialTable, trials: list[TrialLike], decisions: Mapping[str, Decision]
+) -> list[str]:
+    best = table.best_index()
+    if best is None:
+        return ["<h2>Best trial</h2>", "<p>No trial has completed yet.</p>"]
+    if table.multi_objective:
+        front = int(pareto_mask(table.rewards[table.completed]).sum())
+        return [
+            "<h2>Pareto front</h2>",
+            f"<p>{front:,} completed trials are on the Pareto front (no other trial is at "
+            "least as good on every objective and better on one); they are listed below.</p>",
+        ]
+    trial = trials[best]
+    rows = [("trial", str(int(table.ids[best]))), ("reward", _number(table.rewards[best, 0]))]
+    for decision_id, value in table.dna[best].items():
+        rows.append((f"dna.{decision_id}", _value(value, decisions.get(decision_id))))
+    for metric, value in _last_metrics(trial).items():
+        rows.append((f"metrics.{metric}", _value(value, None)))
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return [
+        "<h2>Best trial</h2>",
+        f"<p>The best is trial {int(table.ids[best])}, with reward "
+        f"{_number(table.rewards[best, 0])}.</p>",
+        f'<table class="best">{body}</table>',
+    ]
+
+
+def _top_section(table: TrialTable, decisions: Mapping[str, Decision]) -> list[str]:
+    done = np.flatnonzero(table.completed)
+    if done.size == 0:
+        return []
+    if table.multi_objective:
+        front = done[pareto_mask(table.rewards[done])]
+        rows = front[np.argsort(-table.rewards[front, 0], kind="stable")][:TOP_ROWS]
+        heading = f"Pareto front ({front.size:,} trials"
+        heading += f"; the first {TOP_ROWS} by objective 0)" if front.size > TOP_ROWS else ")"
+        reward_heads = [f"reward.{k}" for k in range(table.num_objectives)]
+    else:
+        rows = done[np.argsort(-table.rewards[done, 0], kind="stable")][:TOP_ROWS]
+        heading = f"Top {rows.size} trials by reward (of {done.size:,} completed)"
+        reward_heads = ["reward"]
+    ids = table.decision_ids
+    wide = len(ids) > MAX_COLUMNS
+    heads = ["rank", "trial", *reward_heads, *(["dna"] if wide else [f"dna.{d}" for d in ids])]
+    lines = ["<h2>" + html.escape(heading) + "</h2>", "<table><thead><tr>"]
+    lines.append("".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr></thead><tbody>")
+    for rank, row in enumerate(rows, start=1):
+        cells = [_num_cell(str(rank)), _num_cell(str(int(table.ids[row])))]
+        cells += [_num_cell(_number(r)) for r in table.rewards[row]]
+        dna = table.dna[row]
+        if wide:
+            text = ", ".join(f"{k}={_value(v, decisions.get(k))}" for k, v in dna.items())
+            cells.append(f"<td>{html.escape(text[:200])}</td>")
+        else:
+            for decision_id in ids:
+                value = dna.get(decision_id)
+                cells.append(f"<td>{html.escape(_value(value, decisions.get(decision_id)))}</td>")
+        css = ' class="best"' if rank == 1 and not table.multi_objective else ""
+        lines.append(f"<tr{css}>{''.join(cells)}</tr>")
+    lines.append("</tbody></table>")
+    return lines
+
+
+def _num_cell(text: str) -> str:
+    return f'<td class="num">{html.escape(text)}</td>'
+
+
+def _number(value: float) -> str:
+    return f"{float(value):.6g}"
+
+
+def _value(value: Any, decision: Decision | None) -> str:
+    """A decision's value for a table: a choice shows its candidate too."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if (
+        decision is not None
+        and decision.kind == "choice"
+        and isinstance(value, int)
+        and 0 <= value < len(decision.labels)
+    ):
+        return f"{value} ({decision.labels[value]})"
+    return str(value)
+
+
+def _last_metrics(trial: TrialLike) -> dict[str, Any]:
+    """The metrics of a trial's last measurement (a stored dict or a `Measurement`)."""
+    measurements = getattr(trial, "measurements", None)
+    if not measurements:
+        return {}
+    last = measurements[-1]
+    metrics = last.get("metrics") if isinstance(last, Mapping) else getattr(last, "metrics", None)
+    return dict(metrics) if isinstance(metrics, Mapping) else {}
