@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from automorph.algorithms._base import SearchAlgorithm
-from automorph.utils import RegistrationError
+from automorph.utils import Registry
 
 F = TypeVar("F", bound=Callable[..., SearchAlgorithm])
 
-_FACTORIES: dict[str, Callable[..., SearchAlgorithm]] = {}
+_REGISTRY: Registry[SearchAlgorithm] = Registry("algorithm")
 
 
 def register(name: str) -> Callable[[F], F]:
@@ -24,15 +24,7 @@ def register(name: str) -> Callable[[F], F]:
     Raises:
         RegistrationError: If `name` is already taken by another factory.
     """
-
-    def decorate(factory: F) -> F:
-        existing = _FACTORIES.get(name)
-        if existing is not None and existing.__qualname__ != factory.__qualname__:
-            raise RegistrationError(f"algorithm name {name!r} is already registered")
-        _FACTORIES[name] = factory
-        return factory
-
-    return decorate
+    return _REGISTRY.register(name)
 
 
 def create(name: str, **options: Any) -> SearchAlgorithm:
@@ -45,12 +37,9 @@ def create(name: str, **options: Any) -> SearchAlgorithm:
     >>> algorithms.create("grid", float_points=3)
     Grid(seed=None, float_points=3)
     """
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        raise RegistrationError(f"no algorithm named {name!r}; registered: {', '.join(names())}")
-    return factory(**options)
+    return _REGISTRY.create(name, **options)
 
 
 def names() -> list[str]:
     """The registered algorithm names, sorted."""
-    return sorted(_FACTORIES)
+    return _REGISTRY.names()

@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from automorph.symbolic import Object
-from automorph.utils import AutomorphError, FeedbackError, RegistrationError
+from automorph.utils import AutomorphError, FeedbackError, Registry
 
 Measurement = tuple[int, float]
 """One `(step, reward)` measurement."""
@@ -218,7 +218,7 @@ def mean(values: Sequence[float]) -> float:
 
 F = TypeVar("F", bound=Callable[..., EarlyStoppingPolicy])
 
-_FACTORIES: dict[str, Callable[..., EarlyStoppingPolicy]] = {}
+_REGISTRY: Registry[EarlyStoppingPolicy] = Registry("early-stopping policy")
 
 
 def register(name: str) -> Callable[[F], F]:
@@ -227,15 +227,7 @@ def register(name: str) -> Callable[[F], F]:
     Raises:
         RegistrationError: If `name` is already taken by another factory.
     """
-
-    def decorate(factory: F) -> F:
-        existing = _FACTORIES.get(name)
-        if existing is not None and existing.__qualname__ != factory.__qualname__:
-            raise RegistrationError(f"early-stopping policy name {name!r} is already registered")
-        _FACTORIES[name] = factory
-        return factory
-
-    return decorate
+    return _REGISTRY.register(name)
 
 
 def create(name: str, **options: Any) -> EarlyStoppingPolicy:
@@ -248,12 +240,7 @@ def create(name: str, **options: Any) -> EarlyStoppingPolicy:
     >>> early_stopping.create("median", min_trials=3)
     MedianStopping(min_trials=3, warmup_steps=0, interval_steps=1)
     """
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        raise RegistrationError(
-            f"no early-stopping policy named {name!r}; registered: {', '.join(names())}"
-        )
-    return factory(**options)
+    return _REGISTRY.create(name, **options)
 
 
 def names() -> list[str]:
@@ -263,7 +250,7 @@ def names() -> list[str]:
     >>> early_stopping.names()
     ['hyperband', 'median', 'none', 'successive_halving']
     """
-    return sorted(_FACTORIES)
+    return _REGISTRY.names()
 
 
 @register("none")

@@ -76,10 +76,24 @@ class DecisionPoint(Object, type_name="automorph.DecisionPoint"):
         raise NotImplementedError
 
     def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
-        raise NotImplementedError
+        """Checks this decision's value in `values` (a single decision; `Choices` overrides)."""
+        decision_id = join(prefix, self.location)
+        if decision_id not in values:
+            raise _invalid(decision_id, f"missing the decision {decision_id!r}")
+        self.check_value(decision_id, values[decision_id])
+        seen.append(decision_id)
 
     def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Reads this decision's value from `numbers` (a single decision)."""
+        decision_id = join(prefix, self.location)
+        value = next(numbers, MISSING)
+        if value is MISSING:
+            raise _invalid(decision_id, f"too few numbers: nothing for {decision_id!r}")
+        out[decision_id] = self._from_number(value)
+
+    def _from_number(self, value: Any) -> Any:
+        """The decision's value for a number read by `from_numbers`."""
+        return value
 
     def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
         raise NotImplementedError
@@ -598,19 +612,8 @@ class Float(DecisionPoint, type_name="automorph.Float"):
                 f"expected a float in [{self.min_value}, {self.max_value}], got {value!r}",
             )
 
-    def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
-        decision_id = join(prefix, self.location)
-        if decision_id not in values:
-            raise _invalid(decision_id, f"missing the decision {decision_id!r}")
-        self.check_value(decision_id, values[decision_id])
-        seen.append(decision_id)
-
-    def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
-        decision_id = join(prefix, self.location)
-        value = next(numbers, MISSING)
-        if value is MISSING:
-            raise _invalid(decision_id, f"too few numbers: nothing for {decision_id!r}")
-        out[decision_id] = float(value) if type(value) is int else value
+    def _from_number(self, value: Any) -> Any:
+        return float(value) if type(value) is int else value
 
     def grid(self, points: int) -> list[float]:
         """`points` evenly spaced values (on the decision's scale), ends included."""
@@ -667,20 +670,6 @@ class Int(DecisionPoint, type_name="automorph.Int"):
                 decision_id,
                 f"expected an int in [{self.min_value}, {self.max_value}], got {value!r}",
             )
-
-    def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
-        decision_id = join(prefix, self.location)
-        if decision_id not in values:
-            raise _invalid(decision_id, f"missing the decision {decision_id!r}")
-        self.check_value(decision_id, values[decision_id])
-        seen.append(decision_id)
-
-    def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
-        decision_id = join(prefix, self.location)
-        value = next(numbers, MISSING)
-        if value is MISSING:
-            raise _invalid(decision_id, f"too few numbers: nothing for {decision_id!r}")
-        out[decision_id] = value
 
     def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
         decision_id = join(prefix, self.location)
@@ -747,20 +736,6 @@ class CustomDecisionPoint(DecisionPoint, type_name="automorph.CustomDecisionPoin
             self.hooks.validate(value)
         except Exception as e:
             raise _invalid(decision_id, f"invalid custom value: {e}") from e
-
-    def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
-        decision_id = join(prefix, self.location)
-        if decision_id not in values:
-            raise _invalid(decision_id, f"missing the decision {decision_id!r}")
-        self.check_value(decision_id, values[decision_id])
-        seen.append(decision_id)
-
-    def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
-        decision_id = join(prefix, self.location)
-        value = next(numbers, MISSING)
-        if value is MISSING:
-            raise _invalid(decision_id, f"too few numbers: nothing for {decision_id!r}")
-        out[decision_id] = value
 
     def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
         decision_id = join(prefix, self.location)

@@ -24,6 +24,7 @@ from automorph.utils._errors import (
     UnknownTypeError,
 )
 from automorph.utils._missing import MISSING, MissingType
+from automorph.utils._registry import Registry
 
 __all__ = [
     "MISSING",
@@ -37,6 +38,7 @@ __all__ = [
     "MissingType",
     "PathNotFoundError",
     "RegistrationError",
+    "Registry",
     "SchemaError",
     "SearchExhaustedError",
     "SearchSpaceError",
