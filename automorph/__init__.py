@@ -74,6 +74,7 @@ from automorph.tuning import StudyResult, Trial, sample, tune
 from automorph.utils import (
     MISSING,
     AutomorphError,
+    BenchmarkDataError,
     FeedbackError,
     FieldTypeError,
     FieldValueError,
@@ -100,6 +101,7 @@ __all__ = [
     "DNA",
     "MISSING",
     "AutomorphError",
+    "BenchmarkDataError",
     "DNASpec",
     "DynamicSpace",
     "FeedbackError",

@@ -267,12 +267,26 @@ class SQLStorage(Storage):
             empty = self._read_layout()
             if self._sqlite:
                 # After the checks: switching to WAL writes the file's header.
-                with contextlib.closing(self._engine.raw_connection()) as raw:
-                    raw.cursor().execute("PRAGMA journal_mode=WAL")
+                self._switch_to_wal()
             if empty:
                 self._create_schema()
         except exc.DBAPIError as error:
             raise StorageError(f"cannot open {self._where}: {error.orig}") from error
+
+    def _switch_to_wal(self) -> None:
+        """Sets WAL mode, retrying while other processes opening the same new
+        file hold it: SQLite answers this pragma's lock conflict at once,
+        without waiting for the busy timeout."""
+        deadline = time.monotonic() + self._busy_timeout_s
+        while True:
+            try:
+                with contextlib.closing(self._engine.raw_connection()) as raw:
+                    raw.cursor().execute("PRAGMA journal_mode=WAL")
+                return
+            except Exception as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise StorageError(f"cannot open {self._where}: {error}") from error
+                time.sleep(0.02)
 
     def _read_layout(self, conn: Connection | None = None) -> bool:
         """True if the database is empty; raises StorageError unless it is a

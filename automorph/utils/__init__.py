@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from automorph.utils._errors import (
     AutomorphError,
+    BenchmarkDataError,
     FeedbackError,
     FieldTypeError,
     FieldValueError,
@@ -29,6 +30,7 @@ from automorph.utils._registry import Registry
 __all__ = [
     "MISSING",
     "AutomorphError",
+    "BenchmarkDataError",
     "FeedbackError",
     "FieldTypeError",
     "FieldValueError",

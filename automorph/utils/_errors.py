@@ -122,6 +122,11 @@ class StorageError(AutomorphError):
     is changed when this is raised."""
 
 
+class BenchmarkDataError(AutomorphError, ValueError):
+    """A benchmark's data file is missing or malformed; the message names the
+    file, and the line and column where reading failed (or every place looked)."""
+
+
 class StudyNotFoundError(AutomorphError, LookupError):
     """No study of that name in the store."""
 

@@ -1,0 +1,55 @@
+"""`Benchmark`: a search space, the reward a search sees, and the figure reported.
+
+A benchmark separates what the search optimizes (`reward`, for example the
+12-epoch validation accuracy of NAS-Bench-201) from what is reported
+(`test_score`, the 200-epoch test accuracy), so that realistic and oracle
+protocols are two benchmarks over one table. Benchmarks are registered by
+name; the harness (`python -m automorph.benchmarks run`) looks them up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from automorph.utils import Registry
+
+
+class Benchmark:
+    """What the harness needs of a benchmark (subclass it).
+
+    Attributes:
+        name: The registered name.
+        optimum: The best `test_score` there is (for regret), if known.
+    """
+
+    name: str = ""
+    optimum: float | None = None
+
+    def space(self) -> Any:
+        """The search space: a symbolic value with hyper-values."""
+        raise NotImplementedError
+
+    def reward(self, example: Any) -> float:
+        """What the search maximizes for a materialized `example`."""
+        raise NotImplementedError
+
+    def test_score(self, example: Any) -> float:
+        """What is reported for `example` (higher is better)."""
+        return self.reward(example)
+
+
+BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
+
+
+def create(name: str, **options: Any) -> Benchmark:
+    """The benchmark registered as `name` (its options, such as a data path).
+
+    Raises:
+        RegistrationError: If no benchmark has that name (the message lists them).
+    """
+    return BENCHMARKS.create(name, **options)
+
+
+def names() -> list[str]:
+    """The registered benchmark names, sorted."""
+    return BENCHMARKS.names()

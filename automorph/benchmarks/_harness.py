@@ -1,0 +1,255 @@
+"""The experiment harness: algorithms x seeds on a benchmark, resumable, in parallel.
+
+Every run (one algorithm, one seed) is a study in one SQLite file, so an
+interrupted experiment resumes where it stopped and a finished run is not run
+again. For each run, the incumbent after `n` queries is the trial with the
+best search reward among the first `n`; its test score is what the table
+reports (for NAS-Bench-201's realistic protocol: selected on 12-epoch
+validation accuracy, reported on 200-epoch test accuracy).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from automorph import algorithms
+from automorph.benchmarks._base import create as create_benchmark
+from automorph.geno import DNA
+from automorph.hyper import Template
+from automorph.storage import open_storage
+from automorph.tuning import tune
+from automorph.utils import FieldValueError, RegistrationError
+
+CHECKPOINTS = (50, 100, 200, 300)
+
+
+@dataclass(frozen=True)
+class AlgorithmChoice:
+    """A registered algorithm name with options: `name` or `name:key=value:key=value`."""
+
+    name: str
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> AlgorithmChoice:
+        name, *parts = text.strip().split(":")
+        if name not in algorithms.names():
+            raise RegistrationError(
+                f"no algorithm named {name!r}; registered: {', '.join(algorithms.names())}"
+            )
+        options = []
+        for part in parts:
+            key, sep, value = part.partition("=")
+            if not sep or not key:
+                raise FieldValueError(f"bad algorithm option {part!r} in {text!r}: use key=value")
+            options.append((key, json.loads(value) if value[:1] in '-0123456789[{tf"n' else value))
+        return cls(name, tuple(options))
+
+    @property
+    def label(self) -> str:
+        return self.name + "".join(f":{k}={v}" for k, v in self.options)
+
+    def create(self, seed: int) -> algorithms.SearchAlgorithm:
+        return algorithms.create(self.name, seed=seed, **dict(self.options))
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    benchmark: str
+    data: str | None
+    algorithm: AlgorithmChoice
+    seed: int
+    trials: int
+    store: str
+
+    @property
+    def study(self) -> str:
+        return f"{self.algorithm.label}/seed-{self.seed}"
+
+
+def _benchmark(name: str, data: str | None) -> Any:
+    return create_benchmark(name, **({"path": data} if data else {}))
+
+
+def run_one(spec: RunSpec) -> str:
+    """Runs (or resumes, or skips if done) one algorithm-seed run; returns its study name."""
+    bench = _benchmark(spec.benchmark, spec.data)
+    tune(
+        bench.reward,
+        bench.space(),
+        spec.algorithm.create(spec.seed),
+        spec.trials,
+        name=spec.study,
+        storage=spec.store,
+    )
+    return spec.study
+
+
+def incumbent_curve(spec: RunSpec, bench: Any, template: Template) -> list[float]:
+    """The incumbent's test score after each query of a finished run."""
+    trials = open_storage(spec.store).get_trials(spec.study)
+    curve: list[float] = []
+    best_reward, best_test = -math.inf, math.nan
+    cache: dict[str, float] = {}
+    for record in trials[: spec.trials]:
+        if record.status == "completed" and isinstance(record.reward, float):
+            if record.reward > best_reward:
+                key = json.dumps(record.dna, sort_keys=True)
+                if key not in cache:
+                    example = template.materialize(DNA.from_json(record.dna), validate=False)
+                    cache[key] = float(bench.test_score(example))
+                best_reward, best_test = record.reward, cache[key]
+        curve.append(best_test)
+    return curve
+
+
+def run_experiment(
+    benchmark: str,
+    algorithm_texts: list[str],
+    trials: int,
+    seeds: int,
+    workers: int,
+    output: Path,
+    data: str | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Runs every algorithm for every seed and writes results.md, results.json and regret.png."""
+    bench = _benchmark(benchmark, data)  # fails early on a bad name or missing data
+    choices = [AlgorithmChoice.parse(t) for t in algorithm_texts]
+    if trials < 1 or seeds < 1 or workers < 1:
+        raise FieldValueError("`trials`, `seeds` and `workers` must be at least 1")
+    output.mkdir(parents=True, exist_ok=True)
+    store = str(output / "runs.db")
+    specs = [
+        RunSpec(benchmark, data, c, seed, trials, store) for c in choices for seed in range(seeds)
+    ]
+    start = time.perf_counter()
+    open_storage(store).close()  # create the store once, before the workers race to
+    if workers == 1:
+        for i, spec in enumerate(specs, 1):
+            run_one(spec)
+            if i % 10 == 0 or i == len(specs):
+                log(f"  {i}/{len(specs)} runs done ({time.perf_counter() - start:.0f} s)")
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for i, _ in enumerate(pool.map(run_one, specs, chunksize=4), 1):
+                if i % 20 == 0 or i == len(specs):
+                    log(f"  {i}/{len(specs)} runs done ({time.perf_counter() - start:.0f} s)")
+    template = Template(bench.space())
+    curves = {
+        c.label: [incumbent_curve(s, bench, template) for s in specs if s.algorithm == c]
+        for c in choices
+    }
+    summary = summarize(curves, trials, bench.optimum)
+    (output / "results.json").write_text(
+        json.dumps(
+            {
+                "benchmark": benchmark,
+                "trials": trials,
+                "seeds": seeds,
+                "optimum": bench.optimum,
+                "summary": summary,
+                "curves": curves,
+            },
+            indent=1,
+        )
+    )
+    table = markdown_table(benchmark, summary, trials, seeds)
+    (output / "results.md").write_text(table + "\n")
+    plot_regret(curves, bench.optimum, benchmark, output / "regret.png")
+    return {"table": table, "summary": summary, "seconds": time.perf_counter() - start}
+
+
+def summarize(
+    curves: dict[str, list[list[float]]], trials: int, optimum: float | None
+) -> dict[str, Any]:
+    """Mean and standard error at each checkpoint, and mean rank at the last query."""
+    points = [p for p in CHECKPOINTS if p <= trials] or [trials]
+    if trials not in points:
+        points.append(trials)
+    out: dict[str, Any] = {}
+    labels = list(curves)
+    finals = np.array([[run[-1] for run in curves[label]] for label in labels])  # algo x seed
+    ranks = np.zeros_like(finals)
+    for seed in range(finals.shape[1]):
+        order = (-finals[:, seed]).argsort(kind="stable")
+        values = finals[order, seed]
+        r = np.empty(len(labels))
+        i = 0
+        while i < len(labels):  # ties share their mean rank
+            j = i
+            while j + 1 < len(labels) and values[j + 1] == values[i]:
+                j += 1
+            r[order[i : j + 1]] = (i + j) / 2 + 1
+            i = j + 1
+        ranks[:, seed] = r
+    for a, label in enumerate(labels):
+        runs = np.array(curves[label])
+        stats = {}
+        for p in points:
+            col = runs[:, p - 1]
+            stats[str(p)] = {
+                "mean": float(col.mean()),
+                "sem": float(col.std(ddof=1) / math.sqrt(len(col))) if len(col) > 1 else 0.0,
+            }
+        out[label] = {"at": stats, "mean_rank": float(ranks[a].mean())}
+    return out
+
+
+def markdown_table(benchmark: str, summary: dict[str, Any], trials: int, seeds: int) -> str:
+    labels = list(summary)
+    points = list(next(iter(summary.values()))["at"])
+    head = "| algorithm | " + " | ".join(f"{p} queries" for p in points) + " | mean rank |"
+    rule = "|---|" + "---:|" * (len(points) + 1)
+    rows = [
+        f"| {label} | "
+        + " | ".join(
+            f"{summary[label]['at'][p]['mean']:.2f} ± {summary[label]['at'][p]['sem']:.2f}"
+            for p in points
+        )
+        + f" | {summary[label]['mean_rank']:.2f} |"
+        for label in labels
+    ]
+    title = (
+        f"{benchmark}: test score of the incumbent (mean ± standard error over {seeds} "
+        f"seeds), {trials} queries"
+    )
+    return "\n".join([title, "", head, rule, *rows])
+
+
+def plot_regret(
+    curves: dict[str, list[list[float]]], optimum: float | None, title: str, path: Path
+) -> None:
+    """Regret (optimum - incumbent test score) against queries, mean with a ±SE band."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as e:  # pragma: no cover - viz extra
+        raise RegistrationError("plots need matplotlib: pip install 'automorph[viz]'") from e
+    figure = Figure(figsize=(7, 4.2), dpi=130)
+    axes = figure.add_subplot()
+    for label, runs in curves.items():
+        values = np.array(runs)
+        y = (optimum - values) if optimum is not None else -values
+        mean = np.nanmean(y, axis=0)
+        sem = np.nanstd(y, axis=0, ddof=1) / math.sqrt(len(runs)) if len(runs) > 1 else 0 * mean
+        x = np.arange(1, y.shape[1] + 1)
+        axes.plot(x, mean, label=label)
+        axes.fill_between(x, np.maximum(mean - sem, 1e-6), mean + sem, alpha=0.25)
+    axes.set_yscale("log")
+    axes.set_xlabel("queries")
+    axes.set_ylabel("regret of the incumbent's test score" if optimum is not None else "-score")
+    axes.set_title(f"{title} ({len(next(iter(curves.values())))} seeds, mean ± SE)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
