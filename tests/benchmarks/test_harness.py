@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import automorph as am
+import automorph.benchmarks
 from automorph.benchmarks import BENCHMARKS, Benchmark
 from automorph.benchmarks.__main__ import main
 from automorph.benchmarks._harness import run_experiment, summarize
@@ -96,3 +97,32 @@ def test_bad_names_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
         == 1
     )
     assert "use key=value" in capsys.readouterr().err
+
+
+def test_the_harness_runs_nasbench201_with_workers(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    try:
+        am.benchmarks.create("nb201-cifar10")
+    except am.BenchmarkDataError as e:
+        pytest.skip(f"NAS-Bench-201 table not found: {e}")
+    out = tmp_path / "nb201"
+    args = [
+        "run",
+        "--benchmark",
+        "nb201-cifar10",
+        "--algorithms",
+        "random,regularized_evolution:population_size=10:tournament_size=3",
+        "--trials",
+        "60",
+        "--seeds",
+        "2",
+        "--workers",
+        "2",
+        "--output",
+        str(out),
+    ]
+    assert main(args) == 0
+    first = (out / "results.md").read_text()
+    assert "| random |" in first and "50 queries" in first
+    assert main(args) == 0  # resumed from the store: the same table
+    assert (out / "results.md").read_text() == first
