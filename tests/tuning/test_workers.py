@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -63,47 +61,6 @@ def am_memory() -> Any:
     from automorph.storage import MemoryStorage
 
     return MemoryStorage()
-
-
-def _slow_worker(path: str, started: Any) -> None:
-    for _, feedback in am.sample(
-        SPACE,
-        algorithms.Random(seed=9),
-        6,
-        name="kill",
-        storage=path,
-        worker="doomed",
-        heartbeat_s=0.1,
-        timeout_s=1.0,
-    ):
-        started.set()
-        time.sleep(60)  # killed here, mid-trial
-        feedback(0.0)
-
-
-def test_a_killed_workers_trial_is_rerun_and_the_study_completes(tmp_path: Path) -> None:
-    path = str(tmp_path / "kill.db")
-    context = multiprocessing.get_context("spawn")
-    started = context.Event()
-    doomed = context.Process(target=_slow_worker, args=(path, started))
-    doomed.start()
-    assert started.wait(60)
-    os.kill(doomed.pid, signal.SIGKILL)  # type: ignore[arg-type]
-    doomed.join()
-    result = am.tune(
-        objective,
-        SPACE,
-        algorithms.Random(seed=9),
-        6,
-        name="kill",
-        storage=path,
-        worker="rescuer",
-        heartbeat_s=0.1,
-        timeout_s=1.0,
-    )
-    assert result.num_completed == 6
-    first = open_storage(path).get_trial("kill", 1)
-    assert (first.status, first.worker, first.retries) == ("completed", "rescuer", 1)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="Ray is tested on Linux")
