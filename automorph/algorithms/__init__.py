@@ -26,6 +26,7 @@ from automorph.algorithms._operators import (
 )
 from automorph.algorithms._registry import create, names, register
 from automorph.algorithms._simple import Grid, Random
+from automorph.algorithms._tpe import TPE
 from automorph.algorithms._variation import (
     Mutate,
     PointCrossover,
@@ -49,6 +50,7 @@ __all__ = [
     "Recombinator",
     "Reward",
     "SearchAlgorithm",
+    "TPE",
     "check_reward",
     "Sample",
     "Top",
