@@ -32,6 +32,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import automorph as am
 from automorph import algorithms
 from automorph.hyper import Template
@@ -106,7 +108,7 @@ def per_call_us(fn: Callable[[], Any], min_s: float = 0.2) -> float:
 def spec_and_materialize(has_pyglove: bool) -> dict[str, dict[str, float]]:
     space = am_space()
     spec = am.dna_spec(space)
-    dna = spec.random_dna(algorithms.Random(seed=0)._rng(0))
+    dna = spec.random_dna(np.random.default_rng(0))
     template = Template(space)
     out = {
         "dna_spec": {"automorph": per_call_us(lambda: am.dna_spec(space))},

@@ -17,9 +17,7 @@ import numpy as np
 from automorph.geno import DNA, Space, join
 from automorph.hyper._dynamic import DynamicSpace
 from automorph.hyper._values import CustomHyper, FloatValue, HyperValue, IntValue, ManyOf, OneOf
-from automorph.symbolic import Dict, KeyPath, List, Object, Symbolic, sym_eq
-from automorph.symbolic._keypath import Key
-from automorph.symbolic._spec import ANY, ROOT, ValueSpec
+from automorph.symbolic import Key, KeyPath, Object, Symbolic, rebuild, sym_eq
 from automorph.utils import InvalidDNAError, SearchSpaceError
 
 
@@ -123,7 +121,7 @@ class Template:
         if not isinstance(value, Symbolic):
             return value
         if not self._has_hyper.get(id(value)):
-            return value._sym_clone(False, {})
+            return value.clone()
         built: dict[Key, Any] = {}
         hyper_keys: list[Key] = []
         for key, child in value.sym_items():
@@ -132,7 +130,7 @@ class Template:
             ):
                 hyper_keys.append(key)  # decided values are validated against the field
             built[key] = self._build(child, dna, prefix)
-        return _rebuild(value, built, hyper_keys)
+        return rebuild(value, built, hyper_keys)
 
     def _decide(self, hyper: HyperValue, dna: DNA, prefix: str) -> Any:
         decision_id = join(prefix, self._locations[id(hyper)])
@@ -270,21 +268,6 @@ class Template:
             out.update(trial)
             return index
         raise _Mismatch(path, f"{value!r} matches none of the {len(candidates)} candidates")
-
-
-def _rebuild(node: Symbolic, built: dict[Key, Any], hyper_keys: list[Key]) -> Any:
-    """A node of `node`'s type holding `built`; decided values are validated."""
-    if isinstance(node, Object):
-        specs = type(node).sym_schema().specs
-        for key in hyper_keys:
-            built[key] = specs[key].apply(built[key], ROOT, key)  # type: ignore[index]
-        return type(node)._sym_trusted(built)  # type: ignore[arg-type]
-    spec: ValueSpec = getattr(node, "_sym_spec", ANY)
-    for key in hyper_keys:
-        built[key] = spec.apply(built[key], ROOT, key)
-    if isinstance(node, List):
-        return List._sym_trusted([built[i] for i in range(len(node))], spec)
-    return Dict._sym_trusted(built, spec)  # type: ignore[arg-type]
 
 
 # --- the public functions ---------------------------------------------------------

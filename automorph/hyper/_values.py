@@ -20,9 +20,16 @@ from automorph.geno import (
     Int,
     Space,
 )
-from automorph.symbolic import CustomTyping, KeyPath, Object, ValueSpec
-from automorph.symbolic._keypath import Key
-from automorph.symbolic._spec import ListSpec, TupleSpec, UnionSpec
+from automorph.symbolic import (
+    CustomTyping,
+    Key,
+    KeyPath,
+    ListSpec,
+    Object,
+    TupleSpec,
+    UnionSpec,
+    ValueSpec,
+)
 from automorph.utils import FieldTypeError, FieldValueError, SearchSpaceError
 
 # collect(candidate) -> the sub-space of a candidate value (given by the compiler).

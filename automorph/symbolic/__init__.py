@@ -13,12 +13,16 @@ from automorph.symbolic._containers import Dict, List
 from automorph.symbolic._diff import Diff, diff
 from automorph.symbolic._functor import ClassWrapper, Functor, symbolize
 from automorph.symbolic._json import from_json, from_json_str, load, save, to_json, to_json_str
-from automorph.symbolic._keypath import KeyPath
+from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._object import Object, Schema
+from automorph.symbolic._rebuild import rebuild
 from automorph.symbolic._registry import registered_names
 from automorph.symbolic._spec import (
     Bounds,
     CustomTyping,
+    ListSpec,
+    TupleSpec,
+    UnionSpec,
     ValueSpec,
     compile_annotation,
 )
@@ -31,17 +35,22 @@ __all__ = [
     "Diff",
     "FieldUpdate",
     "Functor",
+    "Key",
     "KeyPath",
     "List",
+    "ListSpec",
     "Object",
     "Schema",
     "Symbolic",
+    "TupleSpec",
+    "UnionSpec",
     "ValueSpec",
     "compile_annotation",
     "diff",
     "from_json",
     "from_json_str",
     "load",
+    "rebuild",
     "registered_names",
     "save",
     "sym_eq",

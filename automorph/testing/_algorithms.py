@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from automorph.algorithms import SearchAlgorithm
 from automorph.geno import DNA, Space
 from automorph.symbolic import from_json, sym_eq
@@ -114,7 +116,7 @@ def check_errors(make: Factory, spec: Space, other: Space) -> None:
             assert "single-objective" in str(e), str(e)
         else:
             raise AssertionError("a multi-objective reward must be refused")
-    foreign = other.random_dna(algorithm._rng(0))
+    foreign = other.random_dna(np.random.default_rng(0))
     try:
         algorithm.feedback(foreign, 1.0)
     except FeedbackError as e:
