@@ -73,7 +73,23 @@ class DecisionPoint(Object, type_name="automorph.DecisionPoint"):
     def _sample(
         self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
     ) -> None:
+        """Puts this decision's value in `out`: `fill`'s, else a draw (a single
+        decision; `Choices` overrides)."""
+        decision_id = join(prefix, self.location)
+        value = fill(decision_id, self) if fill is not None else MISSING
+        if value is _PLACEHOLDER:
+            value = self._stand_in()
+        elif value is MISSING:
+            value = self._draw(draws)
+        out[decision_id] = value
+
+    def _draw(self, draws: Draws) -> Any:
+        """A random value of this decision."""
         raise NotImplementedError
+
+    def _stand_in(self) -> Any:
+        """A value for walks that only list decisions (never stored)."""
+        return None
 
     def _check(self, prefix: str, values: Mapping[str, Any], seen: list[str]) -> None:
         """Checks this decision's value in `values` (a single decision; `Choices` overrides)."""
@@ -588,22 +604,17 @@ class Float(DecisionPoint, type_name="automorph.Float"):
                 path=self.location,
             )
 
-    def _sample(
-        self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
-    ) -> None:
-        decision_id = join(prefix, self.location)
-        value = fill(decision_id, self) if fill is not None else MISSING
-        if value is _PLACEHOLDER:
-            value = self.min_value
-        if value is MISSING:
-            u = draws.next()
-            lo, hi = self.min_value, self.max_value
-            if self.scale == "log":
-                value = math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
-            else:
-                value = lo + u * (hi - lo)
-            value = min(max(value, lo), hi)
-        out[decision_id] = value
+    def _stand_in(self) -> Any:
+        return self.min_value
+
+    def _draw(self, draws: Draws) -> Any:
+        u = draws.next()
+        lo, hi = self.min_value, self.max_value
+        if self.scale == "log":
+            value = math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+        else:
+            value = lo + u * (hi - lo)
+        return min(max(value, lo), hi)
 
     def check_value(self, decision_id: str, value: Any) -> None:
         if type(value) not in (float, int) or not self.min_value <= value <= self.max_value:
@@ -652,17 +663,12 @@ class Int(DecisionPoint, type_name="automorph.Int"):
                 path=self.location,
             )
 
-    def _sample(
-        self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
-    ) -> None:
-        decision_id = join(prefix, self.location)
-        value = fill(decision_id, self) if fill is not None else MISSING
-        if value is _PLACEHOLDER:
-            value = self.min_value
-        if value is MISSING:
-            span = self.max_value - self.min_value + 1
-            value = self.min_value + min(int(draws.next() * span), span - 1)
-        out[decision_id] = value
+    def _stand_in(self) -> Any:
+        return self.min_value
+
+    def _draw(self, draws: Draws) -> Any:
+        span = self.max_value - self.min_value + 1
+        return self.min_value + min(int(draws.next() * span), span - 1)
 
     def check_value(self, decision_id: str, value: Any) -> None:
         if type(value) is not int or not self.min_value <= value <= self.max_value:
@@ -720,16 +726,8 @@ class CustomDecisionPoint(DecisionPoint, type_name="automorph.CustomDecisionPoin
 
     hooks: CustomHooks
 
-    def _sample(
-        self, prefix: str, draws: Draws, out: dict[str, Any], fill: Provider | None
-    ) -> None:
-        decision_id = join(prefix, self.location)
-        value = fill(decision_id, self) if fill is not None else MISSING
-        if value is _PLACEHOLDER:
-            value = None
-        if value is MISSING:
-            value = self.hooks.random(draws.rng)
-        out[decision_id] = value
+    def _draw(self, draws: Draws) -> Any:
+        return self.hooks.random(draws.rng)
 
     def check_value(self, decision_id: str, value: Any) -> None:
         try:
