@@ -22,6 +22,7 @@ from automorph.algorithms._operators import (
     Tournament,
     crowding_distance,
     non_dominated_sort,
+    pareto_mask,
     ranking,
 )
 from automorph.algorithms._registry import create, names, register
@@ -62,6 +63,7 @@ __all__ = [
     "hill_climbing",
     "names",
     "non_dominated_sort",
+    "pareto_mask",
     "nsga2",
     "ranking",
     "regularized_evolution",

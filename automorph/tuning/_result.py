@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from automorph.algorithms import Reward
+from automorph.algorithms import Reward, pareto_mask
 from automorph.geno import Space
 from automorph.tuning._trial import STATUSES, Trial
 from automorph.utils import AutomorphError
@@ -118,18 +118,7 @@ class StudyResult:
         if not done:
             return []
         rewards = np.array([_objectives(t.reward) for t in done], dtype=float)
-        # Lexicographically largest first: nothing can dominate a point that comes
-        # before it, so one pass against the front found so far is enough.
-        order = np.lexsort(rewards.T[::-1])[::-1]
-        front: list[int] = []
-        for i in order:
-            point = rewards[i]
-            if front:
-                kept = rewards[front]
-                if np.any(np.all(kept >= point, axis=1) & np.any(kept > point, axis=1)):
-                    continue
-            front.append(int(i))
-        return [done[i] for i in sorted(front)]
+        return [trial for trial, kept in zip(done, pareto_mask(rewards), strict=True) if kept]
 
     # --- export --------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ True
 
 from __future__ import annotations
 
-from automorph.viz._data import Decision, TrialLike, decisions_of, pareto_mask
+from automorph.algorithms import pareto_mask
+from automorph.viz._data import Decision, TrialLike, decisions_of
 from automorph.viz._plots import plot_history, plot_parallel_coordinates
 from automorph.viz._report import write_report
 

@@ -7,7 +7,6 @@ are maximized; a multi-objective reward is a list or a tuple of floats.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -222,43 +221,3 @@ def collect(trials: Iterable[TrialLike], multi_objective: bool | None = None) ->
         decision_ids=list(seen),
         multi_objective=any_sequence if multi_objective is None else multi_objective,
     )
-
-
-def pareto_mask(
-    points: np.ndarray[Any, np.dtype[np.float64]],
-) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    """Which rows no other row dominates (maximizing every column).
-
-    A row dominates another if it is at least as good everywhere and better
-    somewhere; equal rows do not dominate each other.
-
-    >>> pareto_mask(np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.2, 0.2], [1.0, 0.0]]))
-    array([ True,  True,  True, False,  True])
-    """
-    n = points.shape[0]
-    mask = np.zeros(n, dtype=bool)
-    if n == 0:
-        return mask
-    # Lexicographically largest first: no row is dominated by a row after it,
-    # so checking each row against the front found so far is enough.
-    order = np.lexsort(points.T[::-1])[::-1]
-    if points.shape[1] == 2:
-        best_y = -math.inf
-        previous: np.ndarray[Any, np.dtype[np.float64]] | None = None
-        for i in order:
-            x, y = points[i]
-            if y > best_y or (previous is not None and x == previous[0] and y == previous[1]):
-                mask[i] = True
-                previous = points[i]
-                best_y = max(best_y, y)
-        return mask
-    front: list[int] = []
-    for i in order:
-        point = points[i]
-        if front:
-            kept = points[front]
-            if np.any(np.all(kept >= point, axis=1) & np.any(kept > point, axis=1)):
-                continue
-        front.append(int(i))
-    mask[front] = True
-    return mask

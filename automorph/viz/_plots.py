@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from automorph.algorithms import pareto_mask
 from automorph.geno import Space
-from automorph.viz._data import Decision, TrialLike, TrialTable, collect, decisions_of, pareto_mask
+from automorph.viz._data import Decision, TrialLike, TrialTable, collect, decisions_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

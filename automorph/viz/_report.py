@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from automorph.algorithms import pareto_mask
 from automorph.geno import Space
 from automorph.storage import StudyInfo
-from automorph.viz._data import Decision, TrialLike, TrialTable, collect, decisions_of, pareto_mask
+from automorph.viz._data import Decision, TrialLike, TrialTable, collect, decisions_of
 from automorph.viz._plots import (
     MAX_AXES,
     MAX_LINES,
