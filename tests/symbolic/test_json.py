@@ -1,183 +1,37 @@
-"""Tests of automorph's JSON: exact round trips, safe reading of untrusted
-JSON, errors that name their key path, atomic saving, and the type registry."""
+"""Tests of automorph's JSON: exact round trips, property tests, reading never mutates."""
 
 from __future__ import annotations
 
-import builtins
 import copy
-import importlib
 import json
 import math
 import os
-import re
-import subprocess
-import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional, Union
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import automorph as am
-from automorph.symbolic import _registry
-
-RESERVED = ["_type", "_tuple", "_float", "_dict", "_class"]
-FUZZ = settings(
-    max_examples=250,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+from tests.symbolic._json_types import (
+    FIELD_NAMES,
+    FUZZ,
+    HERE,
+    RESERVED,
+    Bag,
+    Conv,
+    Custom,
+    Leaf,
+    Net,
+    Pair,
+    Wrapper,
+    assert_same,
+    identical_plain,
+    round_trips,
+    sample_net,
+    schedule,
 )
-
-# --- module-level symbolic types -------------------------------------------
-
-
-class Conv(am.Object):
-    filters: Annotated[int, am.Bounds(1, 1024)]
-    kernel: int = 3
-    activation: Optional[str] = "relu"
-
-
-class Net(am.Object):
-    layers: list[Conv]
-    head: Union[Conv, str, None] = None
-    rates: dict[str, float] = {}
-    shape: tuple[int, ...] = ()
-    block: type[am.Object] = Conv
-
-
-class Wrapper(am.Object):
-    model: Any
-    notes: list[Any] = []
-
-
-class Leaf(am.Object):
-    value: Any
-
-
-class Pair(am.Object):
-    left: Any
-    right: Any = None
-
-
-class Bag(am.Object):
-    items: list[Any] = []
-    table: dict[str, Any] = {}
-
-
-class Custom(am.Object, type_name="tests.json.custom"):
-    size: int = 1
-
-
-class Fragile(am.Object):
-    n: int
-
-    def _on_bound(self) -> None:
-        self._inverse = 1 / self.n
-
-    @property
-    def inverse(self) -> float:
-        return self._inverse
-
-
-@am.symbolize
-def schedule(base: float, decay: float = 0.5, *, warmup: int = 0) -> float:
-    return base * decay + warmup
-
-
-FIELD_NAMES = [
-    "filters",
-    "kernel",
-    "activation",
-    "layers",
-    "head",
-    "rates",
-    "shape",
-    "block",
-    "model",
-    "notes",
-    "value",
-    "left",
-    "right",
-    "items",
-    "table",
-    "size",
-    "base",
-    "decay",
-]
-
-
-# --- comparing values exactly ----------------------------------------------
-
-
-def assert_same(actual: Any, expected: Any, path: str = "") -> None:
-    """Fails unless `actual` is `expected` rebuilt exactly.
-
-    Leaves must have the same type and value (nan matches nan, -0.0 does not
-    match 0.0). A list and an `am.List` (or a dict and an `am.Dict`) are the
-    same container, since reading JSON always makes the symbolic kind; tuples
-    must stay tuples and symbolic objects must keep their class.
-    """
-    where = path or "<root>"
-    if isinstance(expected, list):
-        assert isinstance(actual, list), f"{where}: {actual!r} is not a list"
-        assert len(actual) == len(expected), f"{where}: {actual!r} != {expected!r}"
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            assert_same(a, e, f"{path}[{i}]")
-        return
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict), f"{where}: {actual!r} is not a dict"
-        assert list(actual) == list(expected), f"{where}: keys {list(actual)} != {list(expected)}"
-        for key in expected:
-            assert_same(actual[key], expected[key], f"{path}[{key!r}]")
-        return
-    assert type(actual) is type(expected), f"{where}: {type(actual)} is not {type(expected)}"
-    if isinstance(expected, am.Object):
-        assert_same(actual.sym_init_args, expected.sym_init_args, path)
-    elif isinstance(expected, tuple):
-        assert len(actual) == len(expected), f"{where}: {actual!r} != {expected!r}"
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            assert_same(a, e, f"{path}[{i}]")
-    elif type(expected) is float and math.isnan(expected):
-        assert math.isnan(actual), f"{where}: {actual!r} is not nan"
-    elif type(expected) is float:
-        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
-        assert math.copysign(1.0, actual) == math.copysign(1.0, expected), f"{where}: sign"
-    else:
-        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
-
-
-def identical_plain(a: Any, b: Any) -> bool:
-    """Whether two plain JSON-like values are equal with the same types throughout."""
-    if type(a) is not type(b):
-        return False
-    if type(a) is list or type(a) is tuple:
-        return len(a) == len(b) and all(identical_plain(x, y) for x, y in zip(a, b, strict=True))
-    if type(a) is dict:
-        return list(a) == list(b) and all(identical_plain(a[k], b[k]) for k in a)
-    if type(a) is float and math.isnan(a):
-        return math.isnan(b)
-    return bool(a == b)
-
-
-def round_trips(value: Any, tmp_path: Path) -> list[Any]:
-    """`value` read back by each of the three ways of writing it."""
-    target = tmp_path / "value.json"
-    am.save(value, target)
-    return [
-        am.from_json(am.to_json(value)),
-        am.from_json_str(am.to_json_str(value)),
-        am.from_json_str(am.to_json_str(value, indent=2)),
-        am.load(target),
-    ]
-
-
-@pytest.fixture
-def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lets a test register classes without leaving them registered."""
-    monkeypatch.setattr(_registry, "_TYPES", dict(_registry._TYPES))
-
 
 # --- round trips of built-in values ------------------------------------------
 
@@ -219,11 +73,11 @@ BUILTIN_VALUES = [
     {"_tuple": [1, 2]},
     {"_float": "nan"},
     {"_dict": {}},
-    {"_class": f"{__name__}.Conv"},
+    {"_class": f"{HERE}.Conv"},
     {"_type": 1, "other": 2},
     {"_dict": {"_dict": 1}},
     [{"_tuple": (1,)}, ({"_float": "inf"},)],
-    {"a": {"_type": f"{__name__}.Conv"}},
+    {"a": {"_type": f"{HERE}.Conv"}},
     {"_": 1, "__type": 2, "_types": 3, "type": 4},
 ]
 
@@ -272,7 +126,7 @@ def test_json_form_of_special_values() -> None:
     assert am.to_json(math.nan) == {"_float": "nan"}
     assert am.to_json({"_type": "x"}) == {"_dict": {"_type": "x"}}
     assert am.to_json({"_float": "nan", "a": 1}) == {"_dict": {"_float": "nan", "a": 1}}
-    assert am.to_json(Conv) == {"_class": f"{__name__}.Conv"}
+    assert am.to_json(Conv) == {"_class": f"{HERE}.Conv"}
     assert am.to_json_str({"a": (1,)}) == '{"a": {"_tuple": [1]}}'
 
 
@@ -288,18 +142,8 @@ def test_dicts_whose_keys_are_reserved_markers_round_trip(tmp_path: Path) -> Non
 # --- round trips of symbolic objects ------------------------------------------
 
 
-def _net() -> Net:
-    return Net(
-        layers=[Conv(8), Conv(16, kernel=5, activation=None)],
-        head=Conv(4, activation="gelu"),
-        rates={"lr": 1, "wd": 1e-4, "clip": math.inf},
-        shape=(3, 3),
-        block=Wrapper,
-    )
-
-
 def test_nested_objects_round_trip_exactly(tmp_path: Path) -> None:
-    net = _net()
+    net = sample_net()
     for back in round_trips(net, tmp_path):
         assert type(back) is Net
         assert am.sym_eq(back, net)
@@ -325,14 +169,14 @@ def test_union_field_round_trips_each_option(tmp_path: Path) -> None:
 
 def test_object_json_form() -> None:
     assert am.to_json(Conv(8)) == {
-        "_type": f"{__name__}.Conv",
+        "_type": f"{HERE}.Conv",
         "filters": 8,
         "kernel": 3,
         "activation": "relu",
     }
     assert am.to_json(Wrapper(model=Conv, notes=[(1,)])) == {
-        "_type": f"{__name__}.Wrapper",
-        "model": {"_class": f"{__name__}.Conv"},
+        "_type": f"{HERE}.Wrapper",
+        "model": {"_class": f"{HERE}.Conv"},
         "notes": [{"_tuple": [1]}],
     }
 
@@ -509,9 +353,9 @@ def test_symbolic_lists_and_dicts_are_read_as_json_arrays_and_objects() -> None:
 
 
 def test_from_json_does_not_mutate_its_input() -> None:
-    data = am.to_json(_net())
+    data = am.to_json(sample_net())
     data["extra_list"] = [{"_dict": {"_type": "x"}}, {"_tuple": [[1], {"a": 2}]}]
-    wrapped = {"_type": f"{__name__}.Wrapper", "model": data["layers"], "notes": [data]}
+    wrapped = {"_type": f"{HERE}.Wrapper", "model": data["layers"], "notes": [data]}
     before = copy.deepcopy(wrapped)
     with pytest.raises(am.UnknownFieldError):
         am.from_json(wrapped)  # `extra_list` is not a field of Net
@@ -523,520 +367,3 @@ def test_from_json_does_not_mutate_its_input() -> None:
     assert type(wrapped["notes"][0]["layers"]) is list
     back.notes[0].layers[0].rebind(filters=99)
     assert wrapped["notes"][0]["layers"][0]["filters"] == 8
-
-
-# --- errors: unknown types and no imports -------------------------------------
-
-
-def test_unknown_type_name_is_an_unknown_type_error() -> None:
-    with pytest.raises(
-        am.UnknownTypeError, match=r"unknown type 'no\.such\.Type'.*never imports"
-    ) as info:
-        am.from_json({"_type": "no.such.Type", "x": 1})
-    assert isinstance(info.value, am.SerializationError)
-    assert isinstance(info.value, ValueError)
-    assert info.value.path == ""
-
-
-def test_unknown_type_error_names_the_path() -> None:
-    with pytest.raises(am.UnknownTypeError, match=r"unknown type 'nope'.* at `a\[1\]\.b`") as info:
-        am.from_json({"a": [0, {"b": {"_type": "nope"}}]})
-    assert info.value.path == "a[1].b"
-    with pytest.raises(am.UnknownTypeError, match=r"unknown type 'nope'") as cls_info:
-        am.from_json([{"_class": "nope"}])
-    assert cls_info.value.path == "[0]"
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "antigravity.Fly",
-        "this.Zen",
-        "tests.symbolic.not_a_module.Thing",
-        "os.system",
-        "subprocess.Popen",
-        "builtins.eval",
-        "automorph.Object",
-        "automorph.symbolic._functor.Functor",
-        "automorph.symbolic._functor.ClassWrapper",
-    ],
-)
-def test_type_names_in_json_are_never_imported_or_called(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    module = name.rpartition(".")[0]
-    was_imported = module in sys.modules
-    requested: list[str] = []
-    real_import = builtins.__import__
-
-    def spy_import(mod: str, *args: Any, **kwargs: Any) -> Any:
-        requested.append(mod)
-        return real_import(mod, *args, **kwargs)
-
-    def forbidden(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("JSON ran code")
-
-    monkeypatch.setattr(os, "system", forbidden)
-    monkeypatch.setattr(subprocess, "Popen", forbidden)
-    monkeypatch.setattr(importlib, "import_module", forbidden)
-    monkeypatch.setattr(builtins, "__import__", spy_import)
-    for data in ({"_type": name, "args": ["echo hi"]}, {"_class": name}, [{"_type": name}]):
-        with pytest.raises(am.UnknownTypeError, match=re.escape(repr(name))):
-            am.from_json(data)
-        with pytest.raises(am.UnknownTypeError):
-            am.from_json_str(json.dumps(data))
-    assert (module in sys.modules) == was_imported
-    assert module not in requested
-
-
-def test_type_name_must_be_a_string() -> None:
-    for bad in (1, None, ["x"], {"a": 1}, True):
-        with pytest.raises(
-            am.SerializationError, match=r"`_type` must be a type name \(str\)"
-        ) as info:
-            am.from_json({"a": {"_type": bad}})
-        assert info.value.path == "a"
-
-
-# --- errors: malformed markers, keys -------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"_tuple": 3}, r"`_tuple` must hold a list, got 3"),
-        ({"_tuple": {"a": 1}}, r"`_tuple` must hold a list"),
-        ({"_tuple": "abc"}, r"`_tuple` must hold a list, got 'abc'"),
-        ({"_tuple": None}, r"`_tuple` must hold a list"),
-        ({"_float": "NaN"}, r"`_float` must be 'nan', 'inf' or '-inf', got 'NaN'"),
-        ({"_float": "1.5"}, r"`_float` must be 'nan', 'inf' or '-inf'"),
-        ({"_float": 1.5}, r"`_float` must be 'nan', 'inf' or '-inf', got 1.5"),
-        ({"_float": ["nan"]}, r"`_float` must be"),
-        ({"_dict": [1]}, r"`_dict` must hold an object, got \[1\]"),
-        ({"_dict": "x"}, r"`_dict` must hold an object"),
-        ({"_dict": None}, r"`_dict` must hold an object"),
-        ({"_class": 3}, r"`_class` must hold a type name, got 3"),
-        ({"_class": ["a"]}, r"`_class` must hold a type name"),
-        ({"_class": {"_type": "x"}}, r"`_class` must hold a type name"),
-    ],
-    ids=repr,
-)
-def test_bad_marker_bodies_are_serialization_errors(data: dict[str, Any], message: str) -> None:
-    with pytest.raises(am.SerializationError, match=message) as info:
-        am.from_json(data)
-    assert info.value.path == ""
-    with pytest.raises(am.SerializationError, match=message) as nested:
-        am.from_json({"outer": [1, data]})
-    assert nested.value.path == "outer[1]"
-
-
-def test_long_bad_values_are_shortened_in_messages() -> None:
-    with pytest.raises(am.SerializationError, match=r"got \[0, 1, 2.*\.\.\.$"):
-        am.from_json({"_float": list(range(100))})
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        {"_tuple": [1], "a": 2},
-        {"_float": "nan", "_dict": {}},
-        {"_dict": {}, "x": None},
-        {"_class": f"{__name__}.Conv", "filters": 1},
-        {"a": 1, "_tuple": []},
-    ],
-    ids=repr,
-)
-def test_reserved_key_must_be_alone(data: dict[str, Any]) -> None:
-    with pytest.raises(
-        am.SerializationError, match=r"a reserved key \(_\w+.*\) must be alone"
-    ) as info:
-        am.from_json({"k": {"j": data}})
-    assert info.value.path == "k.j"
-
-
-def test_reserved_keys_next_to_type_are_unknown_fields() -> None:
-    with pytest.raises(am.UnknownFieldError, match=r"Conv: no field '_tuple'") as info:
-        am.from_json({"_type": f"{__name__}.Conv", "filters": 1, "_tuple": []})
-    assert info.value.path == "_tuple"
-
-
-@pytest.mark.parametrize(
-    ("data", "path"),
-    [
-        ({1: "a"}, ""),
-        ({"a": {None: 1}}, "a"),
-        ([{("t",): 1}], "[0]"),
-        ({"_dict": {"ok": 1, 2.5: 1}}, ""),
-        ({"x": {"_type": f"{__name__}.Conv", "filters": 1, 7: 1}}, "x"),
-    ],
-    ids=repr,
-)
-def test_non_string_dict_keys_are_serialization_errors(data: Any, path: str) -> None:
-    with pytest.raises(am.SerializationError, match=r"object keys must be str, got \w+") as info:
-        am.from_json(data)
-    assert info.value.path == path
-
-
-# --- errors: field validation names the full path ---------------------------------
-
-
-def _net_json(**layer1: Any) -> dict[str, Any]:
-    data = am.to_json(_net())
-    data["layers"][1].update(layer1)
-    return data
-
-
-def test_invalid_field_value_names_the_full_path() -> None:
-    with pytest.raises(
-        am.FieldTypeError,
-        match=r"Conv: expected int.*got str \('x'\) at "
-        r"`layers\[1\]\.filters`",
-    ) as info:
-        am.from_json(_net_json(filters="x"))
-    assert info.value.path == "layers[1].filters"
-    assert isinstance(info.value, TypeError)
-    with pytest.raises(am.FieldValueError, match=r"out of bounds \[1, 1024\]") as bounds:
-        am.from_json({"runs": [{"net": _net_json(filters=0)}]})
-    assert bounds.value.path == "runs[0].net.layers[1].filters"
-    assert isinstance(bounds.value, ValueError)
-
-
-def test_bool_is_not_accepted_for_an_int_field() -> None:
-    with pytest.raises(am.FieldTypeError, match=r"expected int.*got bool") as info:
-        am.from_json(_net_json(kernel=True))
-    assert info.value.path == "layers[1].kernel"
-
-
-def test_wrong_container_type_for_a_field_names_the_path() -> None:
-    data = am.to_json(_net())
-    data["shape"] = [3, 3]  # a list where the field wants a tuple
-    with pytest.raises(am.FieldTypeError, match=r"Net: expected tuple\[int, \.\.\.\]") as info:
-        am.from_json(data)
-    assert info.value.path == "shape"
-    data = am.to_json(_net())
-    data["layers"].append(5)
-    with pytest.raises(am.FieldTypeError, match=r"expected .*Conv.*got int") as item:
-        am.from_json(data)
-    assert item.value.path == "layers[2]"
-
-
-def test_class_field_rejects_a_class_outside_its_bound() -> None:
-    data = am.to_json(Net(layers=[]))
-    data["block"] = {"_class": f"{__name__}.Conv"}
-    assert am.from_json(data).block is Conv
-    data = am.to_json(Wrapper(model=Net(layers=[])))
-    data["model"]["block"] = 3
-    with pytest.raises(am.FieldTypeError, match=r"expected type\[Object\]") as info:
-        am.from_json(data)
-    assert info.value.path == "model.block"
-
-
-def test_unknown_field_in_json_names_the_path() -> None:
-    with pytest.raises(
-        am.UnknownFieldError,
-        match=r"Conv: no field 'stride'.* at "
-        r"`layers\[1\]\.stride`",
-    ) as info:
-        am.from_json(_net_json(stride=2))
-    assert info.value.path == "layers[1].stride"
-
-
-def test_missing_required_field_names_the_path() -> None:
-    data = _net_json()
-    del data["layers"][1]["filters"]
-    with pytest.raises(am.MissingFieldError, match=r"Conv: missing a value for 'filters'") as info:
-        am.from_json(data)
-    assert info.value.path == "layers[1].filters"
-    with pytest.raises(am.MissingFieldError, match=r"missing a value for 'layers'") as top:
-        am.from_json({"_type": f"{__name__}.Net"})
-    assert top.value.path == "layers"
-
-
-def test_failing_constructor_hook_becomes_a_serialization_error() -> None:
-    with pytest.raises(
-        am.SerializationError,
-        match=r"constructing '.*Fragile' from JSON failed: "
-        r"ZeroDivisionError",
-    ) as info:
-        am.from_json({"xs": [{"_type": f"{__name__}.Fragile", "n": 0}]})
-    assert info.value.path == "xs[0]"
-    assert am.from_json({"_type": f"{__name__}.Fragile", "n": 4}).inverse == 0.25
-
-
-# --- errors: malformed text ----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "where"),
-    [
-        ('{"a": [1, 2,]}', "line 1, column 13"),
-        ("", "line 1, column 1"),
-        ("[1] x", "line 1, column 5"),
-        ('{\n  "a": 1,\n  "b": \n}', "line 4, column 1"),
-        ("{'a': 1}", "line 1, column 2"),
-    ],
-    ids=repr,
-)
-def test_malformed_json_text_names_line_and_column(text: str, where: str) -> None:
-    with pytest.raises(am.SerializationError, match=rf"malformed JSON: .*\({where}\)"):
-        am.from_json_str(text)
-
-
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-def test_nan_and_infinity_literals_are_rejected(literal: str) -> None:
-    with pytest.raises(am.SerializationError, match=rf"{re.escape(literal)} is not JSON"):
-        am.from_json_str(f'{{"x": [1, {literal}]}}')
-    assert math.isinf(am.from_json_str('{"_float": "-inf"}'))
-
-
-def test_written_text_never_contains_nan_literals() -> None:
-    text = am.to_json_str([math.nan, math.inf, -math.inf, Leaf(math.nan)])
-    assert json.loads(text, parse_constant=lambda name: pytest.fail(name)) is not None
-
-
-def test_non_text_is_a_serialization_error() -> None:
-    with pytest.raises(am.SerializationError, match=r"malformed JSON"):
-        am.from_json_str(b"\xff\xfe\x00")
-    with pytest.raises(am.SerializationError, match=r"malformed JSON.*must be str, bytes"):
-        am.from_json_str(12)  # type: ignore[arg-type]
-    assert am.from_json_str(b'{"a": [1]}') == {"a": [1]}
-
-
-# --- errors: depth ---------------------------------------------------------------
-
-DEPTH = 100_000
-
-
-def _deep_list(depth: int) -> list[Any]:
-    root: list[Any] = []
-    node = root
-    for _ in range(depth):
-        child: list[Any] = []
-        node.append(child)
-        node = child
-    return root
-
-
-def test_deeply_nested_json_text_is_a_serialization_error() -> None:
-    with pytest.raises(am.SerializationError, match=r"nested too deeply"):
-        am.from_json_str("[" * DEPTH + "]" * DEPTH)
-    with pytest.raises(am.SerializationError, match=r"nested too deeply"):
-        am.from_json_str('{"a":' * DEPTH + "1" + "}" * DEPTH)
-
-
-def test_deeply_nested_python_value_is_a_serialization_error() -> None:
-    deep = _deep_list(DEPTH)
-    with pytest.raises(am.SerializationError, match=r"JSON is nested too deeply to read"):
-        am.from_json(deep)
-    with pytest.raises(am.SerializationError, match=r"nested too deeply to write"):
-        am.to_json(deep)
-    with pytest.raises(am.SerializationError, match=r"nested too deeply to write"):
-        am.to_json_str(Leaf((deep,)))  # a tuple is a leaf: its content is not validated
-
-
-def test_moderately_nested_json_still_reads() -> None:
-    depth = 200
-    back = am.from_json_str("[" * depth + "]" * depth)
-    for _ in range(depth - 1):
-        back = back[0]
-    assert back == []
-
-
-# --- errors: writing values JSON cannot hold --------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "kind", "path"),
-    [
-        (object(), "builtins.object", ""),
-        (Leaf(object()), "builtins.object", "value"),
-        (Leaf([1, {"s": {1, 2}}]), "builtins.set", "value[1].s"),
-        (Bag(table={"bytes": b"x"}), "builtins.bytes", "table.bytes"),
-        ((1, [2, 1j]), "builtins.complex", "[1][1]"),
-        (Wrapper(model=Pair(left=int)), "builtins.type", "model.left"),
-        (Net(layers=[Conv(1)], rates={"a": 1.0}).rebind, "builtins.method", ""),
-    ],
-    ids=repr,
-)
-def test_unwritable_leaf_is_a_serialization_error_naming_its_path(
-    value: Any, kind: str, path: str
-) -> None:
-    with pytest.raises(
-        am.SerializationError, match=rf"cannot write a {re.escape(kind)} to JSON"
-    ) as info:
-        am.to_json(value)
-    assert info.value.path == path
-    with pytest.raises(am.SerializationError):
-        am.to_json_str(value)
-
-
-def test_non_string_keys_of_plain_dicts_cannot_be_written() -> None:
-    with pytest.raises(
-        am.SerializationError,
-        match=r"dict keys must be str to write JSON, "
-        r"got int \(1\)",
-    ) as info:
-        am.to_json(Leaf(({1: "a"},)))
-    assert info.value.path == "value[0]"
-
-
-# --- save and load ---------------------------------------------------------------
-
-
-def test_load_of_malformed_text_names_the_file(tmp_path: Path) -> None:
-    target = tmp_path / "bad.json"
-    target.write_text('{"a": [1,', encoding="utf-8")
-    with pytest.raises(
-        am.SerializationError,
-        match=rf"^{re.escape(str(target))}: malformed JSON"
-        r".*line 1, column 10",
-    ):
-        am.load(target)
-
-
-def test_load_of_invalid_content_names_the_file_and_the_path(tmp_path: Path) -> None:
-    target = tmp_path / "net.json"
-    target.write_text(json.dumps(_net_json(filters="x")), encoding="utf-8")
-    with pytest.raises(
-        am.FieldTypeError, match=rf"^{re.escape(str(target))}: Conv: expected int"
-    ) as info:
-        am.load(str(target))
-    assert info.value.path == "layers[1].filters"
-    assert str(info.value).endswith("at `layers[1].filters`")
-    target.write_text('[{"_type": "nope"}]', encoding="utf-8")
-    with pytest.raises(am.UnknownTypeError, match=re.escape(str(target))) as unknown:
-        am.load(target)
-    assert unknown.value.path == "[0]"
-
-
-def test_load_of_a_file_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
-    target = tmp_path / "binary.json"
-    target.write_bytes(b"\xff\xfe{}")
-    with pytest.raises(am.SerializationError, match=rf"^{re.escape(str(target))}: not UTF-8"):
-        am.load(target)
-
-
-def test_failed_save_leaves_the_existing_file_and_no_temporary(tmp_path: Path) -> None:
-    target = tmp_path / "model.json"
-    am.save(Conv(8), target)
-    before = target.read_bytes()
-    with pytest.raises(am.SerializationError, match=r"cannot write a builtins.object") as info:
-        am.save(Wrapper(model=[Conv(1), object()]), target)
-    assert info.value.path == "model[1]"
-    assert target.read_bytes() == before
-    assert os.listdir(tmp_path) == ["model.json"]
-    assert am.load(target) == Conv(8)
-
-
-def test_save_that_fails_while_replacing_removes_its_temporary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "model.json"
-    am.save(Conv(8), target)
-    before = target.read_bytes()
-
-    def broken_replace(src: Any, dst: Any) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
-        am.save(Conv(9), target)
-    assert target.read_bytes() == before
-    assert os.listdir(tmp_path) == ["model.json"]
-
-
-def test_failed_save_to_a_new_path_creates_nothing(tmp_path: Path) -> None:
-    with pytest.raises(am.SerializationError):
-        am.save({"a": {1, 2}}, tmp_path / "new.json")
-    assert os.listdir(tmp_path) == []
-
-
-# --- the registry ------------------------------------------------------------------
-
-
-def test_custom_type_name_is_used_in_json() -> None:
-    assert Custom._sym_type_name == "tests.json.custom"
-    assert am.to_json(Custom(2)) == {"_type": "tests.json.custom", "size": 2}
-    assert am.to_json(Custom) == {"_class": "tests.json.custom"}
-    assert "tests.json.custom" in am.symbolic.registered_names()
-    with pytest.raises(am.UnknownTypeError):
-        am.from_json({"_type": f"{__name__}.Custom"})
-
-
-def test_default_type_name_is_module_and_qualified_name() -> None:
-    assert Conv._sym_type_name == f"{__name__}.Conv"
-    assert schedule._sym_type_name == f"{__name__}.schedule"
-    assert f"{__name__}.Conv" in am.symbolic.registered_names()
-
-
-def test_functor_and_wrapper_bases_are_not_registered() -> None:
-    names = am.symbolic.registered_names()
-    assert "automorph.symbolic._functor.Functor" not in names
-    assert "automorph.symbolic._functor.ClassWrapper" not in names
-    assert names == sorted(names)
-
-
-@pytest.mark.usefixtures("isolated_registry")
-def test_two_classes_claiming_one_type_name_is_a_registration_error() -> None:
-    class First(am.Object, type_name="tests.json.dup"):
-        x: int = 0
-
-    with pytest.raises(
-        am.RegistrationError,
-        match=r"type name 'tests\.json\.dup' is already "
-        r"registered by .*First; pass another `type_name` for .*Second",
-    ):
-
-        class Second(am.Object, type_name="tests.json.dup"):
-            y: int = 0
-
-    assert am.from_json({"_type": "tests.json.dup", "x": 3}) == First(3)
-    with pytest.raises(am.RegistrationError, match=r"already registered"):
-        am.symbolize(type_name="tests.json.dup")(lambda a: a)
-    with pytest.raises(ValueError):
-
-        class Third(am.Object, type_name="tests.json.dup"):
-            pass
-
-
-@pytest.mark.usefixtures("isolated_registry")
-def test_class_cannot_take_the_default_name_of_another() -> None:
-    with pytest.raises(am.RegistrationError, match=rf"{re.escape(__name__)}\.Conv"):
-
-        class Impostor(am.Object, type_name=f"{__name__}.Conv"):
-            pass
-
-    assert am.from_json({"_type": f"{__name__}.Conv", "filters": 2}) == Conv(2)
-
-
-def _define_same(default: int) -> type[am.Object]:
-    class Same(am.Object, type_name="tests.json.same"):
-        x: int = default
-
-    return Same
-
-
-def _define_same_default_name(default: int) -> type[am.Object]:
-    class Redefined(am.Object):
-        x: int = default
-
-    return Redefined
-
-
-@pytest.mark.usefixtures("isolated_registry")
-@pytest.mark.parametrize("define", [_define_same, _define_same_default_name])
-def test_redefining_the_same_class_replaces_it_silently(define: Any) -> None:
-    old = define(1)
-    new = define(2)
-    assert old is not new
-    assert old._sym_type_name == new._sym_type_name
-    back = am.from_json(am.to_json(old()))
-    assert type(back) is new
-    assert back.x == 1
-    assert am.from_json({"_type": new._sym_type_name}).x == 2
-    assert am.from_json({"_class": new._sym_type_name}) is new
-
-
-def test_isolated_registry_fixture_restores_the_registry() -> None:
-    assert "tests.json.dup" not in am.symbolic.registered_names()
-    assert "tests.json.same" not in am.symbolic.registered_names()
