@@ -105,7 +105,11 @@ def incumbent_curve(
     Also returns the first query (1-based) that evaluated an example whose
     test score reaches `threshold` (None if none did, or no threshold).
     """
-    trials = open_storage(spec.store).get_trials(spec.study)
+    store = open_storage(spec.store)
+    try:
+        trials = store.get_trials(spec.study)
+    finally:
+        store.close()
     curve: list[float] = []
     best_reward, best_test = -math.inf, math.nan
     first_hit: int | None = None

@@ -238,6 +238,10 @@ class SQLStorage(Storage):
         self._writer = self._engine.execution_options(automorph_write=True)
         self._pid = os.getpid()
         self._file = ""
+        # Connections end with the store: an engine holds reference cycles, and
+        # would otherwise keep its connections (and their descriptors) open until
+        # the garbage collector gets to it, long after the store is gone.
+        self._release = weakref.finalize(self, _release, self._engine, self._pid)
         try:
             self._open()
         except BaseException:
@@ -266,13 +270,7 @@ class SQLStorage(Storage):
         if self._sqlite:
             path = self._engine.url.database or ""
             self._file = os.path.realpath(path) if path and path != ":memory:" else ""
-            # Reading the header opens and closes the file, and closing any
-            # descriptor of a file drops every POSIX lock this process holds on
-            # it, SQLite's included: with another store of this process open on
-            # the file, another process could then checkpoint or recover under
-            # it and corrupt the database. That store has checked the file.
-            if not any(other._file == self._file for other in list(_OPEN_SQLITE)):
-                _check_sqlite_file(path)
+            _check_sqlite_file(self._file)
         try:
             empty = self._read_layout()
             if self._sqlite:
@@ -282,8 +280,8 @@ class SQLStorage(Storage):
                 self._create_schema()
         except exc.DBAPIError as error:
             raise StorageError(f"cannot open {self._where}: {error.orig}") from error
-        if self._sqlite and self._file:
-            _OPEN_SQLITE.add(self)
+        if self._sqlite:
+            _mark_checked(self._file)  # a file SQLite has just created, too
 
     def _switch_to_wal(self) -> None:
         """Sets WAL mode, retrying while other processes opening the same new
@@ -355,6 +353,8 @@ class SQLStorage(Storage):
             # A forked child: leave the parent's connections to the parent.
             self._engine.dispose(close=False)
             self._pid = os.getpid()
+            self._release.detach()
+            self._release = weakref.finalize(self, _release, self._engine, self._pid)
         try:
             with (self._writer if write else self._engine).begin() as conn:
                 yield conn
@@ -378,8 +378,8 @@ class SQLStorage(Storage):
         return StudyNotFoundError(f"study {study!r} has no trial {trial_id}")
 
     def close(self) -> None:
-        _OPEN_SQLITE.discard(self)
-        self._engine.dispose()
+        if os.getpid() == self._pid:
+            self._engine.dispose()
 
     # --- studies -----------------------------------------------------------------
 
@@ -706,8 +706,27 @@ def _set_up_sqlite(engine: Engine, busy_timeout_s: float) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-# SQLite stores of this process that are open on a file (see `SQLStorage._open`).
-_OPEN_SQLITE: weakref.WeakSet[SQLStorage] = weakref.WeakSet()
+def _release(engine: Engine, pid: int) -> None:
+    """Closes the connections of a store that is gone (in the process that made them)."""
+    engine.dispose(close=os.getpid() == pid)
+
+
+# The SQLite files (device, inode) that this process has checked or opened.
+_CHECKED: set[tuple[int, int]] = set()
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _mark_checked(path: str) -> None:
+    key = _file_id(path)
+    if key is not None:
+        _CHECKED.add(key)
 
 
 def _check_sqlite_file(path: str) -> None:
@@ -715,13 +734,25 @@ def _check_sqlite_file(path: str) -> None:
 
     SQLite itself reads a short file as if the missing pages were there,
     until a query reaches them; the header says how long the file must be.
+
+    Reading the header opens and closes a descriptor of the file, and closing
+    any descriptor of a file drops every POSIX lock this process holds on it,
+    SQLite's included; another process could then take the file for its own,
+    checkpoint and delete the write-ahead log under this one's connections, and
+    commits would be lost. So the header is read only the first time this
+    process meets the file, before any connection of the process can be open
+    on it (a store's connections may outlive it until they are collected).
     """
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        return  # a new store (or SQLite will say why it cannot open it)
-    if size == 0:
-        return
+    key = _file_id(path)
+    if key is None or key in _CHECKED:
+        return  # a new store (or SQLite will say why it cannot open it); or seen
+    size = os.path.getsize(path)
+    if size > 0:
+        _check_header(path, size)
+    _CHECKED.add(key)
+
+
+def _check_header(path: str, size: int) -> None:
     with open(path, "rb") as f:
         header = f.read(100)
     if not header.startswith(b"SQLite format 3\x00"):

@@ -66,39 +66,42 @@ def run_workers(
             "`storage` as a SQLite file path or a PostgreSQL URL (not a Storage object)"
         )
     store = open_storage(storage)
-    if not type(store).shared:
-        raise StorageError(f"executor={executor!r} needs a shared store, not {storage!r}")
-    tasks = [
-        dict(payload, worker=f"{payload['worker'] or 'worker'}-{i}") for i in range(num_workers)
-    ]
-    algorithm: SearchAlgorithm = payload["algorithm"]
-    if algorithm.seed is None:  # every worker of the study must share one seed
-        algorithm.rebind(seed=secrets.randbelow(2**31))
-    if executor == "process":
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=num_workers, mp_context=context) as pool:
-            futures = [pool.submit(worker_task, task) for task in tasks]
-            _wait(futures, store, payload["name"], progress)
-            for future in futures:
-                future.result()
-        return
-    if executor == "ray":
-        ray = _import_ray()
-        if not ray.is_initialized():
-            ray.init(
-                address=ray_address or os.environ.get("RAY_ADDRESS"),
-                ignore_reinit_error=True,
-                log_to_driver=False,
-            )
-        remote = ray.remote(worker_task)
-        refs = [remote.remote(task) for task in tasks]
-        pending = list(refs)
-        while pending:
-            _, pending = ray.wait(pending, timeout=0.5)
-            _report(store, payload["name"], progress)
-        ray.get(refs)
-        return
-    raise FieldValueError(f"`executor` must be 'local', 'process' or 'ray', got {executor!r}")
+    try:
+        if not type(store).shared:
+            raise StorageError(f"executor={executor!r} needs a shared store, not {storage!r}")
+        tasks = [
+            dict(payload, worker=f"{payload['worker'] or 'worker'}-{i}") for i in range(num_workers)
+        ]
+        algorithm: SearchAlgorithm = payload["algorithm"]
+        if algorithm.seed is None:  # every worker of the study must share one seed
+            algorithm.rebind(seed=secrets.randbelow(2**31))
+        if executor == "process":
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=num_workers, mp_context=context) as pool:
+                futures = [pool.submit(worker_task, task) for task in tasks]
+                _wait(futures, store, payload["name"], progress)
+                for future in futures:
+                    future.result()
+            return
+        if executor == "ray":
+            ray = _import_ray()
+            if not ray.is_initialized():
+                ray.init(
+                    address=ray_address or os.environ.get("RAY_ADDRESS"),
+                    ignore_reinit_error=True,
+                    log_to_driver=False,
+                )
+            remote = ray.remote(worker_task)
+            refs = [remote.remote(task) for task in tasks]
+            pending = list(refs)
+            while pending:
+                _, pending = ray.wait(pending, timeout=0.5)
+                _report(store, payload["name"], progress)
+            ray.get(refs)
+            return
+        raise FieldValueError(f"`executor` must be 'local', 'process' or 'ray', got {executor!r}")
+    finally:
+        store.close()
 
 
 def _wait(futures: list[Future[int]], store: Storage, name: str, progress: Progress | None) -> None:

@@ -309,6 +309,7 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
                 heartbeat_s=heartbeat_s,
                 timeout_s=timeout_s,
                 retry_limit=retry_limit,
+                owns_storage=not isinstance(storage, Storage),
             )
             algorithm = self._shared.algorithm
         self.algorithm = algorithm
@@ -696,7 +697,10 @@ def _tune_with_workers(
     meter = Progress(num_trials, name) if progress else None
     run_workers(executor, num_workers, payload, ray_address, meter)
     store = open_storage(storage)
-    trials = [trial_from_record(r) for r in store.get_trials(name)]
+    try:
+        trials = [trial_from_record(r) for r in store.get_trials(name)]
+    finally:
+        store.close()
     if meter is not None:
         finished = [t for t in trials if t.status != "pending"]
         scored = [t for t in finished if isinstance(t.reward, float)]

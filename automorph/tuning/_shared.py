@@ -57,8 +57,10 @@ class SharedStudy:
         heartbeat_s: float = 10.0,
         timeout_s: float = 60.0,
         retry_limit: int = 2,
+        owns_storage: bool = False,
     ) -> None:
         self.storage = storage
+        self._owns_storage = owns_storage  # opened for this study: closed with it
         self.name = name
         self.template = template
         self.worker = worker or default_worker_id()
@@ -218,6 +220,8 @@ class SharedStudy:
     def close(self) -> None:
         self._beat_stop.set()
         self._beat.join(timeout=self.heartbeat_s + 1.0)
+        if self._owns_storage:
+            self.storage.close()
 
 
 def trial_from_record(record: TrialRecord) -> Trial:

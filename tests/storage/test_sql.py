@@ -285,29 +285,93 @@ def test_a_store_works_in_a_forked_child(tmp_path: Path) -> None:
     store.close()
 
 
-def test_the_file_check_never_closes_a_descriptor_under_an_open_store(
+def test_the_file_header_is_read_once_per_file_and_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Closing any descriptor of a file drops this process's POSIX locks on it,
-    # SQLite's too, so the raw header check runs only while no other store of
-    # this process has the file open (that is how a harness run corrupted one).
+    # SQLite's too, so the raw header read must never run while a connection of
+    # this process may be open on the file: it runs the first time only.
     import automorph.storage._sql as sql
 
-    checked: list[str] = []
-    real_check = sql._check_sqlite_file
+    read: list[str] = []
+    real_read = sql._check_header
     monkeypatch.setattr(
-        sql, "_check_sqlite_file", lambda path: (checked.append(path), real_check(path))[1]
+        sql, "_check_header", lambda path, size: (read.append(path), real_read(path, size))[1]
     )
-    first = make_store(tmp_path / "s.db", trials=3)
-    assert len(checked) == 1
-    second = SQLStorage(sqlite_url(tmp_path / "s.db"))
-    third = SQLStorage(sqlite_url(tmp_path / "." / "s.db"))  # the same file by another path
-    assert len(checked) == 1
-    assert len(third.get_trials("study")) == 3
-    other = make_store(tmp_path / "other.db")
-    assert len(checked) == 2  # another file is checked
-    for store in (first, second, third):
-        store.close()
-    SQLStorage(sqlite_url(tmp_path / "s.db")).close()
-    assert len(checked) == 3  # no store open on it any more: checked again
-    other.close()
+    make_store(tmp_path / "s.db", trials=3).close()
+    assert read == []  # SQLite created the file: nothing to check
+    shutil.copy(tmp_path / "s.db", tmp_path / "copy.db")
+    first = SQLStorage(sqlite_url(tmp_path / "copy.db"))
+    assert len(read) == 1
+    second = SQLStorage(sqlite_url(tmp_path / "." / "copy.db"))  # the same file, another path
+    first.close()
+    SQLStorage(sqlite_url(tmp_path / "copy.db")).close()
+    assert len(read) == 1
+    assert len(second.get_trials("study")) == 3
+    second.close()
+
+
+def _descriptors_of(path: Path) -> list[str]:
+    names = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(path)):
+            names.append(target)
+    return names
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_a_store_dropped_without_close_leaves_no_descriptor(tmp_path: Path) -> None:
+    # An engine sits in reference cycles; its connections must not wait for the
+    # garbage collector, or they outlive every store that knows of them.
+    import gc
+
+    gc.disable()
+    try:
+        make_store(tmp_path / "s.db", trials=2).close()
+        for _ in range(3):
+            store = SQLStorage(sqlite_url(tmp_path / "s.db"))
+            assert len(store.get_trials("study")) == 2
+            assert _descriptors_of(tmp_path / "s.db")
+            del store
+            assert _descriptors_of(tmp_path / "s.db") == []
+    finally:
+        gc.enable()
+
+
+def _write_trials_through_dropped_stores(path: str, worker: str, count: int) -> None:
+    import gc
+
+    for i in range(count):
+        store = SQLStorage(f"sqlite:///{path}")  # never closed, as `tune(storage=path)`
+        trial = store.propose_trial("study", worker, 0, lambda events: ({"n": 1}, None))
+        assert trial is not None
+        store.finish_trial("study", trial.id, worker, "completed", reward=1.0)
+        del store
+        if i % 3 == 0:
+            gc.collect()  # whatever the store left behind goes at some later time
+
+
+def test_processes_opening_and_dropping_stores_lose_no_trial(tmp_path: Path) -> None:
+    make_store(tmp_path / "s.db").close()
+    spawn = multiprocessing.get_context("spawn")
+    workers = [
+        spawn.Process(
+            target=_write_trials_through_dropped_stores,
+            args=(str(tmp_path / "s.db"), f"w{i}", 100),
+        )
+        for i in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    store = SQLStorage(sqlite_url(tmp_path / "s.db"))
+    assert len(store.get_trials("study")) == 200
+    store.close()
