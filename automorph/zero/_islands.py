@@ -1,5 +1,5 @@
-"""Migration between islands: several populations evolved in worker processes,
-exchanging their best members in a ring at fixed intervals."""
+"""Migration between islands: several populations evolved in worker processes
+(or Ray actors), exchanging their best members in a ring at fixed intervals."""
 
 from __future__ import annotations
 
@@ -21,25 +21,96 @@ from automorph.zero._tasks import TaskSet
 Migrant = tuple[dict[str, Any], float]
 
 
+class _Island:
+    """One population: the state a worker process or a Ray actor keeps."""
+
+    def __init__(self, config_json: dict[str, Any], tasks: TaskSet, seed: int) -> None:
+        self.config = am.from_json(config_json)
+        self.evolver = Evolver(self.config, tasks, seed=seed)
+        self.evolver.initialize()
+
+    def round(
+        self, sweeps: int, migrants: list[Migrant], n_out: int
+    ) -> tuple[list[Migrant], dict[str, int], float]:
+        """Takes in `migrants`, runs `sweeps` sweeps; returns the `n_out` best
+        members, the counters and the CPU time the round took."""
+        evolver = self.evolver
+        for program_json, fitness in migrants:
+            evolver.insert(am.from_json(program_json), fitness)
+        start = time.process_time()
+        for _ in range(sweeps):
+            evolver.step(self.config.population_size)
+        order = np.argsort(-evolver.pop[3], kind="stable")[:n_out]
+        out = [(am.to_json(evolver.member(int(j))), float(evolver.pop[3][j])) for j in order]
+        return out, evolver.counters(), time.process_time() - start
+
+
 def _worker(conn: Connection, config_json: dict[str, Any], tasks: TaskSet, seed: int) -> None:
-    config = am.from_json(config_json)
-    evolver = Evolver(config, tasks, seed=seed)
-    evolver.initialize()
+    island = _Island(config_json, tasks, seed)
     conn.send(None)
     while True:
         message = conn.recv()
         if message is None:
             break
-        sweeps, migrants, n_out = message
-        for program_json, fitness in migrants:
-            evolver.insert(am.from_json(program_json), fitness)
-        start = time.process_time()
-        for _ in range(sweeps):
-            evolver.step(config.population_size)
-        order = np.argsort(-evolver.pop[3], kind="stable")[:n_out]
-        out = [(am.to_json(evolver.member(int(j))), float(evolver.pop[3][j])) for j in order]
-        conn.send((out, evolver.counters(), time.process_time() - start))
+        conn.send(island.round(*message))
     conn.close()
+
+
+class _ProcessIslands:
+    """Islands in spawned worker processes, talking over pipes."""
+
+    def __init__(self, config_json: dict[str, Any], tasks: TaskSet, seeds: list[int]) -> None:
+        context = mp.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.procs: list[Any] = []
+        for seed in seeds:
+            parent, child = context.Pipe()
+            proc = context.Process(target=_worker, args=(child, config_json, tasks, seed))
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+        for pipe in self.pipes:
+            pipe.recv()
+
+    def rounds(self, messages: list[tuple[int, list[Migrant], int]]) -> list[Any]:
+        for pipe, message in zip(self.pipes, messages, strict=True):
+            pipe.send(message)
+        return [pipe.recv() for pipe in self.pipes]
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            try:
+                pipe.send(None)
+            except OSError:
+                pass  # that worker is gone already
+        for proc in self.procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.terminate()
+
+
+class _RayIslands:
+    """Islands as Ray actors, on whatever Ray cluster is connected (or a local one)."""
+
+    def __init__(self, config_json: dict[str, Any], tasks: TaskSet, seeds: list[int]) -> None:
+        try:
+            import ray
+        except ImportError as e:
+            raise ConfigError("backend='ray' needs Ray: pip install 'automorph[ray]'") from e
+        self.ray = ray
+        if not ray.is_initialized():
+            ray.init(ignore_reinit_error=True, log_to_driver=False)
+        actor: Any = ray.remote(num_cpus=1)(_Island)
+        tasks_ref = ray.put(tasks)
+        self.actors: list[Any] = [actor.remote(config_json, tasks_ref, seed) for seed in seeds]
+
+    def rounds(self, messages: list[tuple[int, list[Migrant], int]]) -> list[Any]:
+        refs = [a.round.remote(*m) for a, m in zip(self.actors, messages, strict=True)]
+        return list(self.ray.get(refs))
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
 
 
 @dataclass
@@ -73,16 +144,21 @@ def run_islands(
     sweeps_per_round: int = 1,
     migrants: int = 5,
     seed: int = 0,
+    backend: str = "process",
 ) -> IslandResult:
     """Regularized evolution on `islands` populations in worker processes.
 
     Each round every island runs `sweeps_per_round` sweeps (population_size
     children each), then sends its `migrants` best members to the next island
     in a ring, where they replace the oldest members. The best program found
-    is evaluated on `select_tasks`.
+    is evaluated on `select_tasks`. `backend` is "process" (spawned worker
+    processes on this machine) or "ray" (one Ray actor per island, on the
+    connected cluster, or a local one started for the search). Runs are
+    deterministic given the seed, on either backend.
 
     Raises:
-        ConfigError: For fewer than 1 island or round, or more migrants than a population.
+        ConfigError: For fewer than 1 island or round, more migrants than a
+            population, an unknown backend, or "ray" without Ray installed.
     """
     if islands < 1 or rounds < 1 or sweeps_per_round < 1:
         raise ConfigError(
@@ -93,40 +169,26 @@ def run_islands(
         raise ConfigError(
             f"migrants must be in 0..population_size ({config.population_size}), got {migrants}"
         )
-    context = mp.get_context("spawn")
-    pipes, procs = [], []
-    for i in range(islands):
-        parent, child = context.Pipe()
-        proc = context.Process(
-            target=_worker, args=(child, am.to_json(config), search_tasks, seed * 1000 + i)
-        )
-        proc.start()
-        pipes.append(parent)
-        procs.append(proc)
+    if backend not in ("process", "ray"):
+        raise ConfigError(f"backend must be 'process' or 'ray', got {backend!r}")
+    seeds = [seed * 1000 + i for i in range(islands)]
+    kind = _ProcessIslands if backend == "process" else _RayIslands
+    workers = kind(am.to_json(config), search_tasks, seeds)
     try:
-        for pipe in pipes:
-            pipe.recv()
         inboxes: list[list[Migrant]] = [[] for _ in range(islands)]
         best: Migrant | None = None
         counters: list[dict[str, int]] = []
         cpu = 0.0
         for _ in range(rounds):
-            for pipe, inbox in zip(pipes, inboxes, strict=True):
-                pipe.send((sweeps_per_round, inbox, migrants))
-            replies = [pipe.recv() for pipe in pipes]
+            replies = workers.rounds([(sweeps_per_round, inbox, migrants) for inbox in inboxes])
             inboxes = [replies[(i - 1) % islands][0] for i in range(islands)]
             counters = [reply[1] for reply in replies]
             cpu += sum(reply[2] for reply in replies)
             for out, _, _ in replies:
                 if out and (best is None or out[0][1] > best[1]):
                     best = out[0]
-        for pipe in pipes:
-            pipe.send(None)
     finally:
-        for proc in procs:
-            proc.join(timeout=30)
-            if proc.is_alive():
-                proc.terminate()
+        workers.close()
     assert best is not None
     program = am.from_json(best[0])
     select, _ = evaluate_program(
