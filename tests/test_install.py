@@ -122,9 +122,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     assert tree_state() == before, "building the wheel wrote into the source tree"
     (wheel,) = dist.glob("automorph-*.whl")
     venv = work / "venv"
-    call(sys.executable, "-m", "venv", venv, env=env, cwd=work)
+    # No pip inside (ensurepip is slow): this pip installs into the new environment.
+    call(sys.executable, "-m", "venv", "--without-pip", venv, env=env, cwd=work)
     python = venv / "bin" / "python"
-    call(python, "-m", "pip", "install", "--quiet", wheel, env=env, cwd=work)
+    call(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", wheel,
+         env=env, cwd=work)  # fmt: skip
     home = work / "home"
     home.mkdir()
     return Installed(wheel, python, venv / "bin" / "automorph", home, env)
@@ -154,10 +156,18 @@ def test_a_plain_install_imports_without_extras(installed: Installed) -> None:
         "extras = ['torch', 'ray', 'numba', 'matplotlib', 'psycopg', 'pyglove', 'optuna']\n"
         "print([m for m in extras if importlib.util.find_spec(m)])\n"
         "print(automorph.__file__)\n"
+        "import json, sys\n"
+        "print(json.dumps(sys.path))\n"
     )
     lines = installed.run(installed.python, "-c", probe).stdout.splitlines()
     assert lines[0] == "[]", f"extras present in the fresh environment: {lines[0]}"
-    assert Path(lines[1]).is_relative_to(installed.python.parents[1]), lines[1]
+    venv = installed.python.parents[1]
+    assert Path(lines[1]).is_relative_to(venv), lines[1]
+    # Only the standard library and the new environment: no system or source-tree packages.
+    paths = [Path(p) for p in json.loads(lines[2]) if p]
+    site_dirs = [p for p in paths if p.name in ("site-packages", "dist-packages")]
+    assert site_dirs and all(p.is_relative_to(venv) for p in site_dirs), site_dirs
+    assert ROOT not in paths
 
 
 @pytest.mark.install
@@ -185,6 +195,11 @@ def test_a_plain_install_keeps_resumes_lists_and_exports_a_sqlite_study(
     assert re.search(r"^s\s+7\s+7\s", studies, re.MULTILINE), studies
     shown = installed.automorph("--storage", "study.db", "show", "s").stdout
     assert re.search(r"^Trials:\s+7 \(7 completed\)", shown, re.MULTILINE), shown
+    listed = installed.automorph("--storage", "study.db", "trials", "s").stdout
+    assert len(re.findall(r"^\s*\d+\s+completed\s", listed, re.MULTILINE)) == 7, listed
+    best = json.loads(installed.automorph("--storage", "study.db", "best", "s", "--json").stdout)
+    top = max(rows, key=lambda r: float(r["reward"]))
+    assert (best["id"], best["reward"]) == (int(top["id"]), pytest.approx(float(top["reward"])))
 
 
 @pytest.mark.install
