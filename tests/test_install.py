@@ -217,7 +217,7 @@ def test_verbs_that_need_an_extra_name_it_in_one_line(installed: Installed) -> N
 
 
 @pytest.mark.install
-def test_a_plain_install_runs_the_benchmarks_harness_without_plots(installed: Installed) -> None:
+def test_a_plain_install_runs_the_harness_and_suites_without_plots(installed: Installed) -> None:
     done = installed.run(
         installed.python, "-m", "automorph.benchmarks", "run", "--benchmark", "branin",
         "--algorithms", "random,regularized_evolution", "--trials", "8", "--seeds", "2",
@@ -227,6 +227,13 @@ def test_a_plain_install_runs_the_benchmarks_harness_without_plots(installed: In
     results = json.loads((installed.home / "branin" / "results.json").read_text())
     assert set(results["summary"]) == {"random", "regularized_evolution"}
     assert not (installed.home / "branin" / "regret.png").exists()
+    done = installed.run(
+        installed.python, "-m", "automorph.benchmarks", "suite", "--benchmarks", "branin,ackley",
+        "--algorithms", "random", "--trials", "6", "--seeds", "2", "--output", "suite",
+    )  # fmt: skip
+    assert NO_FIGURE in done.stdout
+    results = json.loads((installed.home / "suite" / "results.json").read_text())
+    assert set(results["summaries"]) == {"branin", "ackley"}
 
 
 @pytest.mark.install
