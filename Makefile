@@ -4,14 +4,15 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: setup demo test lint typecheck layers pytest bench clean
+.PHONY: setup demo test lint typecheck layers pytest bench wheel clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# torch is pinned and installed first: 2.13.0 is the CPU build this machine
-# carries; an unpinned torch would pull several GB of CUDA packages.
+# torch==2.13.0 is installed first: the CPU build this machine carries; the
+# `torch` extra only asks for a compatible range, and a torch that pip picks
+# alone would pull several GB of CUDA packages.
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev,torch,ray,zero]'
@@ -32,8 +33,11 @@ typecheck: setup
 layers: setup
 	$(PY) tools/check_layers.py
 
+# tests/test_install.py (marker `install`) builds the wheel and installs it in a
+# fresh venv from PyPI; leave it out with PYTEST_ARGS='-m "not install"'.
+PYTEST_ARGS ?=
 pytest: setup
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint typecheck layers pytest
 
@@ -42,5 +46,9 @@ bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) benchmarks/symbolic_ops.py
 
+# The wheel, built out of tree (hatchling writes nothing into the source tree).
+wheel: setup
+	$(PY) -m pip wheel --no-deps --quiet -w dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) dist build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -101,6 +101,8 @@ from automorph.utils import (
     UnknownTypeError,
 )
 
+# The one source of the version: the wheel's metadata (pyproject.toml's
+# [tool.hatch.version]) and `automorph --version` read it from here.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from automorph.benchmarks import names
-from automorph.benchmarks._harness import run_experiment
+from automorph.benchmarks._harness import NO_FIGURE, run_experiment
 from automorph.benchmarks._suite import PRESETS, resolve, run_suite
 from automorph.utils import AutomorphError
 
@@ -83,10 +83,10 @@ def _report(output: Path, run: Callable[[], dict[str, Any]]) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(result["table"])
-    print(
-        f"\nwrote {output / 'results.md'}, {output / 'results.json'}, {output / 'regret.png'} "
-        f"in {result['seconds']:.0f} s"
-    )
+    figure = result.get("figure")
+    files = [output / "results.md", output / "results.json", *([figure] if figure else [])]
+    note = "" if figure else f" ({NO_FIGURE})"
+    print(f"\nwrote {', '.join(map(str, files))} in {result['seconds']:.0f} s{note}")
     return 0
 
 

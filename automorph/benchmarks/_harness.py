@@ -6,6 +6,9 @@ again. For each run, the incumbent after `n` queries is the trial with the
 best search reward among the first `n`; its test score is what the table
 reports (for NAS-Bench-201's realistic protocol: selected on 12-epoch
 validation accuracy, reported on 200-epoch test accuracy).
+
+The figure (`regret.png`) needs matplotlib, the `viz` extra; without it the
+tables are written as usual and the result says why there is no figure.
 """
 
 from __future__ import annotations
@@ -132,6 +135,18 @@ def incumbent_curve(
     return curve, first_hit
 
 
+NO_FIGURE = "no regret.png: figures need matplotlib (pip install 'automorph[viz]')"
+
+
+def can_plot() -> bool:
+    """Whether matplotlib (the `viz` extra) can be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def run_experiment(
     benchmark: str,
     algorithm_texts: list[str],
@@ -142,7 +157,13 @@ def run_experiment(
     data: str | None = None,
     log: Any = print,
 ) -> dict[str, Any]:
-    """Runs every algorithm for every seed and writes results.md, results.json and regret.png."""
+    """Runs every algorithm for every seed and writes results.md, results.json and regret.png.
+
+    Returns:
+        `{"table": markdown, "summary": ..., "seconds": float, "figure": path}`;
+        `figure` is None when matplotlib is missing (the tables are written all
+        the same).
+    """
     bench = _benchmark(benchmark, data)  # fails early on a bad name or missing data
     choices = [AlgorithmChoice.parse(t) for t in algorithm_texts]
     if trials < 1 or seeds < 1 or workers < 1:
@@ -192,8 +213,15 @@ def run_experiment(
     )
     table = markdown_table(benchmark, summary, trials, seeds)
     (output / "results.md").write_text(table + "\n")
-    plot_regret(curves, bench.optimum, benchmark, output / "regret.png")
-    return {"table": table, "summary": summary, "seconds": time.perf_counter() - start}
+    figure = output / "regret.png" if can_plot() else None
+    if figure is not None:
+        plot_regret(curves, bench.optimum, benchmark, figure)
+    return {
+        "table": table,
+        "summary": summary,
+        "seconds": time.perf_counter() - start,
+        "figure": figure,
+    }
 
 
 def summarize(
@@ -298,7 +326,7 @@ def new_figure(size: tuple[float, float]) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError as e:  # pragma: no cover - viz extra
-        raise RegistrationError("plots need matplotlib: pip install 'automorph[viz]'") from e
+        raise RegistrationError("figures need matplotlib: pip install 'automorph[viz]'") from e
     return Figure(figsize=size, dpi=130)
 
 

@@ -7,7 +7,8 @@ published table is reproduced by one command:
 
 Each benchmark's runs go to `OUTPUT/BENCHMARK/` (resumable, as with `run`);
 the suite writes `OUTPUT/results.md` (one table over every benchmark),
-`OUTPUT/results.json` and `OUTPUT/regret.png` (one panel per benchmark).
+`OUTPUT/results.json` and `OUTPUT/regret.png` (one panel per benchmark; only
+with matplotlib, the `viz` extra).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from automorph.benchmarks._harness import (
     HIT_WITHIN,
     TOP_FRACTION,
     AlgorithmChoice,
+    can_plot,
     draw_regret,
     new_figure,
     run_experiment,
@@ -123,7 +125,8 @@ def run_suite(
     """Runs every benchmark of `suite` and writes the combined table, JSON and figure.
 
     Returns:
-        `{"table": markdown, "results": {benchmark: summary}, "seconds": float}`.
+        `{"table": markdown, "results": {benchmark: summary}, "seconds": float,
+        "figure": path}`; `figure` is None when matplotlib is missing.
 
     Raises:
         FieldValueError: If the suite has no benchmark or no algorithm.
@@ -169,8 +172,15 @@ def run_suite(
             indent=1,
         )
     )
-    plot_suite(output, suite.benchmarks, output / "regret.png")
-    return {"table": table, "results": summaries, "seconds": time.perf_counter() - start}
+    figure = output / "regret.png" if can_plot() else None
+    if figure is not None:
+        plot_suite(output, suite.benchmarks, figure)
+    return {
+        "table": table,
+        "results": summaries,
+        "seconds": time.perf_counter() - start,
+        "figure": figure,
+    }
 
 
 def suite_table(suite: Suite, summaries: dict[str, dict[str, Any]]) -> str:

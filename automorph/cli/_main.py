@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 from typing import TextIO
 
+from automorph import __version__
 from automorph.cli._commands import COMMANDS, STATES, CliError, Context
 from automorph.storage import DEFAULT_FILE, Storage, open_storage
 from automorph.utils import AutomorphError
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
             "`automorph zero run --config NAME` runs an AutoML-Zero search."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _add_common(parser, after_command=False)
     # The same options after the command (`automorph show NAME --storage x.db`).
     common = argparse.ArgumentParser(add_help=False)

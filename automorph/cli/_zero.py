@@ -55,7 +55,7 @@ def main(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) 
                 out.write(name + "\n")
             return 0
         return _run(args, out)
-    except (AutomorphError, OSError) as e:
+    except (AutomorphError, OSError, ImportError) as e:  # ImportError: the `zero` extra
         err.write(f"automorph zero: error: {' '.join(str(e).split())}\n")
         return 1
 

@@ -55,6 +55,7 @@ from automorph.storage._sql_schema import (
     MEASUREMENTS,
     META,
     NEXT_TRIAL_ID,
+    NO_SQLALCHEMY,
     OLDEST_PENDING,
     REQUEUE,
     SCHEMA,
@@ -81,13 +82,14 @@ try:
     import sqlalchemy as sa
     from sqlalchemy import exc
     from sqlalchemy.engine import Connection, Engine, Row
-except ImportError as _error:  # pragma: no cover - only without the extra
-    raise StorageError(
-        "SQL stores (SQLite files, PostgreSQL) need SQLAlchemy: pip install 'automorph[sql]' "
-        "(or 'automorph[postgres]' for PostgreSQL)"
-    ) from _error
+except ImportError as _error:  # pragma: no cover - SQLAlchemy is a base dependency
+    raise StorageError(NO_SQLALCHEMY) from _error
 
-_EXTRA_HINT = "pip install 'automorph[postgres]'"
+# What to install when a database driver is missing, by backend.
+_DRIVER_HINTS = {
+    "postgresql": "pip install 'automorph[postgres]' (psycopg)",
+    "sqlite": "SQLite is part of Python's standard library; use a Python built with sqlite3",
+}
 _STORE_MARK = "automorph"
 _MAX_SEQ = 2**62
 # Any constant: serializes schema creation by concurrent openers on PostgreSQL.
@@ -678,7 +680,7 @@ def _make_engine(url: str, busy_timeout_s: float, echo: bool) -> tuple[Engine, s
     except ImportError as error:
         raise StorageError(
             f"{where} needs the database driver {error.name or parsed.drivername!r}, "
-            f"which is not installed: {_EXTRA_HINT}"
+            f"which is not installed: {_DRIVER_HINTS[backend]}"
         ) from error
     except exc.NoSuchModuleError as error:
         raise StorageError(f"unknown database driver in {url!r}: {error}") from error

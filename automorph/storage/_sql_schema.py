@@ -24,12 +24,15 @@ import dataclasses
 from automorph.storage._base import TrialRecord
 from automorph.utils import StorageError
 
+NO_SQLALCHEMY = (
+    "SQL stores (SQLite files, PostgreSQL) need SQLAlchemy, a dependency of automorph that is "
+    "missing here: pip install 'sqlalchemy>=2.0' (or reinstall automorph)"
+)
+
 try:
     import sqlalchemy as sa
-except ImportError as _error:  # pragma: no cover - only without the extra
-    raise StorageError(
-        "SQL stores (SQLite files, PostgreSQL) need SQLAlchemy: pip install 'automorph[postgres]'"
-    ) from _error
+except ImportError as _error:  # pragma: no cover - SQLAlchemy is a base dependency
+    raise StorageError(NO_SQLALCHEMY) from _error
 
 SCHEMA = sa.MetaData()
 
