@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from automorph import zero
+from automorph.symbolic import KeyPath
 from automorph.utils import DATA_ENV, AutomorphError, user_data_dir
 
 
@@ -78,7 +79,7 @@ def with_data(config: zero.SearchConfig, data: str) -> zero.SearchConfig:
     >>> config.search_tasks.data_path, config.select_tasks.data_path
     ('images', 'images')
     """
-    paths = {
+    paths: dict[str | KeyPath, Any] = {
         f"{name}.data_path": data
         for name in ("search_tasks", "select_tasks", "final_tasks")
         if getattr(config, name) is not None and getattr(config, name).accuracy

@@ -68,10 +68,10 @@ def cifar10_projection(d: int) -> NDArray[np.float64]:
     return np.asarray(rng.standard_normal((_PIXELS, d)) / np.sqrt(_PIXELS), dtype=np.float64)
 
 
-def _allowed_globals() -> dict[tuple[str, str], Callable[..., Any] | type]:
+def _allowed_globals() -> dict[tuple[str, str], Any]:
     reconstruct = np.zeros(1).__reduce__()[0]
     scalar = np.float64(0).__reduce__()[0]
-    allowed: dict[tuple[str, str], Callable[..., Any] | type] = {
+    allowed: dict[tuple[str, str], Any] = {
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): np.dtype,
         ("_codecs", "encode"): codecs.encode,

@@ -246,7 +246,7 @@ def load_data(name: str, data: str | os.PathLike[str] | None = None) -> dict[str
     return arrays
 
 
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
@@ -287,5 +287,5 @@ def read_idx(path: str | os.PathLike[str]) -> NDArray[Any]:
         raise BenchmarkDataError(
             f"{path}: an IDX file of shape {tuple(dims)} has {expected} bytes, this one {len(raw)}"
         )
-    values = np.frombuffer(raw, dtype, offset=offset).reshape(dims)
+    values: NDArray[Any] = np.frombuffer(raw, dtype, offset=offset).reshape(dims)
     return values.astype(dtype.newbyteorder("="), copy=True)
