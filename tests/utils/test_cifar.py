@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import pickle
+import struct
 import tarfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 import automorph as am
+from automorph.cli import main as cli_main
 from automorph.cli._data import main as data_main
 from automorph.utils import (
     PROJECTION_SHA256,
@@ -35,24 +37,82 @@ def _batch(rng: np.random.Generator, n: int, name: str) -> dict[bytes, object]:
     }
 
 
-def _tarball(path: Path, members: dict[str, object]) -> Path:
+def _s(text: bytes) -> bytes:
+    """A Python 2 `str` in a pickle: SHORT_BINSTRING or BINSTRING."""
+    if len(text) < 256:
+        return b"U" + bytes([len(text)]) + text
+    return b"T" + struct.pack("<i", len(text)) + text
+
+
+def _i(value: int) -> bytes:
+    """An int in a pickle: BININT1 or BININT."""
+    return b"K" + bytes([value]) if 0 <= value < 256 else b"J" + struct.pack("<i", value)
+
+
+def py2_pickle(batch: dict[bytes, object]) -> bytes:
+    """The bytes Python 2's cPickle (protocol 2) writes for a CIFAR-10 batch, as in the release.
+
+    Strings are Python 2 `str` (read back as bytes), and a uint8 array is
+    `numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), 'b')` with the state
+    `(1, shape, numpy.dtype('u1', 0, 1) + its state, False, raw bytes)`.
+    """
+    out = [b"\x80\x02}("]
+    for key, value in batch.items():
+        out.append(_s(key))
+        if isinstance(value, np.ndarray):
+            dtype = (
+                b"cnumpy\ndtype\n" + _s(b"u1") + _i(0) + _i(1) + b"\x87R"
+                + b"(" + _i(3) + _s(b"|") + b"NNN" + _i(-1) + _i(-1) + _i(0) + b"tb"
+            )  # fmt: skip
+            out.append(
+                b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n"
+                + _i(0) + b"\x85" + _s(b"b") + b"\x87R"
+                + b"(" + _i(1) + _i(value.shape[0]) + _i(value.shape[1]) + b"\x86"
+                + dtype + b"\x89" + _s(value.tobytes()) + b"tb"
+            )  # fmt: skip
+        elif isinstance(value, list):
+            items = (_i(v) if isinstance(v, int) else _s(v) for v in value)
+            out.append(b"](" + b"".join(items) + b"e")
+        elif isinstance(value, bytes):
+            out.append(_s(value))
+        else:
+            assert isinstance(value, int)
+            out.append(_i(value))
+    return b"".join([*out, b"u."])
+
+
+def _tarball(path: Path, members: dict[str, object], *, py2: bool = True) -> Path:
+    """A tar.gz of `cifar-10-batches-py/NAME` members; dicts pickled as Python 2 did."""
     with tarfile.open(path, "w:gz") as archive:
         for name, value in members.items():
-            raw = value if isinstance(value, bytes) else pickle.dumps(value, protocol=2)
+            if isinstance(value, bytes):
+                raw = value
+            elif py2:
+                raw = py2_pickle(value)  # type: ignore[arg-type]
+            else:
+                raw = pickle.dumps(value, protocol=2)
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(raw)
             archive.addfile(info, io.BytesIO(raw))
     return path
 
 
-def _release(path: Path, seed: int = 0) -> tuple[Path, dict[str, dict[bytes, object]]]:
+def test_the_python2_writer_gives_what_numpy_reads() -> None:
+    batch = _batch(np.random.default_rng(5), 2, "b")
+    read = pickle.loads(py2_pickle(batch), encoding="bytes")
+    assert np.array_equal(read[b"data"], batch[b"data"]) and read[b"labels"] == batch[b"labels"]
+
+
+def _release(
+    path: Path, seed: int = 0, *, py2: bool = True
+) -> tuple[Path, dict[str, dict[bytes, object]]]:
     rng = np.random.default_rng(seed)
     batches = {
         f"data_batch_{i}": _batch(rng, 2 + i % 2, f"training batch {i} of 5") for i in range(1, 6)
     }
     batches["test_batch"] = _batch(rng, 3, "testing batch 1 of 1")
     meta = {b"label_names": [name.encode() for name in LABELS], b"num_vis": 3072}
-    return _tarball(path, {**batches, "batches.meta": meta}), batches
+    return _tarball(path, {**batches, "batches.meta": meta}, py2=py2), batches
 
 
 def _recipe(pixels: np.ndarray, d: int) -> np.ndarray:
@@ -103,8 +163,8 @@ def test_the_projections_equal_those_of_the_copy_the_tests_use(cifar10_path: Pat
             assert hashlib.sha256(built.tobytes()).hexdigest() == digest.hexdigest()
 
 
-def test_an_extracted_folder_works_too(tmp_path: Path) -> None:
-    source, batches = _release(tmp_path / "c.tar.gz", seed=1)
+def test_an_extracted_folder_and_python3_pickles_work_too(tmp_path: Path) -> None:
+    source, batches = _release(tmp_path / "c.tar.gz", seed=1, py2=False)
     with tarfile.open(source) as archive:
         archive.extractall(tmp_path / "x", filter="data")
     raw = read_cifar10_python(tmp_path / "x")
@@ -121,7 +181,7 @@ def test_a_pickle_that_asks_for_code_is_refused(tmp_path: Path) -> None:
     _, batches = _release(tmp_path / "ok.tar.gz")
     evil = dict(batches["data_batch_1"])
     evil[b"labels"] = _Evil()
-    source = _tarball(tmp_path / "evil.tar.gz", {**batches, "data_batch_1": evil})
+    source = _tarball(tmp_path / "evil.tar.gz", {**batches, "data_batch_1": evil}, py2=False)
     with pytest.raises(
         am.BenchmarkDataError, match=r"data_batch_1: the pickle asks for `(posix|nt)\.system`"
     ):
@@ -156,7 +216,7 @@ def test_the_build_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     out = tmp_path / "data"
     assert data_main(["build-cifar10", "--source", str(source), "--output", str(out)]) == 0
     assert capsys.readouterr().out == f"wrote {out / 'cifar10_projected.npz'}\n"
-    assert data_main(["where", "--data", str(out)]) == 1  # no Fashion-MNIST there
+    assert cli_main(["data", "where", "--data", str(out)]) == 1  # no Fashion-MNIST there
     where = capsys.readouterr().out
     assert f"cifar10_projected: {out / 'cifar10_projected.npz'}\n" in where
     assert f"fashion_mnist: not found; looked in:\n    {out / 'fashion_mnist.npz'} (given)" in where
