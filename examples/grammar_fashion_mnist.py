@@ -7,11 +7,13 @@ Fashion-MNIST and reports its accuracy on held-out images. Bayesian
 optimization with the hierarchical Weisfeiler-Lehman kernel (`grammar_bo`)
 proposes the derivations; the best derivation is printed at the end.
 
-The data file is `fashion_mnist.npz` with the arrays `x_train`, `y_train`,
-`x_test`, `y_test` (28x28 uint8 images); from the repository root it is at
-`../shared/data/images/fashion_mnist.npz`.
+The data is Fashion-MNIST: `--data` names `fashion_mnist.npz` (arrays
+`x_train`, `y_train`, `x_test`, `y_test`, 28x28 uint8 images), its folder or
+a folder of its IDX files; without it, `automorph.utils.find_data` looks in
+`$AUTOMORPH_DATA`, the user data folder, then Debian's `dataset-fashion-mnist`
+files (`automorph data where` shows the places).
 
-Run: `python examples/grammar_fashion_mnist.py --trials 12 --steps 30`.
+Run, from any directory: `python examples/grammar_fashion_mnist.py --trials 12 --steps 30`.
 """
 
 from __future__ import annotations
@@ -26,33 +28,26 @@ import numpy as np
 
 import automorph as am
 from automorph import grammar
-
-DEFAULT_DATA = (
-    Path(__file__).resolve().parent.parent / ".." / "shared/data/images/fashion_mnist.npz"
-)
+from automorph.utils import load_data as load_dataset
 
 
-def load_data(path: Path, train: int, test: int, seed: int) -> tuple[np.ndarray, ...]:
+def load_data(path: Path | None, train: int, test: int, seed: int) -> tuple[np.ndarray, ...]:
     """`train` training and `test` test images (scaled to [0, 1]) with their labels.
 
     Raises:
-        FileNotFoundError: If `path` does not exist; the message says where to get it.
+        DataNotFoundError: If the data is nowhere (a `FileNotFoundError`); the
+            message lists the places looked and how to get the data.
     """
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"Fashion-MNIST not found at {path}: pass --data PATH to a fashion_mnist.npz with "
-            "x_train, y_train, x_test, y_test (28x28 uint8), as in ../shared/data/images/"
-        )
-    with np.load(path) as data:
-        rng = np.random.default_rng(seed)
-        i = rng.choice(len(data["x_train"]), train, replace=False)
-        j = rng.choice(len(data["x_test"]), test, replace=False)
-        return (
-            data["x_train"][i].astype(np.float32) / 255.0,
-            data["y_train"][i].astype(np.int64),
-            data["x_test"][j].astype(np.float32) / 255.0,
-            data["y_test"][j].astype(np.int64),
-        )
+    data = load_dataset("fashion_mnist", path)
+    rng = np.random.default_rng(seed)
+    i = rng.choice(len(data["x_train"]), train, replace=False)
+    j = rng.choice(len(data["x_test"]), test, replace=False)
+    return (
+        data["x_train"][i].astype(np.float32) / 255.0,
+        data["y_train"][i].astype(np.int64),
+        data["x_test"][j].astype(np.float32) / 255.0,
+        data["y_test"][j].astype(np.int64),
+    )
 
 
 def train_and_score(net: Any, data: tuple[np.ndarray, ...], steps: int, seed: int) -> float:
@@ -78,7 +73,12 @@ def train_and_score(net: Any, data: tuple[np.ndarray, ...], steps: int, seed: in
 
 def main(argv: list[str] | None = None) -> am.StudyResult:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="fashion_mnist.npz")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="fashion_mnist.npz, its folder or an IDX folder (default: $AUTOMORPH_DATA, ...)",
+    )
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--steps", type=int, default=30, help="training mini-batches per trial")
     parser.add_argument("--train", type=int, default=2000, help="training images used")

@@ -8,8 +8,11 @@ automorph algorithm proposes (any registered name: `regularized_evolution`,
 same space are then retrained standalone under the same budget and scored
 on the Fashion-MNIST test set.
 
-Run (the figures in benchmarks/RESULTS.md):
-`python examples/nas_fashion_mnist.py --method both --data ../shared/data/images/fashion_mnist.npz`
+Run (the figures in benchmarks/RESULTS.md), from any directory:
+`python examples/nas_fashion_mnist.py --method both --data PATH`, where PATH is
+`fashion_mnist.npz`, its folder or a folder of its IDX files; without `--data`
+the data is found in `$AUTOMORPH_DATA`, the user data folder or Debian's
+`dataset-fashion-mnist` files (`automorph data where` shows the places).
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ import automorph as am
 from automorph import algorithms
 from automorph import nn as amnn
 
-DEFAULT_DATA = "../shared/data/images/fashion_mnist.npz"
-
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=DEFAULT_DATA, help="fashion_mnist.npz or IDX directory")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="fashion_mnist.npz, its folder or an IDX folder (default: $AUTOMORPH_DATA, ...)",
+    )
     parser.add_argument("--method", choices=["darts", "enas", "both"], default="both")
     parser.add_argument("--algorithm", default="regularized_evolution", help="drives ENAS")
     parser.add_argument("--channels", type=int, default=8)

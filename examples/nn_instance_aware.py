@@ -25,7 +25,13 @@ from automorph import nn as amnn
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Runs the searches; returns (accuracy, MFLOPs) per controller and fixed cell."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="../shared/data/images/fashion_mnist.npz")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="fashion_mnist.npz, its folder, or a folder of its IDX files (default: "
+        "$AUTOMORPH_DATA, the user data folder, then Debian's dataset-fashion-mnist; "
+        "`automorph data where` shows them)",
+    )
     parser.add_argument("--supernet-steps", type=int, default=1500)
     parser.add_argument("--controller-steps", type=int, default=400)
     parser.add_argument("--costs", type=float, nargs="+", default=[0.1, 0.5, 1.0])

@@ -32,7 +32,13 @@ def space() -> Any:
 def main(argv: list[str] | None = None) -> am.StudyResult:
     """Runs the search; returns the study."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="../shared/data/images/fashion_mnist.npz")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="fashion_mnist.npz, its folder, or a folder of its IDX files (default: "
+        "$AUTOMORPH_DATA, the user data folder, then Debian's dataset-fashion-mnist; "
+        "`automorph data where` shows them)",
+    )
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--steps", type=int, default=150, help="training steps per trial")
     parser.add_argument("--seed", type=int, default=0)

@@ -23,7 +23,13 @@ from automorph import nn as amnn
 def main(argv: list[str] | None = None) -> am.StudyResult:
     """Runs both loops; returns the outer study."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="../shared/data/images/fashion_mnist.npz")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="fashion_mnist.npz, its folder, or a folder of its IDX files (default: "
+        "$AUTOMORPH_DATA, the user data folder, then Debian's dataset-fashion-mnist; "
+        "`automorph data where` shows them)",
+    )
     parser.add_argument("--outer", type=int, default=4, help="training settings tried")
     parser.add_argument("--inner-steps", type=int, default=200, help="ENAS steps per setting")
     parser.add_argument("--retrain-steps", type=int, default=200)

@@ -23,7 +23,13 @@ def main(argv: list[str] | None = None) -> float:
     """Runs the search; returns the found cell's test accuracy."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--method", choices=["enas", "darts", "independent"], default="enas")
-    parser.add_argument("--data", default="../shared/data/images/fashion_mnist.npz")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="fashion_mnist.npz, its folder, or a folder of its IDX files (default: "
+        "$AUTOMORPH_DATA, the user data folder, then Debian's dataset-fashion-mnist; "
+        "`automorph data where` shows them)",
+    )
     parser.add_argument("--budget", type=int, default=400, help="training steps of the search")
     parser.add_argument("--train", type=int, default=10000)
     parser.add_argument("--retrain-steps", type=int, default=400)

@@ -28,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seeds", type=int, default=10)
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--output", default=None, help="folder (default: benchmarks/out/BENCHMARK)")
-    run.add_argument("--data", default=None, help="path of the benchmark's data file")
+    run.add_argument(
+        "--data",
+        default=None,
+        help="the benchmark's data file (default: the table shipped with automorph)",
+    )
     suite = commands.add_parser(
         "suite", help="run several benchmarks x algorithms; one table and one figure"
     )
@@ -39,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     suite.add_argument("--seeds", type=int, default=None)
     suite.add_argument("--workers", type=int, default=1)
     suite.add_argument("--output", default=None, help="folder (default: benchmarks/out/PRESET)")
-    suite.add_argument("--data", default=None, help="path of the benchmarks' data file")
+    suite.add_argument(
+        "--data",
+        default=None,
+        help="the benchmarks' data file (default: the table shipped with automorph)",
+    )
     commands.add_parser("list", help="list the registered benchmarks and suite presets")
     args = parser.parse_args(argv)
     if args.command == "list":

@@ -14,7 +14,8 @@ function should test `cell.is_valid()` and skip such a trial (or give it the
 worst reward) instead of evaluating it.
 
 The sample of 500 trained cells (`load_nb101_sample`) comes from
-NAS-Bench-Suite-Zero (see ../shared/data/nasbench/README.md). Its op codes are
+NAS-Bench-Suite-Zero and ships with the package (see
+`automorph/benchmarks/data/PROVENANCE.md`). Its op codes are
 0 input, 1 output, 2 maxpool3x3, 3 conv1x1-bn-relu, 4 conv3x3-bn-relu
 (`NB101_OP_CODES`); this mapping was verified by recomputing the trainable
 parameter count of the official NAS-Bench-101 network for every sample cell
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automorph.benchmarks._shipped import NB101_FILE, read_shipped, shipped_name
 from automorph.hyper import oneof
 from automorph.symbolic import Object
 from automorph.utils import AutomorphError, BenchmarkDataError
@@ -60,7 +62,6 @@ NB101_OP_CODES: Mapping[int, str] = {
 # its index in NB101_OPS.
 _HASH_LABELS: dict[str, int] = {INPUT: -1, OUTPUT: -2} | {op: i for i, op in enumerate(NB101_OPS)}
 _SAMPLE_ENV = "AUTOMORPH_NB101_SAMPLE"
-_SAMPLE_REL = Path("shared", "data", "nasbench", "naslib_zc_subsets", "zc_nasbench101.json")
 
 
 class InvalidCellError(AutomorphError, ValueError):
@@ -343,55 +344,52 @@ def decode_nb101_key(key: str | Sequence[int]) -> NB101Cell:
     return NB101Cell(matrix=matrix, ops=[NB101_OP_CODES[code] for code in codes])
 
 
-def _sample_candidates() -> list[Path]:
-    repo = Path(__file__).resolve().parents[2]
-    candidates: list[Path] = []
-    for root in (repo, Path.cwd().resolve()):
-        for base in (root, *root.parents[:2]):
-            path = base / _SAMPLE_REL
-            if path not in candidates:
-                candidates.append(path)
-    return candidates
-
-
-def _find_sample(path: str | os.PathLike[str] | None) -> Path:
+def _find_sample(path: str | os.PathLike[str] | None) -> Path | None:
+    """The sample file: `path`, else `$AUTOMORPH_NB101_SAMPLE`, else None (the shipped one)."""
     if path is not None:
-        looked = [Path(path)]
+        candidate, why = Path(path).expanduser(), "given as `path`"
     elif os.environ.get(_SAMPLE_ENV):
-        looked = [Path(os.environ[_SAMPLE_ENV])]
+        candidate, why = Path(os.environ[_SAMPLE_ENV]).expanduser(), f"named by {_SAMPLE_ENV}"
     else:
-        looked = _sample_candidates()
-    for candidate in looked:
-        if candidate.is_file():
-            return candidate
-    where = ", ".join(str(p) for p in looked)
-    raise BenchmarkDataError(
-        f"NAS-Bench-101 sample (zc_nasbench101.json) not found; looked in: {where} "
-        f"(pass `path=` or set {_SAMPLE_ENV})"
-    )
+        return None
+    if not candidate.is_file():
+        raise BenchmarkDataError(
+            f"NAS-Bench-101 sample (zc_nasbench101.json) not found: {str(candidate)!r} ({why}); "
+            f"pass `path=`, set {_SAMPLE_ENV}, or leave both out to use the sample shipped "
+            "with automorph"
+        )
+    return candidate
 
 
 def load_nb101_sample(path: str | os.PathLike[str] | None = None) -> list[NB101Entry]:
     """The 500 trained NAS-Bench-101 cells of NAS-Bench-Suite-Zero (CIFAR-10).
 
     Args:
-        path: The `zc_nasbench101.json` file. Without it, the environment
-            variable `AUTOMORPH_NB101_SAMPLE` names it; without that, it is
-            looked for as `shared/data/nasbench/naslib_zc_subsets/` in or up to
-            two levels above the repository root and the working directory.
+        path: A `zc_nasbench101.json` file. Without it, the file named by the
+            environment variable `AUTOMORPH_NB101_SAMPLE`; without that, the
+            sample shipped with automorph
+            (`automorph/benchmarks/data/zc_nasbench101.json.xz`).
 
     Returns:
         One `NB101Entry` per cell, in file order. Cells are as stored
         (7x7, unpruned).
 
     Raises:
-        BenchmarkDataError: If the file is missing (the message lists where
-            it looked) or malformed (the message names the file and the fault).
+        BenchmarkDataError: If the file given is missing (the message says
+            where it was named) or malformed (it names the file and the fault).
     """
-    source = _find_sample(path)
+    found = _find_sample(path)
+    if found is None:
+        source = shipped_name(NB101_FILE)
+        text = read_shipped(NB101_FILE, f"pass `path=` or set {_SAMPLE_ENV}")
+    else:
+        source = str(found)
+        try:
+            text = found.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise BenchmarkDataError(f"cannot read {source}: {error}") from error
     try:
-        with source.open(encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise BenchmarkDataError(
             f"{source}: not JSON (line {error.lineno}, column {error.colno}): {error.msg}"

@@ -3,8 +3,9 @@
 A NAS-Bench-201 cell is a DAG of four nodes; each of its six edges (from node
 `j` to node `i > j`) carries one of five operations, so there are 5^6 = 15,625
 cells. `NB201Cell` is the symbolic cell, `nb201_space()` the search space,
-`NB201Table` the table of accuracies (one row per cell, read from
-`nb201_merged.csv`), and six benchmarks are registered:
+`NB201Table` the table of accuracies (one row per cell, `nb201_merged.csv`,
+shipped with the package: see `automorph/benchmarks/data/PROVENANCE.md`), and
+six benchmarks are registered:
 
 * `nb201-cifar10`, `nb201-cifar100`, `nb201-imagenet16`: the realistic
   protocol; the search sees the 12-epoch validation accuracy and the
@@ -16,6 +17,8 @@ cells. `NB201Cell` is the symbolic cell, `nb201_space()` the search space,
 from __future__ import annotations
 
 import csv
+import io
+import lzma
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,6 +27,7 @@ from typing import Any, Literal, cast, get_args
 
 import automorph as am
 from automorph.benchmarks._base import BENCHMARKS, Benchmark
+from automorph.benchmarks._shipped import NB201_FILE, read_shipped, shipped_name
 from automorph.utils import BenchmarkDataError, FieldValueError
 
 __all__ = [
@@ -61,7 +65,7 @@ NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16")
 """The data sets of the table (`imagenet16` is ImageNet16-120)."""
 
 ENV_VAR = "AUTOMORPH_NB201"
-_RELATIVE_PATH = Path("..", "shared", "data", "nasbench", "nb201", "nb201_merged.csv")
+_SHIPPED = "<shipped>"
 _METRICS: tuple[str, ...] = tuple(f"{d}_test_200ep" for d in NB201_DATASETS) + tuple(
     f"{d}_{split}_12ep" for d in NB201_DATASETS for split in ("valid", "test")
 )
@@ -229,37 +233,50 @@ class NB201Table:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> NB201Table:
-        """The full table from `nb201_merged.csv`, read once per path and cached.
+        """The full table, read once per file and cached.
 
         The file is `path` if given, else the file named by the environment
-        variable `AUTOMORPH_NB201`, else `../shared/data/nasbench/nb201/
-        nb201_merged.csv` relative to the directory holding the `automorph`
-        package, then relative to the current directory.
+        variable `AUTOMORPH_NB201`, else the table shipped with automorph
+        (`automorph/benchmarks/data/nb201_merged.csv.xz`). A file given may be
+        the CSV or an xz-compressed copy (`.xz`).
 
         Raises:
-            BenchmarkDataError: If the file is missing (the message lists every
-                place looked) or malformed (it names the line and the column).
+            BenchmarkDataError: If the file given is missing (the message says
+                where it was named) or malformed (it names the line and the column).
         """
         resolved = _resolve_path(path)
-        table = _TABLES.get(resolved)
+        key = str(resolved) if resolved is not None else _SHIPPED
+        table = _TABLES.get(key)
         if table is None:
-            table = cls.read(resolved)
-            _TABLES[resolved] = table
+            if resolved is None:
+                text = read_shipped(NB201_FILE, f"pass `path=` or set {ENV_VAR}")
+                table = cls._parse(
+                    io.StringIO(text, newline=""),
+                    source=shipped_name(NB201_FILE),
+                    num_rows=NB201_NUM_CELLS,
+                )
+            else:
+                table = cls.read(resolved)
+            _TABLES[key] = table
         return table
 
     @classmethod
     def read(
         cls, path: str | os.PathLike[str], *, num_rows: int | None = NB201_NUM_CELLS
     ) -> NB201Table:
-        """Reads a table file (no cache); `num_rows=None` accepts any row count.
+        """Reads a table file, CSV or xz-compressed CSV (no cache); `num_rows=None`
+        accepts any row count.
 
         Raises:
             BenchmarkDataError: If the file cannot be read or is malformed.
         """
         try:
+            if str(path).endswith(".xz"):
+                with lzma.open(path, "rt", newline="", encoding="utf-8") as packed:
+                    return cls._parse(packed, source=str(path), num_rows=num_rows)
             with open(path, newline="", encoding="utf-8") as file:
                 return cls._parse(file, source=str(path), num_rows=num_rows)
-        except OSError as e:
+        except (OSError, lzma.LZMAError) as e:
             raise BenchmarkDataError(f"cannot read NAS-Bench-201 table {str(path)!r}: {e}") from e
 
     @classmethod
@@ -373,7 +390,7 @@ class NB201Table:
         return arch_str, values[arch_str]
 
 
-_TABLES: dict[Path, NB201Table] = {}
+_TABLES: dict[str, NB201Table] = {}
 
 
 def _parse_number(
@@ -397,14 +414,15 @@ def _parse_number(
     return value
 
 
-def _resolve_path(path: str | os.PathLike[str] | None) -> Path:
-    """The table file: `path`, else `$AUTOMORPH_NB201`, else the default places."""
+def _resolve_path(path: str | os.PathLike[str] | None) -> Path | None:
+    """The table file: `path`, else `$AUTOMORPH_NB201`, else None (the shipped table)."""
     hint = f"pass `path=` or set the environment variable {ENV_VAR} to the nb201_merged.csv file"
     if path is not None:
         candidate = Path(path).expanduser()
         if not candidate.is_file():
             raise BenchmarkDataError(
-                f"NAS-Bench-201 table not found: {str(candidate)!r} (given as `path`)"
+                f"NAS-Bench-201 table not found: {str(candidate)!r} (given as `path`); "
+                "leave `path` out to use the table shipped with automorph"
             )
         return candidate.resolve()
     env = os.environ.get(ENV_VAR)
@@ -412,18 +430,11 @@ def _resolve_path(path: str | os.PathLike[str] | None) -> Path:
         candidate = Path(env).expanduser()
         if not candidate.is_file():
             raise BenchmarkDataError(
-                f"NAS-Bench-201 table not found: {str(candidate)!r} (named by {ENV_VAR}); {hint}"
+                f"NAS-Bench-201 table not found: {str(candidate)!r} (named by {ENV_VAR}); {hint}, "
+                f"or unset {ENV_VAR} to use the table shipped with automorph"
             )
         return candidate.resolve()
-    package_parent = Path(__file__).resolve().parent.parent.parent
-    looked = [package_parent / _RELATIVE_PATH, Path.cwd() / _RELATIVE_PATH]
-    for candidate in looked:
-        if candidate.is_file():
-            return candidate.resolve()
-    raise BenchmarkDataError(
-        f"NAS-Bench-201 table {_RELATIVE_PATH.name!r} not found; looked in "
-        f"{', '.join(repr(str(p)) for p in looked)} ({ENV_VAR} is not set); {hint}"
-    )
+    return None
 
 
 class NB201Benchmark(Benchmark):
@@ -447,7 +458,7 @@ class NB201Benchmark(Benchmark):
         dataset: `cifar10`, `cifar100` or `imagenet16` (ImageNet16-120).
         oracle: Reward the 200-epoch test accuracy instead of the 12-epoch
             validation accuracy.
-        path: The table file (see `NB201Table.load`).
+        path: The table file (see `NB201Table.load`; default: the shipped table).
         table: A table to use instead of loading one.
 
     Raises:

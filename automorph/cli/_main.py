@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             f"The store is --storage if given, else ${ENV_VAR}, else ./{DEFAULT_FILE}: a "
             "SQLite file path, a sqlite:/// URL, or a postgresql+psycopg:// URL. "
-            "`automorph zero run --config NAME` runs an AutoML-Zero search."
+            "`automorph zero run --config NAME` runs an AutoML-Zero search; "
+            "`automorph data where` shows where the image data sets are found."
         ),
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -132,6 +133,10 @@ def main(argv: list[str] | None = None, storage: Storage | None = None) -> int:
         from automorph.cli._zero import main as zero_main
 
         return zero_main(words[1:])
+    if words[:1] == ["data"]:  # data sets need no store
+        from automorph.cli._data import main as data_main
+
+        return data_main(words[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -2,7 +2,12 @@
 
 automorph zero run --config linear-demo [--seed N] [--checkpoint FILE]
                    [--max-cpu-seconds S] [--max-experiments N] [--json FILE]
+                   [--data PATH]
 automorph zero configs
+
+Image configs (`cifar10-binary`) read `cifar10_projected.npz` from `--data`
+(the file or its folder), else `$AUTOMORPH_DATA`, else the user data folder
+(see `automorph.utils.find_data`; `automorph data where` shows the places).
 """
 
 from __future__ import annotations
@@ -10,10 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from automorph import zero
-from automorph.utils import AutomorphError
+from automorph.symbolic import KeyPath
+from automorph.utils import DATA_ENV, AutomorphError, user_data_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-experiments", type=int, help="override the config's limit")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
     run.add_argument("--json", metavar="FILE", help="write the result (program JSON) here")
+    run.add_argument(
+        "--data",
+        metavar="PATH",
+        help="image data for image configs: the .npz file or its folder "
+        f"(default: ${DATA_ENV}, else {user_data_dir()})",
+    )
     commands.add_parser("configs", help="List the named configs.")
     return parser
 
@@ -60,10 +72,27 @@ def main(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) 
         return 1
 
 
+def with_data(config: zero.SearchConfig, data: str) -> zero.SearchConfig:
+    """`config` with `data` as the data path of each of its image task sets.
+
+    >>> config = with_data(zero.get_config("cifar10-binary"), "images")
+    >>> config.search_tasks.data_path, config.select_tasks.data_path
+    ('images', 'images')
+    """
+    paths: dict[str | KeyPath, Any] = {
+        f"{name}.data_path": data
+        for name in ("search_tasks", "select_tasks", "final_tasks")
+        if getattr(config, name) is not None and getattr(config, name).accuracy
+    }
+    return config.rebind(paths) if paths else config
+
+
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     config = zero.get_config(args.config)
     if args.max_experiments is not None:
         config = config.rebind({"max_experiments": args.max_experiments})
+    if args.data is not None:
+        config = with_data(config, args.data)
     result = zero.run_search(
         config,
         seed=args.seed,

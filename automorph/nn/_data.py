@@ -1,20 +1,21 @@
-"""Image data for the examples: Fashion-MNIST by path, and shape checks.
+"""Image data for the examples: Fashion-MNIST, and shape checks.
 
 `load_fashion_mnist(path)` reads either the `.npz` copy (arrays `x_train`,
 `y_train`, `x_test`, `y_test`) or a directory of the original IDX files
-(as Debian's `dataset-fashion-mnist` installs them, gzipped or not).
+(as Debian's `dataset-fashion-mnist` installs them, gzipped or not). Without
+a path, the data is found by `automorph.utils.find_data`: `$AUTOMORPH_DATA`,
+the user data folder, then Debian's `/usr/share/datasets/fashion-mnist`.
 """
 
 from __future__ import annotations
 
-import gzip
+import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from automorph.utils import AutomorphError, BenchmarkDataError
+from automorph.utils import AutomorphError, load_data
 
 
 class DataShapeError(AutomorphError, ValueError):
@@ -97,58 +98,22 @@ def check_images(
         )
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def _from_idx(directory: Path) -> dict[str, np.ndarray]:
-    names = {
-        "x_train": "train-images-idx3-ubyte",
-        "y_train": "train-labels-idx1-ubyte",
-        "x_test": "t10k-images-idx3-ubyte",
-        "y_test": "t10k-labels-idx1-ubyte",
-    }
-    out = {}
-    for key, stem in names.items():
-        found = [
-            directory / (stem + ext) for ext in ("", ".gz") if (directory / (stem + ext)).exists()
-        ]
-        if not found:
-            raise BenchmarkDataError(f"no {stem}[.gz] in {directory}", path=str(directory))
-        out[key] = _read_idx(found[0])
-    return out
-
-
-def load_fashion_mnist(path: str | Path) -> tuple[ImageData, ImageData]:
+def load_fashion_mnist(
+    path: str | os.PathLike[str] | None = None,
+) -> tuple[ImageData, ImageData]:
     """The Fashion-MNIST train and test sets, images scaled to [0, 1], shape (1, 28, 28).
 
     Args:
-        path: The `.npz` file (`../shared/data/images/fashion_mnist.npz`) or a
-            directory of the IDX files (Debian's `dataset-fashion-mnist`).
+        path: The `fashion_mnist.npz` file, a folder holding it, or a folder
+            of the four IDX files (Debian's `dataset-fashion-mnist`). Without
+            it, `automorph.utils.find_data("fashion_mnist")` finds the data.
 
     Raises:
-        BenchmarkDataError: If `path` does not exist or lacks an array.
+        DataNotFoundError: If the data is nowhere (the message lists every
+            place looked and how to get the data).
+        BenchmarkDataError: If the file lacks an array or cannot be read.
     """
-    path = Path(path)
-    if not path.exists():
-        raise BenchmarkDataError(
-            f"Fashion-MNIST not found at {str(path)!r}: pass the path of fashion_mnist.npz "
-            "or of a directory of its IDX files",
-            path=str(path),
-        )
-    if path.is_dir():
-        arrays = _from_idx(path)
-    else:
-        with np.load(path) as npz:
-            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in npz]
-            if missing:
-                raise BenchmarkDataError(f"the file has no array {missing[0]!r}", path=str(path))
-            arrays = {k: npz[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    arrays = load_data("fashion_mnist", path)
 
     def split(x: np.ndarray, y: np.ndarray) -> ImageData:
         images = torch.from_numpy(x.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
@@ -158,12 +123,20 @@ def load_fashion_mnist(path: str | Path) -> tuple[ImageData, ImageData]:
 
 
 def fashion_mnist_splits(
-    path: str | Path, *, train: int, valid: int, test: int, size: int = 28
+    path: str | os.PathLike[str] | None = None,
+    *,
+    train: int,
+    valid: int,
+    test: int,
+    size: int = 28,
 ) -> dict[str, ImageData]:
     """Train, validation (the last `valid` training images) and test subsets.
 
+    `path` is as for `load_fashion_mnist` (None: found by `find_data`).
+
     Raises:
-        BenchmarkDataError: If the data cannot be read from `path`.
+        DataNotFoundError: If the data is nowhere.
+        BenchmarkDataError: If the data cannot be read.
         DataShapeError: If the sizes do not fit (more than 60000 training
             and validation images, more than 10000 test images).
     """

@@ -1,7 +1,32 @@
-"""Small helpers shared by every layer; imports nothing else from automorph."""
+"""Small helpers shared by every layer; imports nothing else from automorph.
+
+Errors, the type registry, and the data resolver: `find_data` / `load_data`
+find the image data sets (Fashion-MNIST, projected CIFAR-10) for `nn`, `zero`,
+the examples and the benchmarks, and `build_cifar10_projected` makes the
+projected CIFAR-10 file from the official release.
+"""
 
 from __future__ import annotations
 
+from automorph.utils._cifar import (
+    CIFAR10_DIMS,
+    PROJECTION_SHA256,
+    build_cifar10_projected,
+    cifar10_projection,
+    read_cifar10_python,
+)
+from automorph.utils._data import (
+    DATA_ENV,
+    DATASETS,
+    DEBIAN_FASHION_MNIST,
+    DataNotFoundError,
+    DatasetInfo,
+    data_locations,
+    find_data,
+    load_data,
+    read_idx,
+    user_data_dir,
+)
 from automorph.utils._errors import (
     AutomorphError,
     BenchmarkDataError,
@@ -28,9 +53,16 @@ from automorph.utils._missing import MISSING, MissingType
 from automorph.utils._registry import Registry
 
 __all__ = [
+    "CIFAR10_DIMS",
+    "DATASETS",
+    "DATA_ENV",
+    "DEBIAN_FASHION_MNIST",
     "MISSING",
+    "PROJECTION_SHA256",
     "AutomorphError",
     "BenchmarkDataError",
+    "DataNotFoundError",
+    "DatasetInfo",
     "FeedbackError",
     "FieldTypeError",
     "FieldValueError",
@@ -51,4 +83,12 @@ __all__ = [
     "TrialStateError",
     "UnknownFieldError",
     "UnknownTypeError",
+    "build_cifar10_projected",
+    "cifar10_projection",
+    "data_locations",
+    "find_data",
+    "load_data",
+    "read_cifar10_python",
+    "read_idx",
+    "user_data_dir",
 ]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 import automorph as am
+from automorph.utils import BenchmarkDataError, DataNotFoundError, find_data, load_data
 from automorph.zero._errors import ConfigError, TaskDataError
 from automorph.zero._program import MAX_FEATURES
 
@@ -23,8 +23,7 @@ DEFAULT_DATA_SEEDS = (11001, 11012, 11010, 11000, 11006, 11008, 11007, 11003)
 ALL_PAIRS = tuple(itertools.combinations(range(10), 2))
 HELD_OUT_PAIRS = ((4, 6), (3, 5), (8, 9), (3, 8), (0, 9), (2, 9), (1, 8), (3, 6), (0, 5))
 SEARCH_PAIRS = tuple(p for p in ALL_PAIRS if p not in HELD_OUT_PAIRS)
-DEFAULT_DATA_DIR = Path("/work/shared/data/images")
-_FILES = {"cifar10": "cifar10_projected.npz", "fashion_mnist": "fashion_mnist.npz"}
+_DATASETS = {"cifar10": "cifar10_projected", "fashion_mnist": "fashion_mnist"}
 _LOADED: dict[str, dict[str, NDArray[np.float64]]] = {}
 
 
@@ -67,7 +66,10 @@ class TaskSpec(am.Object):
     u.ReLU(M x), rows 0 and 2 of M and entries 0 and 2 of u zeroed), "cifar10" or
     "fashion_mnist" (binary classification between two classes, randomly
     projected to `features` dimensions and standardized). Seeds default to the
-    original's lists and count up past them.
+    original's lists and count up past them. Image data is found by
+    `automorph.utils.find_data`: `data_path` (the .npz file or its folder),
+    else `$AUTOMORPH_DATA`, else the user data folder (and, for Fashion-MNIST,
+    Debian's `dataset-fashion-mnist` files).
 
     >>> tasks = TaskSpec("linear", features=4, num_train=100, num_valid=100, num_tasks=3).build()
     >>> tasks.x.shape, tasks.order.shape, tasks.accuracy
@@ -104,7 +106,7 @@ class TaskSpec(am.Object):
     @property
     def accuracy(self) -> bool:
         """Whether the tasks are classification (fitness = accuracy)."""
-        return self.kind in _FILES
+        return self.kind in _DATASETS
 
     def seeds(self) -> tuple[list[int], list[int]]:
         """(data seeds, param seeds), one per task."""
@@ -117,7 +119,9 @@ class TaskSpec(am.Object):
         """Generates every task's arrays.
 
         Raises:
-            TaskDataError: For image tasks whose data file is absent or malformed.
+            DataNotFoundError: For image tasks whose data is nowhere (the
+                message lists the places looked and how to get the data).
+            TaskDataError: For image tasks whose data file is malformed.
         """
         data_seeds, param_seeds = self.seeds()
         parts = [
@@ -203,41 +207,34 @@ def _extend(given: list[int], default: tuple[int, ...], n: int) -> list[int]:
 
 
 def load_images(kind: str, data_path: str | None = None) -> dict[str, NDArray[np.float64]]:
-    """The images of `kind` ("cifar10" or "fashion_mnist") as {"x", "y", "x16", ...}.
+    """The training images of `kind` ("cifar10" or "fashion_mnist") as {"x", "y", "x16", ...}.
 
-    `data_path` is the .npz file or its folder (default
-    `/work/shared/data/images`, or `$AUTOMORPH_ZERO_DATA`).
+    `data_path` is the .npz file or its folder; without it the data is looked
+    for by `automorph.utils.find_data` (`$AUTOMORPH_DATA`, the user data
+    folder, Debian's Fashion-MNIST files). Arrays are read once per file.
 
     Raises:
-        TaskDataError: If the file is absent or lacks the expected arrays.
+        DataNotFoundError: If the data is nowhere; the message lists every
+            place looked and how to get the data.
+        TaskDataError: If the file lacks the expected arrays.
     """
-    import os
-
-    base = Path(data_path or os.environ.get("AUTOMORPH_ZERO_DATA") or DEFAULT_DATA_DIR)
-    path = base / _FILES[kind] if base.is_dir() or not base.suffix else base
+    if kind not in _DATASETS:
+        raise ConfigError(f"image data is one of {sorted(_DATASETS)}, got {kind!r}")
+    path = find_data(_DATASETS[kind], data_path)
     key = str(path)
     if key in _LOADED:
         return _LOADED[key]
-    if not path.is_file():
-        raise TaskDataError(
-            f"no {kind} data at {path}: give the .npz file (or its folder) as data_path, "
-            "or set $AUTOMORPH_ZERO_DATA"
-        )
-    need = {
-        "cifar10": ("y_train", "x16_train", "x64_train"),
-        "fashion_mnist": ("y_train", "x_train"),
-    }
-    with np.load(path) as npz:
-        missing = [name for name in need[kind] if name not in npz.files]
-        if missing:
-            raise TaskDataError(
-                f"{path} has no array {missing[0]!r} (is it the {kind} file? it has {npz.files})"
-            )
-        labels = npz["y_train"]
-        if kind == "cifar10":
-            data = {"y": labels, "x16": npz["x16_train"], "x64": npz["x64_train"]}
-            data["x"] = data["x16"]
-        else:
-            data = {"y": labels, "x": npz["x_train"].reshape(len(labels), -1) / 255.0}
+    try:
+        arrays = load_data(_DATASETS[kind], path)
+    except DataNotFoundError:
+        raise
+    except BenchmarkDataError as error:
+        raise TaskDataError(error.message) from error
+    labels = arrays["y_train"]
+    if kind == "cifar10":
+        data = {"y": labels, "x16": arrays["x16_train"], "x64": arrays["x64_train"]}
+        data["x"] = data["x16"]
+    else:
+        data = {"y": labels, "x": arrays["x_train"].reshape(len(labels), -1) / 255.0}
     _LOADED[key] = data
     return data

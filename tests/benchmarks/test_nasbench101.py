@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import random
@@ -15,21 +16,20 @@ from automorph.benchmarks import (
     InvalidCellError,
     NB101Cell,
     NB101Entry,
+    _nasbench101,
     decode_nb101_key,
     graph_hash,
     load_nb101_sample,
     nb101_space,
 )
+from automorph.benchmarks._shipped import NB101_FILE, read_shipped
 
 Matrix = list[list[int]]
 
 
 @pytest.fixture(scope="module")
 def sample() -> list[NB101Entry]:
-    try:
-        return load_nb101_sample()
-    except am.BenchmarkDataError as error:  # the data lives outside the repository
-        pytest.skip(str(error))
+    return load_nb101_sample()  # the sample shipped with automorph
 
 
 def _matrix(cell: NB101Cell) -> Matrix:
@@ -361,17 +361,14 @@ def test_load_from_a_path_and_from_the_environment(
 def test_missing_or_malformed_sample_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(am.BenchmarkDataError, match=r"not found; looked in: .*nope\.json"):
+    with pytest.raises(
+        am.BenchmarkDataError, match=r"not found: '.*nope\.json' \(given as `path`\)"
+    ):
         load_nb101_sample(tmp_path / "nope.json")
     monkeypatch.setenv("AUTOMORPH_NB101_SAMPLE", str(tmp_path / "env.json"))
-    with pytest.raises(am.BenchmarkDataError, match=r"env\.json.*AUTOMORPH_NB101_SAMPLE"):
+    with pytest.raises(am.BenchmarkDataError, match=r"env\.json.*named by AUTOMORPH_NB101_SAMPLE"):
         load_nb101_sample()
     monkeypatch.delenv("AUTOMORPH_NB101_SAMPLE")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(Path, "is_file", lambda self: False)
-    with pytest.raises(am.BenchmarkDataError, match=r"looked in: .*shared/data/nasbench"):
-        load_nb101_sample()
-    monkeypatch.undo()
     bad = tmp_path / "bad.json"
     bad.write_text("{\n  oops")
     with pytest.raises(am.BenchmarkDataError, match=r"bad\.json: not JSON \(line 2, column 3\)"):
@@ -379,6 +376,35 @@ def test_missing_or_malformed_sample_is_a_clear_error(
     bad.write_text(json.dumps({"cifar10": {"(0, 1)": {"val_accuracy": 1.0}}}))
     with pytest.raises(am.BenchmarkDataError, match=r"not a NAS-Bench-101 sample.*56 ints"):
         load_nb101_sample(bad)
+
+
+def test_an_installation_without_the_shipped_sample_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AUTOMORPH_NB101_SAMPLE", raising=False)
+    monkeypatch.setattr(_nasbench101, "NB101_FILE", "gone.json.xz")
+    with pytest.raises(
+        am.BenchmarkDataError,
+        match=r"cannot read automorph/benchmarks/data/gone\.json\.xz .*reinstall it.*"
+        r"AUTOMORPH_NB101_SAMPLE",
+    ):
+        load_nb101_sample()
+
+
+def test_the_shipped_sample_is_the_naslib_file(
+    nasbench_source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTOMORPH_NB101_SAMPLE", raising=False)
+    text = read_shipped(NB101_FILE, "")
+    assert hashlib.sha256(text.encode()).hexdigest() == (
+        "c34840bc9af68b6ebaa7f052e42c1749a9a737d7243078be2a5548052bc5a0c2"
+    )  # the sha256 PROVENANCE.md gives
+    shipped = load_nb101_sample()
+    source = nasbench_source / "naslib_zc_subsets" / "zc_nasbench101.json"
+    monkeypatch.setenv("AUTOMORPH_NB101_SAMPLE", str(source))
+    original = load_nb101_sample()
+    assert len(shipped) == 500 and shipped == original
+    assert [e.metrics for e in shipped] == [e.metrics for e in original]
 
 
 # --- The search space -------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import lzma
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +22,7 @@ from automorph.benchmarks import (
     _nasbench201,
     nb201_space,
 )
-
-DATA = Path(__file__).resolve().parents[3] / "shared/data/nasbench/nb201/nb201_merged.csv"
-needs_data = pytest.mark.skipif(not DATA.is_file(), reason=f"no NAS-Bench-201 table at {DATA}")
+from automorph.benchmarks._shipped import NB201_FILE, read_shipped
 
 HEADER = (
     "index,arch_str,cifar10_test_200ep,cifar100_test_200ep,imagenet16_test_200ep,"
@@ -58,9 +58,10 @@ def _write_table(path: Path, lines: list[str] | None = None, *, header: str = HE
 
 @pytest.fixture(scope="module")
 def table() -> NB201Table:
-    if not DATA.is_file():
-        pytest.skip(f"no NAS-Bench-201 table at {DATA}")
-    return NB201Table.load(DATA)
+    """The table shipped with automorph."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("AUTOMORPH_NB201", raising=False)
+        return NB201Table.load()
 
 
 # --- the cell and the space ---------------------------------------------------
@@ -134,7 +135,6 @@ def test_space_is_not_a_cell() -> None:
 # --- the real table ------------------------------------------------------------
 
 
-@needs_data
 def test_every_cell_of_the_space_is_in_the_table(table: NB201Table) -> None:
     assert len(table) == 15_625
     space = nb201_space()
@@ -150,7 +150,6 @@ def test_every_cell_of_the_space_is_in_the_table(table: NB201Table) -> None:
     assert table.index(first) == 0  # The first row of the file.
 
 
-@needs_data
 def test_optima(table: NB201Table) -> None:
     for dataset, optimum, index in [
         ("cifar10", 94.3733, 6111),
@@ -167,7 +166,6 @@ def test_optima(table: NB201Table) -> None:
             assert bench.test_score(NB201Cell.from_arch_str(arch_str)) == bench.optimum
 
 
-@needs_data
 def test_top_threshold_counts_the_best_cells(table: NB201Table) -> None:
     bench = benchmarks.create("nb201-cifar100")
     test = sorted(table.column("cifar100_test_200ep").values(), reverse=True)
@@ -181,10 +179,10 @@ def test_top_threshold_counts_the_best_cells(table: NB201Table) -> None:
             bench.top_threshold(bad)
 
 
-@needs_data
-def test_realistic_and_oracle_protocols(table: NB201Table) -> None:
-    realistic = benchmarks.create("nb201-cifar10", path=DATA)
-    oracle = benchmarks.create("nb201-cifar10-oracle", path=str(DATA))
+def test_realistic_and_oracle_protocols(table: NB201Table, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUTOMORPH_NB201", raising=False)
+    realistic = benchmarks.create("nb201-cifar10")
+    oracle = benchmarks.create("nb201-cifar10-oracle")
     assert isinstance(realistic, NB201Benchmark) and realistic.table is table
     best_valid, valid = table.best("cifar10_valid_12ep")
     assert table.index(best_valid) == 13714 and valid == pytest.approx(84.892, abs=1e-3)
@@ -199,14 +197,36 @@ def test_realistic_and_oracle_protocols(table: NB201Table) -> None:
     assert realistic.reward(BEST_CELL) == realistic.reward(NB201Cell.from_arch_str(BEST_CELL))
 
 
-@needs_data
-def test_load_is_cached_and_finds_the_default(
+def test_load_is_cached_and_uses_the_shipped_table_from_any_directory(
     table: NB201Table, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("AUTOMORPH_NB201", raising=False)
-    monkeypatch.chdir(tmp_path)  # The file is found next to the package, not only the cwd.
+    monkeypatch.chdir(tmp_path)
     assert NB201Table.load() is table
-    assert NB201Table.load(str(DATA)) is table
+    assert table.source == "automorph/benchmarks/data/nb201_merged.csv.xz (shipped with automorph)"
+
+
+def test_the_shipped_table_is_the_source_csv(
+    table: NB201Table, nasbench_source: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    text = read_shipped(NB201_FILE, "")
+    assert hashlib.sha256(text.encode()).hexdigest() == (
+        "a7155d5596f787a15c0a090cfc4db940ad44b558f70736628f7be9827c3cabe2"
+    )  # the sha256 PROVENANCE.md gives
+    source = nasbench_source / "nb201" / "nb201_merged.csv"
+    monkeypatch.setenv("AUTOMORPH_NB201", str(source))
+    original = NB201Table.load()
+    assert original is not table and original.source == str(source.resolve())
+    assert len(table) == len(original) == 15_625 and list(table) == list(original)
+    assert table.columns == original.columns
+    for name in table.columns:
+        assert table.column(name) == original.column(name)
+    assert all(table.index(cell) == original.index(cell) for cell in table)
+    packed = tmp_path / "copy.csv.xz"
+    packed.write_bytes(lzma.compress(source.read_bytes()))
+    assert NB201Table.read(packed).column("cifar10_test_200ep") == table.column(
+        "cifar10_test_200ep"
+    )
 
 
 # --- made-up tables and the errors ---------------------------------------------
@@ -238,17 +258,18 @@ def test_missing_file_by_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         NB201Table.load()
 
 
-def test_missing_default_lists_every_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_installation_without_the_shipped_table_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("AUTOMORPH_NB201", raising=False)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(_nasbench201, "_RELATIVE_PATH", Path("..", "nowhere", "nb201_merged.csv"))
-    with pytest.raises(am.BenchmarkDataError) as info:
+    monkeypatch.setattr(_nasbench201, "_TABLES", {})
+    monkeypatch.setattr(_nasbench201, "NB201_FILE", "gone.csv.xz")
+    with pytest.raises(
+        am.BenchmarkDataError,
+        match=r"cannot read automorph/benchmarks/data/gone\.csv\.xz .*reinstall it.*"
+        r"`path=`.*AUTOMORPH_NB201",
+    ):
         NB201Table.load()
-    message = str(info.value)
-    assert "'nb201_merged.csv' not found" in message
-    assert str(tmp_path / ".." / "nowhere") in message
-    assert str(Path(_nasbench201.__file__).resolve().parents[2] / ".." / "nowhere") in message
-    assert "AUTOMORPH_NB201" in message and "path=" in message
 
 
 def _bad(tmp_path: Path, edit: int, field: int, value: str) -> Path:

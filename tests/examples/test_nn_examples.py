@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from automorph.utils import DataNotFoundError, find_data
 from tests.examples.test_examples import _load
 
 torch = pytest.importorskip("torch")
 
-DATA = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "images" / "fashion_mnist.npz"
-)
-needs_data = pytest.mark.skipif(not DATA.exists(), reason=f"no Fashion-MNIST at {DATA}")
+try:  # as the examples find it: $AUTOMORPH_DATA (set by tests/conftest.py), the user folder...
+    DATA: Path | None = find_data("fashion_mnist")
+    WHY = ""
+except DataNotFoundError as error:
+    DATA, WHY = None, error.message[:200]
+needs_data = pytest.mark.skipif(DATA is None, reason=f"no Fashion-MNIST: {WHY}")
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +83,8 @@ def test_switching_the_search_method_is_one_argument(
 
 @needs_data
 def test_joint_architecture_and_hyperparameter_search(capsys: pytest.CaptureFixture[str]) -> None:
-    result = _load("nn_joint_search").main(["--data", str(DATA), "--trials", "3", "--steps", "15"])
+    # No --data: the example finds the data as users' setups do ($AUTOMORPH_DATA here).
+    result = _load("nn_joint_search").main(["--trials", "3", "--steps", "15"])
     assert result.num_completed == 3
     assert {"lr", "batch_size", "model.cell.edges[2]"} <= set(result.best_trial.dna.to_dict())
     assert "best: lr" in capsys.readouterr().out
@@ -114,8 +118,8 @@ def test_architecture_search_inside_a_training_settings_search(
 
 
 def test_instance_aware_search_reports_the_trade_off(capsys: pytest.CaptureFixture[str]) -> None:
-    if not DATA.exists():
-        pytest.skip(f"no Fashion-MNIST at {DATA}")
+    if DATA is None:
+        pytest.skip(f"no Fashion-MNIST: {WHY}")
     results = _load("nn_instance_aware").main(
         ["--data", str(DATA), "--supernet-steps", "20", "--controller-steps", "5", "--costs", "0.5"]
     )
