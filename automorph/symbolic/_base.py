@@ -199,10 +199,10 @@ class Symbolic:
         >>> d.rebind(lambda path, value, parent: value * 10 if isinstance(value, int) else value)
         {'a': [10, 30], 'b': 'y'}
         """
-        if callable(updates) and not isinstance(updates, Mapping):
-            items = _updates_from_function(self, updates)
-        elif updates is None or isinstance(updates, Mapping):
+        if updates is None or type(updates) is dict or isinstance(updates, Mapping):
             items = [(KeyPath.parse(k), v) for k, v in (updates or {}).items()]
+        elif callable(updates):
+            items = _updates_from_function(self, updates)
         else:
             raise RebindError(
                 "`rebind` takes a mapping of key paths to values ({'a.b': 1}), a function "
