@@ -147,9 +147,11 @@ class Space(Object, type_name="automorph.Space"):
         if self.sym_parent is None:
             names: dict[str, DecisionPoint] = {}
             ids: dict[str, str] = {}  # name -> the id where it was first seen
+            points_of_ids: dict[str, DecisionPoint] = {}
             for prefix, point in self._first_ids(""):
+                decision_id = _id_of(prefix, point)
+                points_of_ids.setdefault(decision_id, point)
                 if point.name is not None:
-                    decision_id = _id_of(prefix, point)
                     if point.name in names and names[point.name] is not point:
                         raise SearchSpaceError(
                             f"the decision name {point.name!r} is used twice (at "
@@ -158,6 +160,15 @@ class Space(Object, type_name="automorph.Space"):
                         )
                     names[point.name] = point
                     ids.setdefault(point.name, decision_id)
+            for name, point in names.items():
+                other = points_of_ids.get(name)
+                if other is not None and other is not point:
+                    # A DNA dict keyed by names and ids would hold two decisions under one key.
+                    raise SearchSpaceError(
+                        f"the decision name {name!r} (at `{ids[name]}`) is the id of another "
+                        "decision; names must differ from every other decision's id",
+                        path=ids[name],
+                    )
             self._names = names
 
     # --- structure -----------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._spec import ROOT, ValueSpec
 from automorph.symbolic._txn import Transaction, record_adoption
-from automorph.utils import MISSING, KeyPathError, PathNotFoundError
+from automorph.utils import MISSING, KeyPathError, PathNotFoundError, RebindError
 
 S = TypeVar("S", bound="Symbolic")
 
@@ -199,10 +199,17 @@ class Symbolic:
         >>> d.rebind(lambda path, value, parent: value * 10 if isinstance(value, int) else value)
         {'a': [10, 30], 'b': 'y'}
         """
-        if callable(updates) and not isinstance(updates, Mapping):
+        if updates is None or type(updates) is dict or isinstance(updates, Mapping):
+            items = [(KeyPath.parse(k), v) for k, v in (updates or {}).items()]
+        elif callable(updates):
             items = _updates_from_function(self, updates)
         else:
-            items = [(KeyPath.parse(k), v) for k, v in (updates or {}).items()]
+            raise RebindError(
+                "`rebind` takes a mapping of key paths to values ({'a.b': 1}), a function "
+                "fn(path, value, parent) returning the new value, or keyword arguments "
+                f"(a=1); got {type(updates).__name__} ({updates!r:.60})",
+                path=self.sym_path,
+            )
         for name, value in kwargs.items():
             items.append((KeyPath._trusted((name,)), value))
         if items:
@@ -551,6 +558,24 @@ def sym_eq(a: Any, b: Any) -> bool:
         return bool(reduce_all() if reduce_all is not None else result)
     except Exception:  # noqa: BLE001 - values whose == cannot answer
         return False
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """`a == b` as a bool, also where a leaf's `==` gives no bool.
+
+    Containers are compared item by item; a leaf whose `==` raises or gives
+    an array (numpy) is compared as `sym_eq` does (same shape, all elements).
+    This is what `==` of symbolic values falls back to.
+    """
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):
+        pass
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+    return sym_eq(a, b)
 
 
 def sym_hash(value: Any) -> int:

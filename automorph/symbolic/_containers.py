@@ -18,6 +18,8 @@ from automorph.symbolic._base import (
     clone_value,
     format_block,
     format_value,
+    sym_hash,
+    values_equal,
 )
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._spec import ANY, ValueSpec
@@ -78,10 +80,14 @@ class List(list, Symbolic):  # type: ignore[type-arg]
     def _sym_validate_items(self, values: list[Any], start: int, path: KeyPath) -> list[Any]:
         spec = self._sym_spec
         adopt = self._sym_adopt
-        out = []
-        for i, value in enumerate(values, start):
+        out: list[Any] = []
+        i = start
+        for value in values:
+            if value is MISSING:  # MISSING means "no value": the item is left out
+                continue
             value = spec.apply(value, path, i)
             out.append(adopt(i, value) if isinstance(value, Symbolic) else value)
+            i += 1
         return out
 
     # --- Symbolic ----------------------------------------------------------
@@ -151,6 +157,8 @@ class List(list, Symbolic):  # type: ignore[type-arg]
         self._sym_replace_all(items)
 
     def append(self, value: Any) -> None:
+        if value is MISSING:  # no value: nothing to append
+            return
         i = len(self)
         value = self._sym_validate_items([value], i, self.sym_path)[0]
         list.append(self, value)
@@ -199,7 +207,7 @@ class List(list, Symbolic):  # type: ignore[type-arg]
         path = self.sym_path
         seen: set[int] = set()
         new: list[Any] = []
-        for i, value in enumerate(items):
+        for i, value in enumerate(v for v in items if v is not MISSING):
             if id(value) in mine and id(value) not in seen:
                 seen.add(id(value))
                 new.append(value)
@@ -225,8 +233,21 @@ class List(list, Symbolic):  # type: ignore[type-arg]
         if changes:
             _notify(changes)  # type: ignore[arg-type]
 
+    def __eq__(self, other: object) -> bool:
+        try:
+            return list.__eq__(self, other)
+        except (ValueError, TypeError):
+            return values_equal(list(list.__iter__(self)), other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __hash__(self) -> int:  # type: ignore[override]
-        return hash(tuple(list.__iter__(self)))
+        try:
+            return hash(tuple(list.__iter__(self)))
+        except TypeError:  # an unhashable leaf (a numpy array)
+            return sym_hash(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore_list, (list(list.__iter__(self)), self._sym_spec))
@@ -290,6 +311,8 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
                 raise FieldTypeError(
                     f"dict keys must be str, got {type(key).__name__} ({key!r})", path=path
                 )
+            if value is MISSING:  # MISSING means "no value": the key is left out
+                continue
             value = spec.apply(value, path, key)
             out[key] = self._sym_adopt(key, value) if isinstance(value, Symbolic) else value
         return out
@@ -386,8 +409,21 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
         if self:
             self._apply_updates([(KeyPath._trusted((k,)), MISSING) for k in list(self)], True)
 
+    def __eq__(self, other: object) -> bool:
+        try:
+            return dict.__eq__(self, other)
+        except (ValueError, TypeError):
+            return values_equal(dict(dict.items(self)), other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __hash__(self) -> int:  # type: ignore[override]
-        return hash(frozenset(dict.items(self)))
+        try:
+            return hash(frozenset(dict.items(self)))
+        except TypeError:  # an unhashable leaf (a numpy array)
+            return sym_hash(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore_dict, (dict(dict.items(self)), self._sym_spec))

@@ -235,7 +235,8 @@ class ClassWrapper(Object):
 
     @classmethod
     def _sym_build_schema(cls) -> Schema:
-        if not hasattr(cls, "_sym_wrapped"):
+        if not hasattr(cls, "_sym_wrapped") or cls._sym_wrapped.__init__ is object.__init__:  # type: ignore[misc]
+            # No constructor of its own: no arguments (not object's *args, **kwargs).
             return Schema({}, {}, {})
         return _signature_schema(
             cls._sym_wrapped.__init__,  # type: ignore[misc]
@@ -384,7 +385,10 @@ def _wrap_class(target: type, type_name: str | None, symbolic_eq: bool) -> type:
         Object.__init__(self, *args, **kwargs)
 
     try:  # Show the wrapped signature to code that reads it (scikit-learn does).
-        __init__.__signature__ = inspect.signature(target.__init__)  # type: ignore[attr-defined,misc]
+        signature = inspect.signature(target.__init__)  # type: ignore[misc]
+        if not own_init:
+            signature = signature.replace(parameters=list(signature.parameters.values())[:1])
+        __init__.__signature__ = signature  # type: ignore[attr-defined]
     except (TypeError, ValueError):
         pass
     namespace["__init__"] = __init__

@@ -20,6 +20,8 @@ from automorph.symbolic._base import (
     clone_value,
     format_block,
     format_value,
+    sym_hash,
+    values_equal,
 )
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._spec import (
@@ -494,13 +496,21 @@ class Object(Symbolic):
             return True
         if type(other) is not type(self):
             return False
-        return self._sym_args == other._sym_args
+        try:
+            return bool(self._sym_args == other._sym_args)
+        except (ValueError, TypeError):
+            # A leaf whose `==` gives no bool (a numpy array): compare field by field.
+            return values_equal(self._sym_args, other._sym_args)
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
 
     def __hash__(self) -> int:
-        return hash((type(self), *self._sym_args.values()))
+        try:
+            return hash((type(self), *self._sym_args.values()))
+        except TypeError:
+            # An unhashable leaf (a numpy array): the hash `sym_eq` agrees with.
+            return sym_hash(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore, (type(self), dict(self._sym_args)))

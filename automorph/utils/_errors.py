@@ -71,6 +71,12 @@ class KeyPathError(AutomorphError, ValueError):
         return self.message
 
 
+class RebindError(AutomorphError, TypeError, ValueError):
+    """`rebind` was given something other than updates (a mapping of key paths
+    to values, a function over the tree, or keyword arguments). It is a
+    TypeError and, as PyGlove raises there, a ValueError."""
+
+
 class PathNotFoundError(AutomorphError, KeyError, IndexError):
     """A well-formed key path that does not lead to a value in the tree.
 

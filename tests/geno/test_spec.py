@@ -703,3 +703,15 @@ def test_spec_json_round_trip() -> None:
     assert list(text_back.iter_dna(float_points=2))[:50] == list(spec.iter_dna(float_points=2))[:50]
     with pytest.raises(am.InvalidDNAError, match="got 9"):
         back.validate({**VALID, "n": 9, "bits": (0, 0, 0)})
+
+
+def test_a_name_that_is_another_decisions_id_is_refused() -> None:
+    import automorph as am
+
+    space = am.Dict(a=am.oneof([1, 2], name="b"), b=am.oneof([3, 4]))
+    with pytest.raises(am.SearchSpaceError, match=r"name 'b' \(at `a`\) is the id of another"):
+        am.dna_spec(space)
+    # A name equal to its own id is no clash, and names elsewhere are fine.
+    spec = am.dna_spec(am.Dict(a=am.oneof([1, 2], name="a"), b=am.oneof([3, 4], name="c")))
+    dna = spec.first_dna() if hasattr(spec, "first_dna") else next(iter(spec.iter_dna()))
+    assert set(dna.to_dict(spec, key="name")) == {"a", "c"}

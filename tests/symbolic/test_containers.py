@@ -524,3 +524,56 @@ def test_mutating_a_detached_container_does_not_notify_former_owner() -> None:
     calls = h._calls
     old.append(100)
     assert old.sym_parent is None and h._calls == calls and h._total == total(h)
+
+
+# --- MISSING means "no value" (PyGlove's behaviour) ------------------------------------
+
+
+def test_missing_in_a_dict_leaves_the_key_out() -> None:
+    d = am.Dict(x=1, y=am.MISSING)
+    assert dict(d) == {"x": 1} and "y" not in d
+    assert d.to_json() == {"x": 1}
+    assert am.Dict({"a": am.MISSING, "b": am.List([am.MISSING])}) == {"b": []}
+
+
+def test_missing_in_a_list_leaves_the_item_out() -> None:
+    items = am.List([1, am.MISSING, 2])
+    assert list(items) == [1, 2] and items.to_json() == [1, 2]
+    items.append(am.MISSING)
+    items.extend([am.MISSING, 3])
+    items.insert(0, am.MISSING)
+    assert list(items) == [1, 2, 3]
+    assert [items[i].__class__ for i in range(3)] == [int, int, int]
+
+
+# --- == and hash with leaves whose == gives an array (numpy) ----------------------------
+
+
+class Holds(am.Object):
+    value: Any = None
+
+
+def test_equality_and_hash_of_objects_holding_numpy_arrays() -> None:
+    np = pytest.importorskip("numpy")
+    a, b, c = Holds(np.array([1, 2])), Holds(np.array([1, 2])), Holds(np.array([1, 3]))
+    assert a == b and not (a != b) and hash(a) == hash(b)
+    assert a != c and not (a == c)
+    assert (a == b) == am.sym_eq(a, b) and (a == c) == am.sym_eq(a, c)
+    assert Holds(np.zeros(3)) != Holds(np.zeros(2))
+    nested = Holds(am.Dict(w=np.ones(2), xs=am.List([np.zeros(2)])))
+    twin = nested.clone(deep=True)
+    assert nested == twin and hash(nested) == hash(twin)
+    assert {nested, twin} == {nested}
+
+
+def test_equality_and_hash_of_containers_holding_numpy_arrays() -> None:
+    np = pytest.importorskip("numpy")
+    assert am.List([np.zeros(2)]) == am.List([np.zeros(2)])
+    assert am.List([np.zeros(2)]) != am.List([np.ones(2)])
+    assert am.List([np.zeros(2)]) == [np.zeros(2)]
+    assert hash(am.List([np.zeros(2)])) == hash(am.List([np.zeros(2)]))
+    assert am.Dict(a=np.zeros(2)) == am.Dict(a=np.zeros(2))
+    assert am.Dict(a=np.zeros(2)) != am.Dict(a=np.ones(2))
+    assert hash(am.Dict(a=np.zeros(2))) == hash(am.Dict(a=np.zeros(2)))
+    # Plain values keep Python's rules.
+    assert am.List([1]) == [1.0] and am.Dict(a=1) == {"a": 1} and am.List([1]) != am.List([2])

@@ -599,3 +599,23 @@ def test_symbolic_estimator_inside_a_symbolic_tree() -> None:
     model.rebind({"loss.C": 9.0})
     assert model.loss.C == 9.0
     assert am.sym_eq(am.from_json(am.to_json(model)), model)
+
+
+def test_a_class_without_its_own_init_has_no_fields() -> None:
+    import inspect
+
+    @am.symbolize
+    class Plain:
+        def twice(self, x: int) -> int:
+            return 2 * x
+
+    schema = Plain.sym_schema()
+    assert schema.names == () and schema.varargs is None and schema.varkw is None
+    assert list(Plain().sym_items()) == []
+    assert str(inspect.signature(Plain)) == "()"
+    assert Plain().twice(2) == 4
+    assert am.from_json(Plain().to_json()).twice(3) == 6
+    with pytest.raises(am.UnknownFieldError, match="takes 0 positional arguments"):
+        Plain(1)
+    with pytest.raises(am.UnknownFieldError, match="kwargs"):
+        Plain(kwargs={})

@@ -386,3 +386,13 @@ def test_deepest_node_is_notified_first_for_separate_branches() -> None:
     assert tags.index("deep") < tags.index("b") < tags.index("root")
     assert tags.index("a") < tags.index("root")
     assert sorted(tags) == ["a", "b", "deep", "root"]
+
+
+@pytest.mark.parametrize("updates", [1, "a", [("a", 1)], 2.5])
+def test_rebind_with_something_other_than_updates_says_what_it_takes(updates: Any) -> None:
+    d = am.Dict(a=1)
+    with pytest.raises(am.RebindError, match=r"`rebind` takes a mapping of key paths") as info:
+        d.rebind(updates)
+    # Ports from PyGlove, which raises ValueError here, and reads as a type error.
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+    assert d == {"a": 1}
