@@ -11,6 +11,7 @@ independent or an LSTM) over any DNASpec.
 from __future__ import annotations
 
 from automorph.algorithms._algebra import (
+    Choice,
     Concatenation,
     Condition,
     Conditional,
@@ -76,6 +77,7 @@ from automorph.algorithms._variation import (
 
 __all__ = [
     "Bottom",
+    "Choice",
     "Concatenation",
     "CycleCrossover",
     "OrderCrossover",

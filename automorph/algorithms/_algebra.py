@@ -13,6 +13,7 @@ which chains its part) and combines what they return, as PyGlove's
     a ^ b       SymmetricDifference: what exactly one of a, b returns
     a[i], a[i:j:s]   Slice of a's output (a list, even for one index)
     a.if_true(p), a.if_false(p)   Conditional: a only where p holds (or not)
+    a.with_prob(p)   Choice: a with probability p (drawn from the pipeline's generator)
 
 Set operations compare individuals by identity, not by DNA: two children
 with equal DNA are two individuals, and a selector's output is the very
@@ -436,3 +437,43 @@ class Conditional(Operator, type_name="automorph.algorithms.Conditional"):
             holds = self.predicate(population)
         branch = self.true_op if holds else self.false_op
         return population if branch is None else branch(population, ctx)
+
+
+Probability = Annotated[float, Bounds(0.0, 1.0)] | Callable[[int], Any]
+
+
+class Choice(Operator, type_name="automorph.algorithms.Choice"):
+    """Operators applied in a row, each with its probability (PyGlove's `Choice`).
+
+    Each (operator, probability) in turn is applied, to what the previous
+    one returned, when a uniform draw from `ctx.rng` falls below its
+    probability (a number or a schedule of the step); at most `limit`
+    operators are applied. `op.with_prob(p)` is `Choice([(op, p)])`.
+
+    Attributes:
+        operators: The (operator, probability) pairs, in order.
+        limit: The most operators applied (None: no limit).
+
+    >>> import numpy as np
+    >>> from automorph.geno import DNA, Space
+    >>> from automorph.algorithms import First
+    >>> population = [Individual(DNA({"x": i}), 1.0, birth=i) for i in range(5)]
+    >>> ctx = OperatorContext(Space(), np.random.default_rng(0))
+    >>> sizes = [len(First(1).with_prob(0.25)(population, ctx)) for _ in range(400)]
+    >>> 80 < sizes.count(1) < 120
+    True
+    """
+
+    operators: list[tuple[Operator, Probability]] = []
+    limit: Annotated[int, Bounds(0, None)] | None = None
+
+    def __call__(self, population: list[Individual], ctx: OperatorContext) -> list[Individual]:
+        applied = 0
+        for operator, probability in self.operators:
+            if self.limit is not None and applied >= self.limit:
+                break
+            p = scalar_at(probability, ctx.step)
+            if ctx.rng.random() < p:
+                population = operator(population, ctx)
+                applied += 1
+        return population

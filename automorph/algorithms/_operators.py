@@ -16,9 +16,10 @@ concatenates what `a` and `b` make of the same population, `a * k` repeats
 `a` k times on it, `a ** k` applies `a` k times in a row, `a | b`, `a & b`,
 `a - b` and `a ^ b` are the union, intersection, difference and symmetric
 difference of the outputs (by identity: an individual, not an equal DNA),
-`a[i]` and `a[i:j]` slice the output, and `a.if_true(predicate)` applies `a`
-only when the predicate holds. Sizes (`Top(k)`) may be fractions of the
-population (`Top(0.2)`) or schedules over the steps of the search.
+`a[i]` and `a[i:j]` slice the output, `a.if_true(predicate)` applies `a`
+only when the predicate holds, and `a.with_prob(p)` with probability `p`.
+Sizes (`Top(k)`) may be fractions of the population (`Top(0.2)`) or
+schedules over the steps of the search.
 
 Rewards are maximized. A population of multi-objective individuals (tuple
 rewards) is ranked by non-dominated front first, then by crowding distance
@@ -107,7 +108,7 @@ class Operator(Object, type_name="automorph.algorithms.Operator"):
     `a`, then `b` to what `a` returned. An operator must draw every random
     choice from `ctx.rng` and must not change the individuals it is given
     (children are new `Individual`s). The other compositions (`+`, `*`,
-    `**`, `|`, `&`, `-`, `^`, `[...]`, `if_true`, `if_false`) are described
+    `**`, `|`, `&`, `-`, `^`, `[...]`, `if_true`, `if_false`, `with_prob`) are described
     in the module docstring and `_algebra.py`.
 
     >>> pipeline = Sample(10) >> Top(1)
@@ -176,6 +177,13 @@ class Operator(Object, type_name="automorph.algorithms.Operator"):
         from automorph.algorithms._algebra import Conditional
 
         return Conditional(predicate, true_op=self)
+
+    def with_prob(self, probability: float | Callable[[int], Any]) -> _algebra.Choice:
+        """This operator with `probability` (a number or a schedule of the step),
+        drawn from `ctx.rng`; else the input unchanged."""
+        from automorph.algorithms._algebra import Choice
+
+        return Choice([(self, probability)])
 
     def if_false(self, predicate: Callable[..., Any]) -> _algebra.Conditional:
         """This operator where `predicate` does not hold (see `if_true`)."""

@@ -196,6 +196,53 @@ def test_conditional_application() -> None:
     assert births(both, SIX, step=2) == [5]
 
 
+def test_choice_applies_operators_with_their_probabilities() -> None:
+    # Probed with pg.evolution.Choice: certain operators run in a row, `limit` stops early.
+    chain = alg.Choice([(alg.First(4), 1.0), (alg.Last(2), 1.0), (alg.First(1), 1.0)], limit=2)
+    assert births(chain, SIX) == [2, 3]
+    assert births(alg.Choice([(alg.First(4), 0.0), (alg.Last(2), 1.0)]), SIX) == [4, 5]
+    assert births(alg.First(2).with_prob(1.0), SIX) == [0, 1]
+    assert births(alg.First(2).with_prob(0.0), SIX) == [0, 1, 2, 3, 4, 5]
+    rng_ctx = ctx(seed=4)
+    maybe = alg.First(1).with_prob(alg.StepWise([(1, 0.3)]))
+    applied = sum(len(maybe(SIX, rng_ctx)) == 1 for _ in range(1000))
+    assert 250 < applied < 350
+    assert [len(maybe(SIX, ctx(seed=s))) for s in range(20)] == [
+        len(maybe(SIX, ctx(seed=s))) for s in range(20)
+    ]
+
+
+def test_evolution_passes_the_step_to_its_operators() -> None:
+    spec = am.dna_spec(am.Dict(x=am.oneof(list(range(10)))))
+    seen: list[tuple[str, int]] = []
+
+    class Spy(alg.Operator, type_name="tests.algorithms.Spy"):
+        what: str
+
+        def __call__(self, population: list[Individual], c: OperatorContext) -> list[Individual]:
+            seen.append((self.what, c.step))
+            return population
+
+    search = alg.Evolution(
+        Spy("reproduce") >> alg.Top(1) >> alg.Mutate(),
+        population_update=Spy("update"),
+        population_init_size=2,
+        seed=0,
+    )
+    search.setup(spec)
+    for _ in range(4):
+        dna = search.propose()
+        search.feedback(dna, float(dna["x"]))
+    assert seen == [
+        ("update", 0),
+        ("update", 1),
+        ("reproduce", 2),
+        ("update", 2),
+        ("reproduce", 3),
+        ("update", 3),
+    ]
+
+
 def test_compositions_flatten_as_documented() -> None:
     a, b, c = alg.First(1), alg.Last(1), alg.Top(1)
     assert len((a + b + c).operators) == 3
@@ -226,6 +273,7 @@ COMPOSITES = [
     alg.Top(1).if_true(alg.Every(3, offset=1)) ^ alg.Last(2).if_false(alg.PopulationSize(4, 9)),
     alg.Sample(4) >> alg.UniformCrossover(num_parents=None) >> alg.Swap(),
     alg.Tournament(2, count=2) >> alg.OrderCrossover() >> alg.CycleCrossover(),
+    alg.Choice([(alg.Mutate(), 0.5), (alg.Swap(), alg.Linear(0.0, 1.0, 10))], limit=1),
 ]
 
 
@@ -470,7 +518,9 @@ TOOLKIT_FACTORIES: dict[str, Callable[[int], alg.SearchAlgorithm]] = {
         seed=seed,
     ),
     "permutation": lambda seed: alg.Evolution(
-        alg.Tournament(2, count=2) >> alg.PartiallyMappedCrossover() >> alg.Swap() ** 2,
+        alg.Tournament(2, count=2)
+        >> alg.PartiallyMappedCrossover()
+        >> (alg.Swap() ** 2).with_prob(0.5),
         population_update=alg.Proportional(5, temperature=0.5) | alg.Top(1),
         population_init_size=4,
         seed=seed,
