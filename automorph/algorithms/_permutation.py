@@ -61,11 +61,12 @@ class PermutationCrossover(Recombinator, type_name="automorph.algorithms.Permuta
             if _is_permutation(point):
                 groups.setdefault(_base(decision_id), []).append(decision_id)
         values = dict(a)
-        for ids in groups.values():
+        for _, ids in sorted(groups.items(), key=lambda item: -len(item[0])):
             if not all(i in b for i in ids):
                 continue  # the second parent chose another sub-space: nothing to cross
             first, second = [a[i] for i in ids], [b[i] for i in ids]
             child = self.permute(first, second, rng)
+            # inner permutations first: moving an outer candidate carries them along
             move_picks(values, ids, first, child, [first.index(v) for v in child], sort=False)
         return spec.random_dna(rng, lambda decision_id, _: values.get(decision_id, MISSING))
 

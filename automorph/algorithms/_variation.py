@@ -116,8 +116,8 @@ class Mutate(Operator, type_name="automorph.algorithms.Mutate"):
             values.update(self._changes(decision_id, point, values, groups, rng))
             if isinstance(point, Choices) and point.num_choices > 1:
                 moved[_base(decision_id)] = point
-        for base, point in moved.items():
-            ids = groups[base]
+        for base, point in sorted(moved.items(), key=lambda item: -len(item[0])):
+            ids = groups[base]  # inner multi-picks first: an outer move carries them along
             old = [dna[i] for i in ids]
             new = [values[i] for i in ids]
             move_picks(values, ids, old, new, _origins(old, new, point.distinct), point.sorted)

@@ -481,6 +481,46 @@ def test_mutation_reaches_every_one_step_neighbour_of_a_multi_pick(
     assert seen == expected
 
 
+NESTED = am.dna_spec(
+    am.Dict(
+        b=am.oneof(
+            [
+                am.Dict(
+                    p=am.permutate(
+                        [am.Dict(w=am.intv(0, 5)), "x", am.Dict(z=am.permutate([1, 2, 3]))]
+                    )
+                ),
+                "none",
+            ]
+        ),
+        q=am.manyof(
+            3,
+            [
+                am.Dict(s=am.floatv(0.0, 1.0)),
+                "a",
+                am.Dict(
+                    t=am.manyof(2, [0, 1, am.Dict(u=am.intv(0, 3))], sorted=True, distinct=False)
+                ),
+                "c",
+            ],
+            sorted=True,
+        ),
+    )
+)
+
+
+@PROPERTY
+@given(seed=st.integers(0, 2**32 - 1))
+def test_variation_of_nested_multi_picks_stays_valid(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a, b, c = (NESTED.random_dna(rng) for _ in range(3))
+    for mutator in (alg.Mutate(), alg.Mutate(rate=0.5), alg.Mutate(rate=1.0), alg.Swap()):
+        NESTED.validate(mutator.mutate(a, NESTED, rng))
+    for crossover in PERMUTATION_CROSSOVERS:
+        NESTED.validate(crossover.recombine(a, b, NESTED, rng))
+    NESTED.validate(alg.UniformCrossover(num_parents=3).recombine_all([a, b, c], NESTED, rng))
+
+
 def test_swap_exchanges_two_picks_with_their_sub_decisions() -> None:
     spec = am.dna_spec(
         am.Dict(p=am.manyof(3, [am.Dict(s=am.intv(0, 9)), "b", "c"], distinct=False))
