@@ -6,6 +6,11 @@ first child that the `reproduction` operator makes of the population. Each
 reward adds an individual to the population, and the `population_update`
 operator (if any) decides who survives.
 
+Operators see where the search is (`OperatorContext.step`): the number of
+proposals made before this one when reproducing, of rewards received before
+this one when updating the population, so their sizes and conditions may
+follow schedules (`StepWise`, `Linear`, `Every`, ...).
+
 Regularized evolution and hill climbing below are a few lines each; NSGA-II
 lives in `_nsga2.py`.
 """
