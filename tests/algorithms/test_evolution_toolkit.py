@@ -137,6 +137,13 @@ def test_proportional_refuses_weights_it_cannot_use(rewards: list[Any], match: s
         alg.Proportional(2)(population(rewards), ctx())
 
 
+def test_proportional_refuses_weights_of_the_wrong_shape() -> None:
+    with pytest.raises(AutomorphError, match=r"one finite weight per individual \(2\)"):
+        alg.Proportional(2, weights=lambda xs: [1.0])(population([1.0, 2.0]), ctx())
+    with pytest.raises(AutomorphError, match="one finite weight"):
+        alg.Proportional(2, weights=lambda xs: [1.0, math.nan])(population([1.0, 2.0]), ctx())
+
+
 # --- the operator algebra (each expectation probed with PyGlove 0.4.5) -----------------
 
 
@@ -169,6 +176,38 @@ def test_difference_and_symmetric_difference() -> None:
     assert births(alg.Identity() - alg.Bottom(1), SIX) == [1, 2, 3, 4, 5]
     assert births(alg.Identity() - alg.First(1) - alg.Last(1), SIX) == [1, 2, 3, 4]
     assert births(alg.First(3) ^ alg.Last(4), SIX) == [0, 1, 3, 4, 5]
+
+
+def test_a_repeat_schedule_with_a_bad_value_explains_itself() -> None:
+    with pytest.raises(AutomorphError, match=r"Power: the schedule of `k` returned 1\.5 at step 0"):
+        (alg.Identity() ** alg.Linear(1.5, 2.0, num_steps=2))(SIX, ctx())
+    with pytest.raises(AutomorphError, match=r"Repeat: .*returned -1"):
+        (alg.Identity() * (lambda step: -1))(SIX, ctx())
+
+
+class Incomplete(alg.Schedule, type_name="tests.algorithms.IncompleteSchedule"):
+    """A schedule that forgot `__call__`."""
+
+
+class IncompleteCondition(alg.Condition, type_name="tests.algorithms.IncompleteCondition"):
+    """A condition that forgot `__call__`."""
+
+
+class IncompletePermutation(
+    alg.PermutationCrossover, type_name="tests.algorithms.IncompletePermutation"
+):
+    """A permutation crossover that forgot `permute`."""
+
+
+def test_unfinished_subclasses_say_what_to_implement() -> None:
+    with pytest.raises(NotImplementedError, match="Incomplete must implement `__call__`"):
+        alg.Top(Incomplete())(SIX, ctx())
+    with pytest.raises(NotImplementedError, match="IncompleteCondition must implement"):
+        alg.Top(1).if_true(IncompleteCondition())(SIX, ctx())
+    spec = am.dna_spec(am.Dict(p=am.permutate([0, 1, 2])))
+    a = DNA({"p[0]": 0, "p[1]": 1, "p[2]": 2})
+    with pytest.raises(NotImplementedError, match="must implement `permute`"):
+        IncompletePermutation().recombine(a, a, spec, np.random.default_rng(0))
 
 
 def test_slicing() -> None:
