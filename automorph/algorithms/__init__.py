@@ -10,6 +10,23 @@ independent or an LSTM) over any DNASpec.
 
 from __future__ import annotations
 
+from automorph.algorithms._algebra import (
+    Choice,
+    Concatenation,
+    Condition,
+    Conditional,
+    Difference,
+    Every,
+    Identity,
+    Intersection,
+    PopulationSize,
+    Power,
+    Repeat,
+    Slice,
+    StepRange,
+    SymmetricDifference,
+    Union,
+)
 from automorph.algorithms._base import Reward, SearchAlgorithm, check_reward
 from automorph.algorithms._controllers import PPO, REINFORCE
 from automorph.algorithms._embedding import DNAAutoencoder
@@ -20,12 +37,16 @@ from automorph.algorithms._nases import NASES
 from automorph.algorithms._nasib import NASIB
 from automorph.algorithms._nsga2 import MultiObjectiveEvolution, nsga2
 from automorph.algorithms._operators import (
+    Bottom,
+    First,
     Individual,
     Last,
     Operator,
     OperatorContext,
     Pipeline,
+    Proportional,
     Sample,
+    Selector,
     Top,
     Tournament,
     crowding_distance,
@@ -33,8 +54,15 @@ from automorph.algorithms._operators import (
     pareto_mask,
     ranking,
 )
+from automorph.algorithms._permutation import (
+    CycleCrossover,
+    OrderCrossover,
+    PartiallyMappedCrossover,
+    PermutationCrossover,
+)
 from automorph.algorithms._pnas import PNAS
 from automorph.algorithms._registry import create, names, register
+from automorph.algorithms._schedules import Linear, Schedule, StepWise
 from automorph.algorithms._simple import Grid, Random
 from automorph.algorithms._surrogate import GaussianProcess, Ridge, expected_improvement
 from automorph.algorithms._tpe import TPE
@@ -42,11 +70,39 @@ from automorph.algorithms._variation import (
     Mutate,
     PointCrossover,
     Recombinator,
+    Swap,
     UniformCrossover,
     active_decisions,
 )
 
 __all__ = [
+    "Bottom",
+    "Choice",
+    "Concatenation",
+    "CycleCrossover",
+    "OrderCrossover",
+    "PartiallyMappedCrossover",
+    "PermutationCrossover",
+    "Swap",
+    "Condition",
+    "Conditional",
+    "Difference",
+    "Every",
+    "First",
+    "Identity",
+    "Intersection",
+    "Linear",
+    "PopulationSize",
+    "Power",
+    "Proportional",
+    "Repeat",
+    "Schedule",
+    "Selector",
+    "Slice",
+    "StepRange",
+    "StepWise",
+    "SymmetricDifference",
+    "Union",
     "DNAAutoencoder",
     "NASES",
     "NASIB",

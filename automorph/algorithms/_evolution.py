@@ -6,6 +6,11 @@ first child that the `reproduction` operator makes of the population. Each
 reward adds an individual to the population, and the `population_update`
 operator (if any) decides who survives.
 
+Operators see where the search is (`OperatorContext.step`): the number of
+proposals made before this one when reproducing, of rewards received before
+this one when updating the population, so their sizes and conditions may
+follow schedules (`StepWise`, `Linear`, `Every`, ...).
+
 Regularized evolution and hill climbing below are a few lines each; NSGA-II
 lives in `_nsga2.py`.
 """
@@ -86,7 +91,8 @@ class Evolution(SearchAlgorithm, type_name="automorph.algorithms.Evolution"):
     def _propose(self, rng: np.random.Generator) -> DNA:
         if self._num_proposed < self.population_init_size or not self._population:
             return self._spec.random_dna(rng)
-        children = self.reproduction(list(self._population), OperatorContext(self._spec, rng))
+        ctx = OperatorContext(self._spec, rng, step=self._num_proposed)
+        children = self.reproduction(list(self._population), ctx)
         if not children:
             raise AutomorphError(
                 f"the reproduction operator made no child of a population of "
@@ -97,7 +103,8 @@ class Evolution(SearchAlgorithm, type_name="automorph.algorithms.Evolution"):
     def _feedback(self, dna: DNA, reward: Reward) -> None:
         self._population.append(Individual(dna, reward, birth=self._num_feedback))
         if self.population_update is not None:
-            ctx = OperatorContext(self._spec, self._rng(FEEDBACK_STREAM + self._num_feedback))
+            n = self._num_feedback
+            ctx = OperatorContext(self._spec, self._rng(FEEDBACK_STREAM + n), step=n)
             self._population = self.population_update(self._population, ctx)
 
 
@@ -115,7 +122,7 @@ def regularized_evolution(
     individuals, so the oldest dies whatever its reward.
 
     >>> regularized_evolution(population_size=20, tournament_size=5, seed=1).reproduction
-    Pipeline(operators=[Sample(k=5), Top(k=1), Mutate(rate=None, sigma=0.1)])
+    Pipeline(operators=[Sample(k=5), Top(k=1), Mutate(rate=None, sigma=0.1, float_step='gaussian')])
     """
     return Evolution(
         reproduction=Sample(tournament_size) >> Top(1) >> mutator.clone(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 
@@ -61,15 +61,22 @@ class Mutate(Operator, type_name="automorph.algorithms.Mutate"):
     sorted, takes a candidate not picked yet), and the sub-decisions of the
     new candidate are drawn fresh; a float takes a Gaussian step of standard
     deviation `sigma` times its range (in log space for a log scale),
-    clipped to its bounds; an int moves to a different value; a custom
-    decision calls its hooks' `mutate`. Decisions that have no other value
-    are never picked.
+    clipped to its bounds, or with `float_step="uniform"` is drawn afresh,
+    uniformly over its range (log-uniformly for a log scale); an int moves
+    to a different value; a custom decision calls its hooks' `mutate`.
+    Decisions that have no other value are never picked.
+
+    A pick of a multi-pick choice that moves (swapped with the pick that
+    held the new candidate, or re-sorted) keeps its sub-decisions, so every
+    one-step neighbour is reachable and only the mutated pick changes.
 
     Attributes:
         rate: None to mutate exactly one active decision, chosen uniformly;
             else each active decision mutates with this probability (and one
             at random if none did).
         sigma: Step size of float decisions, as a fraction of their range.
+        float_step: "gaussian" (a local step of `sigma`) or "uniform" (a
+            fresh value, as PyGlove's `Uniform` mutator draws floats).
 
     >>> import automorph as am
     >>> import numpy as np
@@ -82,6 +89,7 @@ class Mutate(Operator, type_name="automorph.algorithms.Mutate"):
 
     rate: Annotated[float, Bounds(0.0, 1.0)] | None = None
     sigma: Annotated[float, Bounds(0.0, None)] = 0.1
+    float_step: Literal["gaussian", "uniform"] = "gaussian"
 
     def __call__(self, population: list[Individual], ctx: OperatorContext) -> list[Individual]:
         return [Individual(self.mutate(x.dna, ctx.spec, ctx.rng)) for x in population]
@@ -103,8 +111,16 @@ class Mutate(Operator, type_name="automorph.algorithms.Mutate"):
             chosen = [m for m, hit in zip(mutable, mask, strict=True) if hit]
             chosen = chosen or [mutable[int(rng.integers(len(mutable)))]]
         values = dict(dna)
+        moved: dict[str, Choices] = {}
         for decision_id, point in chosen:
             values.update(self._changes(decision_id, point, values, groups, rng))
+            if isinstance(point, Choices) and point.num_choices > 1:
+                moved[_base(decision_id)] = point
+        for base, point in sorted(moved.items(), key=lambda item: -len(item[0])):
+            ids = groups[base]  # inner multi-picks first: an outer move carries them along
+            old = [dna[i] for i in ids]
+            new = [values[i] for i in ids]
+            move_picks(values, ids, old, new, _origins(old, new, point.distinct), point.sorted)
         return spec.random_dna(rng, lambda decision_id, _: values.get(decision_id, MISSING))
 
     def _changes(
@@ -121,6 +137,10 @@ class Mutate(Operator, type_name="automorph.algorithms.Mutate"):
             return _change_choice(point, decision_id, values, groups, rng)
         if isinstance(point, Float):
             lo, hi = point.min_value, point.max_value
+            if self.float_step == "uniform":
+                if point.scale == "log":
+                    return {decision_id: math.exp(rng.uniform(math.log(lo), math.log(hi)))}
+                return {decision_id: float(rng.uniform(lo, hi))}
             if point.scale == "log":
                 step = rng.normal(0.0, self.sigma * (math.log(hi) - math.log(lo)))
                 new = math.exp(math.log(float(value)) + step)
@@ -169,27 +189,127 @@ def _change_choice(
     return changes
 
 
+def _origins(old: list[int], new: list[int], distinct: bool) -> list[int | None]:
+    """Where each new pick was among the old ones (None: a new candidate)."""
+    origins: list[int | None] = []
+    for j, value in enumerate(new):
+        if value == old[j]:
+            origins.append(j)
+        elif distinct and value in old:
+            origins.append(old.index(value))
+        else:
+            origins.append(None)
+    return origins
+
+
+def _under(key: str, prefix: str) -> bool:
+    return key.startswith(prefix) and key[len(prefix) : len(prefix) + 1] in (".", "[")
+
+
+def move_picks(
+    values: dict[str, Any],
+    ids: list[str],
+    old: list[int],
+    new: list[int],
+    origins: list[int | None],
+    sort: bool,
+) -> None:
+    """Sets the picks `ids` of a multi-pick choice to `new` in `values`: a pick
+    that came from old position `origins[j]` takes that pick's sub-decisions
+    along; a new candidate's (origin None) are left to be drawn. With `sort`,
+    the picks are sorted first, each with its sub-decisions.
+
+    >>> values = {"p[0]": 0, "p[0][=0].x": 7, "p[1]": 1}
+    >>> move_picks(values, ["p[0]", "p[1]"], [0, 1], [1, 0], [1, 0], sort=False)
+    >>> values
+    {'p[0]': 1, 'p[1]': 0, 'p[1][=0].x': 7}
+    """
+    subtrees: list[dict[str, Any]] = []
+    for decision_id, candidate in zip(ids, old, strict=True):
+        prefix = f"{decision_id}[={candidate}]"
+        subtrees.append({k[len(prefix) :]: v for k, v in values.items() if _under(k, prefix)})
+    for key in [k for k in values if any(k.startswith(f"{i}[=") for i in ids)]:
+        del values[key]
+    pairs = list(zip(new, origins, strict=True))
+    if sort:
+        pairs.sort(key=lambda pair: pair[0])
+    for decision_id, (candidate, origin) in zip(ids, pairs, strict=True):
+        values[decision_id] = candidate
+        if origin is not None:
+            for suffix, value in subtrees[origin].items():
+                values[f"{decision_id}[={candidate}]{suffix}"] = value
+
+
+class Swap(Operator, type_name="automorph.algorithms.Swap"):
+    """Swaps two picks of a multi-pick choice, each with its sub-decisions.
+
+    The choice is drawn among the active unsorted multi-picks, then two of
+    its positions (PyGlove's `Swap` mutator); a DNA without one is returned
+    unchanged.
+
+    >>> import automorph as am
+    >>> import numpy as np
+    >>> spec = am.dna_spec(am.Dict(p=am.permutate(["a", "b", "c"])))
+    >>> parent = am.DNA({"p[0]": 0, "p[1]": 1, "p[2]": 2})
+    >>> child = Swap().mutate(parent, spec, np.random.default_rng(0))
+    >>> sorted(child.values()), sum(child[f"p[{j}]"] != j for j in range(3))
+    ([0, 1, 2], 2)
+    """
+
+    def __call__(self, population: list[Individual], ctx: OperatorContext) -> list[Individual]:
+        return [Individual(self.mutate(x.dna, ctx.spec, ctx.rng)) for x in population]
+
+    def mutate(self, dna: DNA, spec: Space, rng: np.random.Generator) -> DNA:
+        """A copy of `dna` with two picks swapped (`dna` itself if none can be)."""
+        groups: dict[str, list[str]] = {}
+        for decision_id, point in active_decisions(spec, dna, rng):
+            if isinstance(point, Choices) and point.num_choices > 1 and not point.sorted:
+                groups.setdefault(_base(decision_id), []).append(decision_id)
+        if not groups:
+            return dna
+        ids = list(groups.values())[int(rng.integers(len(groups)))]
+        i, j = (int(x) for x in rng.choice(len(ids), size=2, replace=False))
+        old = [dna[k] for k in ids]
+        new, origins = list(old), list[int | None](range(len(ids)))
+        new[i], new[j], origins[i], origins[j] = old[j], old[i], j, i
+        values = dict(dna)
+        move_picks(values, ids, old, new, origins, sort=False)
+        return spec.random_dna(rng, lambda decision_id, _: values.get(decision_id, MISSING))
+
+
 # --- recombination -------------------------------------------------------------
 
 
 class Recombinator(Operator, type_name="automorph.algorithms.Recombinator"):
-    """Base of crossovers: each pair of parents makes one child.
+    """Base of crossovers: each group of parents makes one child.
 
-    Parents are paired in order, (0, 1), (2, 3), ...; an odd last parent is
-    copied into a child unchanged. Subclasses implement `recombine`.
+    Parents are grouped in order, by twos unless the recombinator takes more
+    (`group_size`): (0, 1), (2, 3), ...; a last parent left alone is copied
+    into a child unchanged. Subclasses implement `recombine` (two parents)
+    or, to take more, `group_size` and `recombine_all`.
 
-    >>> UniformCrossover() >> Mutate()
-    Pipeline(operators=[UniformCrossover(), Mutate(rate=None, sigma=0.1)])
+    >>> (UniformCrossover() >> Mutate()).operators[0]
+    UniformCrossover(num_parents=2)
     """
 
+    def group_size(self) -> int | None:
+        """How many parents make one child (None: all of them)."""
+        return 2
+
     def __call__(self, population: list[Individual], ctx: OperatorContext) -> list[Individual]:
-        children = [
-            Individual(self.recombine(a.dna, b.dna, ctx.spec, ctx.rng))
-            for a, b in zip(population[0::2], population[1::2], strict=False)
-        ]
-        if len(population) % 2:
-            children.append(Individual(population[-1].dna))
+        size = self.group_size() or max(len(population), 1)
+        children = []
+        for start in range(0, len(population), size):
+            group = [x.dna for x in population[start : start + size]]
+            if len(group) == 1:
+                children.append(Individual(group[0]))
+            else:
+                children.append(Individual(self.recombine_all(group, ctx.spec, ctx.rng)))
         return children
+
+    def recombine_all(self, parents: list[DNA], spec: Space, rng: np.random.Generator) -> DNA:
+        """A child of `parents` (two or more; `recombine` for two)."""
+        return self.recombine(parents[0], parents[1], spec, rng)
 
     def recombine(self, a: DNA, b: DNA, spec: Space, rng: np.random.Generator) -> DNA:
         """A child of parents `a` and `b`."""
@@ -226,12 +346,45 @@ def _cross(
     return spec.random_dna(rng, fill)
 
 
-class UniformCrossover(Recombinator, type_name="automorph.algorithms.UniformCrossover"):
-    """Each decision of the child comes from either parent with probability 1/2.
+def _cross_many(spec: Space, parents: list[DNA], rng: np.random.Generator) -> DNA:
+    """A child whose every decision comes from one of the parents that have
+    it, each equally likely (the next such parent crosses a custom decision
+    with it, and gives a distinct pick whose value is already taken)."""
+    taken: dict[str, list[int]] = {}
 
-    A decision only one parent has (under a choice the parents made
-    differently) comes from that parent; a custom decision both have is
-    crossed by its hooks' `crossover`.
+    def fill(decision_id: str, point: DecisionPoint) -> Any:
+        having = [p for p in parents if decision_id in p]
+        if not having:
+            return MISSING
+        first = int(rng.integers(len(having))) if len(having) > 1 else 0
+        options = [p[decision_id] for p in having[first:] + having[:first]]
+        if isinstance(point, CustomDecisionPoint) and len(options) > 1:
+            return point.hooks.crossover(options[0], options[1], rng)
+        if isinstance(point, Choices) and point.distinct and point.num_choices > 1:
+            picked = taken.setdefault(_base(decision_id), [])
+            for value in options:
+                if value not in picked:
+                    picked.append(value)
+                    return value
+            return MISSING
+        return options[0]
+
+    return spec.random_dna(rng, fill)
+
+
+class UniformCrossover(Recombinator, type_name="automorph.algorithms.UniformCrossover"):
+    """Each decision of the child comes from one of its parents, each equally likely.
+
+    With two parents (the default) each decision comes from either with
+    probability 1/2; with `num_parents` > 2 (or None: all the parents it is
+    given) one child is made of every group of that many parents, each
+    decision drawn uniformly among the parents that have it. A decision
+    only one parent has (under a choice the parents made differently) comes
+    from that parent; a custom decision is crossed by its hooks'
+    `crossover`.
+
+    Attributes:
+        num_parents: Parents per child (at least 2), or None for all.
 
     >>> import automorph as am
     >>> import numpy as np
@@ -239,7 +392,20 @@ class UniformCrossover(Recombinator, type_name="automorph.algorithms.UniformCros
     >>> a, b = spec.dna_from_numbers([0] * 6), spec.dna_from_numbers([1] * 6)
     >>> UniformCrossover().recombine(a, b, spec, np.random.default_rng(0)).to_numbers()
     [1, 0, 0, 0, 1, 1]
+    >>> parents = [spec.dna_from_numbers([v] * 6) for v in (0, 1, 1)]
+    >>> UniformCrossover(num_parents=3).recombine_all(parents, spec, np.random.default_rng(0))
+    DNA({'[0]': 1, '[1]': 1, '[2]': 1, '[3]': 0, '[4]': 0, '[5]': 0})
     """
+
+    num_parents: Annotated[int, Bounds(2, None)] | None = 2
+
+    def group_size(self) -> int | None:
+        return self.num_parents
+
+    def recombine_all(self, parents: list[DNA], spec: Space, rng: np.random.Generator) -> DNA:
+        if len(parents) == 2:
+            return self.recombine(parents[0], parents[1], spec, rng)
+        return _cross_many(spec, parents, rng)
 
     def recombine(self, a: DNA, b: DNA, spec: Space, rng: np.random.Generator) -> DNA:
         return _cross(spec, a, b, rng, lambda _: bool(rng.random() < 0.5))
