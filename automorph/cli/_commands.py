@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
 import json
 import re
@@ -16,8 +15,6 @@ from typing import Any, TextIO, get_args
 import numpy as np
 
 from automorph.cli._format import (
-    RecordLayout,
-    csv_cell,
     cut,
     dna_text,
     json_safe,
@@ -26,7 +23,7 @@ from automorph.cli._format import (
     value_text,
     when,
 )
-from automorph.storage import Storage, StudyInfo, TrialRecord, TrialState
+from automorph.storage import Storage, StudyInfo, TrialRecord, TrialState, write_records
 from automorph.utils import AutomorphError, StudyNotFoundError
 from automorph.viz import decisions_of, pareto_mask, write_report
 
@@ -301,44 +298,17 @@ def cmd_best(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
-    """`automorph export NAME`: every trial as flat records, in CSV or JSON.
-
-    Trials are streamed twice: once to gather the keys, once to write.
-    """
+    """`automorph export NAME`: every trial as flat records, in CSV or JSON
+    (`automorph.storage.write_records`, which `Study.export` uses too)."""
     info = find_study(ctx, args.name)
-    layout = RecordLayout(info.multi_objective)
-    for trial in ctx.store.iter_trials(info.name):
-        layout.add(trial)
     if args.output is None:
-        _write_records(ctx, info, layout, args.format, ctx.out)
+        write_records(ctx.store, info.name, info.multi_objective, args.format, ctx.out)
         return 0
     path = Path(args.output)
     with path.open("w", encoding="utf-8", newline="") as stream:
-        count = _write_records(ctx, info, layout, args.format, stream)
+        count = write_records(ctx.store, info.name, info.multi_objective, args.format, stream)
     ctx.print(f"Wrote {count:,} trials of {info.name!r} to {path}")
     return 0
-
-
-def _write_records(
-    ctx: Context, info: StudyInfo, layout: RecordLayout, fmt: str, stream: TextIO
-) -> int:
-    keys = layout.keys()
-    count = 0
-    if fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(keys)
-        for trial in ctx.store.iter_trials(info.name):
-            record = layout.record(trial)
-            writer.writerow([csv_cell(record[k]) for k in keys])
-            count += 1
-        return count
-    stream.write("[")
-    for trial in ctx.store.iter_trials(info.name):
-        record = json_safe(layout.record(trial))
-        stream.write(("\n" if count == 0 else ",\n") + json.dumps(record, allow_nan=False))
-        count += 1
-    stream.write("\n]\n" if count else "]\n")
-    return count
 
 
 def cmd_plot(ctx: Context, args: argparse.Namespace) -> int:

@@ -18,6 +18,10 @@ lives in the store: every process that opens the same study cooperates on it
 from __future__ import annotations
 
 import inspect
+import logging
+import pickle
+import secrets
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,6 +30,8 @@ from automorph.algorithms import Random, Reward, SearchAlgorithm
 from automorph.geno import DNA
 from automorph.hyper import Template
 from automorph.storage import Storage, open_storage
+from automorph.tuning import _direction
+from automorph.tuning._direction import MAXIMIZE, Directions
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._shared import SharedStudy, trial_from_record
@@ -47,8 +53,20 @@ from automorph.utils import (
     FieldTypeError,
     FieldValueError,
     SearchExhaustedError,
+    SearchSpaceError,
+    StorageError,
+    StudyNotFoundError,
     TrialStateError,
 )
+
+logger = logging.getLogger("automorph.tuning")
+
+#: Where `am.tune` can run trials (`executor=`).
+EXECUTORS: tuple[str, ...] = ("local", "process", "ray")
+
+
+class TrialsFailedError(FeedbackError):
+    """Every trial of a search failed (`am.tune`): the message lists the reasons."""
 
 
 class Feedback:
@@ -122,22 +140,36 @@ class Feedback:
     ) -> None:
         """Records how the trial is doing at `step`.
 
+        A reward that is not a finite number (NaN, an infinity, a value that
+        does not convert to float, a sequence for a single-objective search)
+        fails the trial instead, with the reason in `trial.error` and a
+        warning logged; no exception is raised, the search goes on, and the
+        algorithm hears nothing of the trial. Calls on the ended trial then
+        raise `TrialStateError`, as for any ended trial.
+
         Args:
-            reward: Higher is better: a float, or a sequence of floats for a
-                multi-objective search.
+            reward: The objective's value as the user sees it: a float, or a
+                sequence of floats for a multi-objective search. Higher is
+                better unless the search minimizes (`minimize=True`); it is
+                stored and shown as given.
             step: Where in the evaluation this is (an epoch, ...), an int >= 0.
             metrics: Other figures to keep, by name.
 
         Raises:
-            FeedbackError: If the reward does not suit the search (not a
-                number, NaN, a sequence for a single-objective algorithm), or
-                `step` or `metrics` are malformed.
+            FeedbackError: If `step` or `metrics` are malformed.
             TrialStateError: If the trial has already ended.
         """
         trial = self.trial
         if trial.status != "pending":
             raise self._ended_error("a measurement")
-        value = check_reward(reward, self._loop.multi_objective, trial.id)
+        loop = self._loop
+        try:
+            value = check_reward(reward, loop.multi_objective, trial.id)
+            _direction.for_algorithm(value, loop.directions, trial.id)
+        except FeedbackError as e:
+            logger.warning("%s; the trial fails and the search goes on", e.message)
+            self.fail(f"invalid reward: {e.message}")
+            return
         if type(step) is not int or step < 0:
             step = check_step(step, trial.id)
         checked = check_metrics(metrics, trial.id) if metrics else {}
@@ -169,13 +201,16 @@ class Feedback:
     ) -> None:
         """Records `reward` (at the last measurement's step, or 0) and completes the trial.
 
+        An invalid reward fails the trial, as `add_measurement` says.
+
         Raises:
             FeedbackError: As `add_measurement` and `done` do.
             TrialStateError: If the trial has already ended.
         """
         measurements = self.trial.measurements
         self.add_measurement(reward, measurements[-1].step if measurements else 0, metrics)
-        self.done()
+        if self.trial.status == "pending":  # not failed for an invalid reward
+            self.done()
 
     def skip(self, reason: str | None = None) -> None:
         """Ends the trial without a reward (the algorithm hears nothing of it).
@@ -215,12 +250,14 @@ class Feedback:
         trial = self.trial
         if policy is None or loop.multi_objective or not trial.measurements:
             return False
-        curve = [(m.step, float(m.reward)) for m in trial.measurements]  # type: ignore[arg-type]
+        # Policies take higher as better: a minimized reward is negated for them.
+        sign = -1.0 if loop.directions[0] == "minimize" else 1.0
+        curve = [(m.step, sign * m.reward) for m in trial.measurements]  # type: ignore[operator]
         if loop._shared is not None:
             others = loop._shared.others(trial.id)
         else:
             others = {
-                t.id: [(m.step, float(m.reward)) for m in t.measurements]  # type: ignore[arg-type]
+                t.id: [(m.step, sign * m.reward) for m in t.measurements]  # type: ignore[operator]
                 for t in loop._trials
                 if t is not trial and t.measurements
             }
@@ -252,6 +289,8 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         algorithm: The search algorithm (set up on the space's DNASpec).
         template: The compiled search space.
         multi_objective: Whether rewards are tuples (the algorithm's).
+        directions: "maximize" or "minimize" per objective (one entry
+            applies to every objective); for a stored study, the study's.
         result: The `StudyResult`, updated as the loop runs.
 
     >>> import automorph as am
@@ -277,11 +316,12 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         heartbeat_s: float = 10.0,
         timeout_s: float = 60.0,
         retry_limit: int = 2,
+        minimize: bool | None = None,
+        direction: str | Sequence[str] | None = None,
     ) -> None:
-        if num_examples is not None and (type(num_examples) is not int or num_examples < 0):
-            raise FieldValueError(
-                f"`num_examples` must be an int >= 0 or None, got {num_examples!r}"
-            )
+        check_count(num_examples, "num_examples")
+        check_options(name, heartbeat_s, timeout_s, retry_limit)
+        wanted = _direction.resolve(minimize, direction)
         if algorithm is None:
             algorithm = Random()
         elif not isinstance(algorithm, SearchAlgorithm):
@@ -295,6 +335,8 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
                 f"`am.early_stopping.SuccessiveHalving()`), got {type(early_stopping).__name__}"
             )
         self.template = Template(space)
+        check_decisions(self.template)
+        _direction.check_for(wanted or MAXIMIZE, bool(algorithm.multi_objective))
         algorithm.setup(self.template.spec)
         self._shared: SharedStudy | None = None
         if storage is not None:
@@ -310,14 +352,19 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
                 timeout_s=timeout_s,
                 retry_limit=retry_limit,
                 owns_storage=not isinstance(storage, Storage),
+                directions=wanted,
             )
             algorithm = self._shared.algorithm
+            wanted = self._shared.directions
+        self.directions: Directions = wanted or MAXIMIZE
         self.algorithm = algorithm
         self.early_stopping = early_stopping
         self.name = name
         self.multi_objective = bool(algorithm.multi_objective)
         self._trials: list[Trial] = []
-        self._result = StudyResult(self._trials, self.template.spec, self.multi_objective, name)
+        self._result = StudyResult(
+            self._trials, self.template.spec, self.multi_objective, name, self.directions
+        )
         self._num_examples = num_examples
         self._current: Feedback | None = None
         self._stopping = False
@@ -392,7 +439,9 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
             return self._result
         records = self._shared.storage.get_trials(self._shared.name)
         trials = [trial_from_record(r) for r in records]
-        return StudyResult(trials, self.template.spec, self.multi_objective, self.name)
+        return StudyResult(
+            trials, self.template.spec, self.multi_objective, self.name, self.directions
+        )
 
     def __enter__(self) -> SearchLoop:
         return self
@@ -413,13 +462,15 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
             # The algorithm hears of it, in study order, at its next proposal.
             self._shared.finish(trial, "completed", final.reward, None)
         else:
-            self.algorithm.feedback(trial.dna, final.reward)
+            self.algorithm.feedback(
+                trial.dna, _direction.for_algorithm(final.reward, self.directions, trial.id)
+            )
         trial.final_measurement = final
         trial.status = "completed"
         trial.completed = time.time()
         self._num_finished += 1
         reward = final.reward
-        if isinstance(reward, float) and (self._best is None or reward > self._best):
+        if isinstance(reward, float) and _direction.better(reward, self._best, self.directions):
             self._best = reward
             self._best_id = trial.id
         if self._progress is not None:
@@ -449,6 +500,8 @@ def sample(
     heartbeat_s: float = 10.0,
     timeout_s: float = 60.0,
     retry_limit: int = 2,
+    minimize: bool | None = None,
+    direction: str | Sequence[str] | None = None,
 ) -> SearchLoop:
     """Searches `space`: yields `(example, feedback)` for each trial.
 
@@ -475,6 +528,14 @@ def sample(
         timeout_s: A stored trial whose heartbeats stop for this long goes
             back to the queue for another worker,
         retry_limit: at most this many times; then it fails.
+        minimize: True to minimize the reward (the same as
+            `direction="minimize"`).
+        direction: "maximize" (the default) or "minimize", or for a
+            multi-objective search a list with one direction per objective.
+            Rewards are reported, stored and shown as the objective gives
+            them; the algorithm, which always maximizes, is given minimized
+            objectives negated. A stored study keeps its directions: left
+            out, they are the study's; given, they must match them.
 
     Returns:
         A `SearchLoop`: iterate it, then read the study from its `result`.
@@ -482,9 +543,17 @@ def sample(
         and the algorithm set up when `sample` is called, so a bad space or
         algorithm is reported here, not at the first iteration.
 
+    A reward that is not a finite number fails its trial (the reason in
+    `trial.error`, a warning logged) and the loop goes on: see
+    `Feedback.add_measurement`.
+
     Raises:
-        FieldValueError: If `num_examples` is not an int >= 0 or None.
+        FieldValueError: If `num_examples` is not an int >= 0 or None, or
+            another parameter breaks its rule (the message names it).
         FieldTypeError: If `algorithm` is not a `SearchAlgorithm`.
+        SearchSpaceError: If `space` has no decision to search.
+        StorageError: If a stored study of that name was created with
+            another space, algorithm or direction.
 
     >>> import automorph as am
     >>> loop = am.sample(am.Dict(x=am.oneof([1, 2, 3])), am.algorithms.Grid())
@@ -505,6 +574,8 @@ def sample(
         heartbeat_s=heartbeat_s,
         timeout_s=timeout_s,
         retry_limit=retry_limit,
+        minimize=minimize,
+        direction=direction,
     )
 
 
@@ -539,8 +610,11 @@ def tune(
     executor: str = "local",
     num_workers: int = 1,
     ray_address: str | None = None,
+    minimize: bool | None = None,
+    direction: str | Sequence[str] | None = None,
 ) -> StudyResult:
-    """Searches `space` for the example that maximizes `objective`.
+    """Searches `space` for the example that maximizes (or, with
+    `minimize=True`, minimizes) `objective`.
 
     If `objective` has two positional parameters it is called as
     `objective(example, feedback)`: it may report measurements (and skip,
@@ -548,8 +622,13 @@ def tune(
     or None. Otherwise it is called as `objective(example)` and returns the
     reward: a float, or a sequence of floats for a multi-objective search.
 
+    A reward that is not a finite number (NaN, an infinity, a value that
+    does not convert to float) fails its trial, with the reason in
+    `trial.error`, and the search goes on, as Optuna does. Only when every
+    trial fails does `tune` raise, listing the reasons.
+
     Args:
-        objective: What to maximize.
+        objective: What to maximize (or minimize).
         space: A symbolic value with hyper-values.
         algorithm: The search algorithm; `am.algorithms.Random()` by default.
         num_trials: How many trials at most; None for as many as the
@@ -570,13 +649,23 @@ def tune(
         num_workers: How many workers run trials (with "process" or "ray").
         ray_address: The Ray cluster to use ("ray://host:10001"); a local
             instance if None and RAY_ADDRESS is unset.
+        minimize, direction: As for `am.sample`: rewards are stored and
+            shown as the objective returns them, the best is the lowest for
+            a minimized objective, and the algorithm is given the negated
+            value.
 
     Returns:
         The study's trials and best results.
 
     Raises:
-        FeedbackError: If a one-parameter objective returns None, or a reward
-            does not suit the algorithm (the trial is marked failed first).
+        FieldValueError: If a parameter breaks its rule (the message names
+            it: an unknown `executor`, `num_trials` < 0, ...), or, with
+            executor="process", `objective` cannot be sent to another
+            process (a lambda, a closure): define it at module level.
+        TrialsFailedError: If every trial of the search failed (a
+            `FeedbackError`; the message lists the reasons).
+        FeedbackError: If a one-parameter objective returns None (the trial
+            is marked failed first).
         BaseException: Whatever the objective raises that `catch` does not
             name (the trial is marked failed first). The study is then lost
             with the call; to keep it, drive the search with `am.sample` and
@@ -588,6 +677,8 @@ def tune(
     >>> result.num_completed, round(result.best_reward, 3)
     (20, 0.482)
     """
+    check_count(num_trials, "num_trials")
+    _check_tune_options(objective, catch, executor, num_workers, progress)
     if executor != "local":
         return _tune_with_workers(
             objective,
@@ -606,6 +697,7 @@ def tune(
             executor=executor,
             num_workers=num_workers,
             ray_address=ray_address,
+            directions=_direction.resolve(minimize, direction),
         )
     takes_feedback = _takes_feedback(objective)
     with SearchLoop(
@@ -620,6 +712,8 @@ def tune(
         heartbeat_s=heartbeat_s,
         timeout_s=timeout_s,
         retry_limit=retry_limit,
+        minimize=minimize,
+        direction=direction,
     ) as loop:
         for example, feedback in loop:
             try:
@@ -636,19 +730,17 @@ def tune(
                     feedback.fail(e)
                 raise
             if reward is not None:
-                try:
-                    feedback(reward)
-                except FeedbackError as e:
-                    if feedback.trial.status == "pending":
-                        feedback.fail(e)
-                    raise
+                feedback(reward)  # an invalid reward fails the trial; the search goes on
             elif not takes_feedback:
                 feedback.fail("the objective returned None")
                 raise FeedbackError(
                     f"trial {feedback.id}: the objective returned None; it must return a "
                     "reward (a float, or a sequence of floats for a multi-objective search)"
                 )
-    return loop.result
+    result = loop.result
+    if loop._num_finished:
+        check_not_all_failed(result)
+    return result
 
 
 def _tune_with_workers(
@@ -669,6 +761,7 @@ def _tune_with_workers(
     executor: str,
     num_workers: int,
     ray_address: str | None,
+    directions: Directions | None,
 ) -> StudyResult:
     from automorph.tuning._executors import run_workers
 
@@ -676,10 +769,19 @@ def _tune_with_workers(
         raise FieldValueError(
             f"executor={executor!r} needs a stored study: give `name` and `storage`"
         )
-    if type(num_workers) is not int or num_workers < 1:
-        raise FieldValueError(f"`num_workers` must be an int >= 1, got {num_workers!r}")
+    check_options(name, heartbeat_s, timeout_s, retry_limit)
     algorithm = algorithm if algorithm is not None else Random()
+    if not isinstance(algorithm, SearchAlgorithm):
+        raise FieldTypeError(
+            "`algorithm` must be a search algorithm (for example "
+            f"`am.algorithms.Random()`), got {type(algorithm).__name__}"
+        )
     template = Template(space)
+    check_decisions(template)
+    _direction.check_for(directions or MAXIMIZE, bool(algorithm.multi_objective))
+    if directions is not None:
+        # Checked against a stored study here, before any worker starts.
+        _check_stored_directions(storage, name, directions)
     payload = {
         "objective": objective,
         "space": space,
@@ -694,19 +796,170 @@ def _tune_with_workers(
         "timeout_s": timeout_s,
         "retry_limit": retry_limit,
     }
+    if executor == "process":
+        check_picklable(payload)
     meter = Progress(num_trials, name) if progress else None
+    if directions is not None:
+        _create_with_directions(storage, name, template, algorithm, directions)
     run_workers(executor, num_workers, payload, ray_address, meter)
     store = open_storage(storage)
     try:
         trials = [trial_from_record(r) for r in store.get_trials(name)]
+        stored = tuple(store.get_study(name).directions)
     finally:
         store.close()
     if meter is not None:
         finished = [t for t in trials if t.status != "pending"]
-        scored = [t for t in finished if isinstance(t.reward, float)]
-        best = max(scored, key=lambda t: t.reward, default=None)  # type: ignore[arg-type,return-value]
+        best = None
+        for t in finished:
+            if isinstance(t.reward, float) and (
+                best is None or _direction.better(t.reward, best.reward, stored)  # type: ignore[arg-type]
+            ):
+                best = t
         meter.close(len(finished), best.reward if best else None, best.id if best else None)
-    return StudyResult(trials, template.spec, bool(algorithm.multi_objective), name)
+    result = StudyResult(trials, template.spec, bool(algorithm.multi_objective), name, stored)
+    check_not_all_failed(result)
+    return result
+
+
+# --- checks of what users pass -------------------------------------------------------
+
+
+def check_count(value: Any, parameter: str) -> None:
+    """Raises FieldValueError, naming `parameter`, unless `value` is an int >= 0 or None."""
+    if value is not None and (type(value) is not int or value < 0):
+        raise FieldValueError(f"`{parameter}` must be an int >= 0 or None, got {value!r}")
+
+
+def check_options(name: Any, heartbeat_s: Any, timeout_s: Any, retry_limit: Any) -> None:
+    """Checks the study options that `sample` and `tune` share.
+
+    Raises:
+        FieldTypeError: If `name` is not a string.
+        FieldValueError: If a duration is not a number > 0, or `retry_limit`
+            not an int >= 0.
+    """
+    if name is not None and not isinstance(name, str):
+        raise FieldTypeError(f"`name` must be a string, got {type(name).__name__} ({name!r})")
+    for parameter, value in (("heartbeat_s", heartbeat_s), ("timeout_s", timeout_s)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise FieldValueError(f"`{parameter}` must be a number of seconds > 0, got {value!r}")
+    if type(retry_limit) is not int or retry_limit < 0:
+        raise FieldValueError(f"`retry_limit` must be an int >= 0, got {retry_limit!r}")
+
+
+def check_decisions(template: Template) -> None:
+    """Raises SearchSpaceError if the space has no decision to search."""
+    if not template.spec.decision_points():
+        raise SearchSpaceError(
+            f"the search space has no decision to search: {_short(template.space)} holds no "
+            "hyper-value (`am.oneof`, `am.manyof`, `am.floatv`, `am.intv`, ...), so every "
+            "trial would be the same program; put a hyper-value where a choice is to be made"
+        )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_tune_options(
+    objective: Any, catch: Any, executor: Any, num_workers: Any, progress: Any
+) -> None:
+    if not callable(objective):
+        raise FieldTypeError(
+            f"`objective` must be a function of the example, got {type(objective).__name__}"
+        )
+    kinds = catch if isinstance(catch, tuple) else (catch,)
+    if not all(isinstance(k, type) and issubclass(k, BaseException) for k in kinds):
+        raise FieldTypeError(
+            f"`catch` must be an exception class or a tuple of them, got {catch!r}"
+        )
+    if executor not in EXECUTORS:
+        known = ", ".join(repr(e) for e in EXECUTORS)
+        raise FieldValueError(f"unknown `executor` {executor!r}; the executors are {known}")
+    if type(num_workers) is not int or num_workers < 1:
+        raise FieldValueError(f"`num_workers` must be an int >= 1, got {num_workers!r}")
+    if executor == "local" and num_workers != 1:
+        raise FieldValueError(
+            f"`num_workers={num_workers}` needs executor='process' or 'ray'; "
+            "executor='local' runs one trial at a time in this process"
+        )
+    if type(progress) is not bool:
+        raise FieldTypeError(f"`progress` must be True or False, got {progress!r}")
+
+
+def check_picklable(payload: Mapping[str, Any]) -> None:
+    """Raises FieldValueError, naming the parameter and the fix, if a part of
+    a worker's task cannot be sent to another process (executor="process")."""
+    for parameter in ("objective", "space", "algorithm", "early_stopping", "catch"):
+        value = payload[parameter]
+        what = getattr(value, "__qualname__", None) or type(value).__name__
+        try:
+            pickle.dumps(value)
+        except Exception as e:  # noqa: BLE001 - pickle raises many kinds
+            fix = (
+                "define it at module level (a `def` in a module, not a lambda, a nested "
+                "function or a closure), or use executor='local'"
+                if parameter == "objective"
+                else "build it from module-level classes and functions, or use executor='local'"
+            )
+            raise FieldValueError(
+                f"executor='process' runs `{parameter}` ({what}) in other processes, but it "
+                f"cannot be pickled ({type(e).__name__}: {e}); {fix}"
+            ) from None
+        module = getattr(value, "__module__", None)
+        main = sys.modules.get("__main__")
+        if module == "__main__" and not getattr(main, "__file__", None):
+            raise FieldValueError(
+                f"executor='process' runs `{parameter}` ({what}) in other processes, but it "
+                "is defined in an interactive session, which they cannot import; define it "
+                "in a module (a .py file), or use executor='local'"
+            )
+
+
+def check_not_all_failed(result: StudyResult) -> None:
+    """Raises TrialsFailedError if the study has trials and every one failed."""
+    trials = result.trials
+    if not trials or any(t.status != "failed" for t in trials):
+        return
+    reasons = list(dict.fromkeys(t.error or "no reason recorded" for t in trials))
+    shown = "; ".join(reasons[:3]) + (
+        f"; ... ({len(reasons)} reasons in all)" if len(reasons) > 3 else ""
+    )
+    raise TrialsFailedError(f"every trial failed ({len(trials)} trials): {shown}")
+
+
+def _check_stored_directions(storage: Any, name: str, directions: Directions) -> None:
+    store = open_storage(storage)
+    try:
+        try:
+            info = store.get_study(name)
+        except StudyNotFoundError:
+            return
+        if tuple(info.directions) != tuple(directions):
+            raise StorageError(
+                f"study {name!r} was created to {' and '.join(info.directions)} its reward, "
+                f"not to {' and '.join(directions)}; leave out `minimize`/`direction` to "
+                "search it as it was created, or use another name"
+            )
+    finally:
+        store.close()
+
+
+def _create_with_directions(
+    storage: Any, name: str, template: Template, algorithm: SearchAlgorithm, directions: Directions
+) -> None:
+    """Creates the study with its directions before the workers join it (they
+    take the study's directions, as a reopened study's)."""
+    if algorithm.seed is None:  # every worker of the study must share one seed
+        algorithm.rebind(seed=secrets.randbelow(2**31))
+    store = open_storage(storage)
+    try:
+        shared = SharedStudy(store, name, template, algorithm, directions=directions)
+        shared.close()
+    finally:
+        store.close()
 
 
 def _is_policy(value: Any) -> bool:
