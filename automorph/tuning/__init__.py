@@ -23,11 +23,13 @@ from automorph.tuning._loop import (
     FeedbackObjective,
     Objective,
     SearchLoop,
+    TrialsFailedError,
     sample,
     tune,
 )
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
+from automorph.tuning._study import Study, load_study
 from automorph.tuning._trial import Measurement, Trial, TrialStatus
 
 __all__ = [
@@ -37,9 +39,12 @@ __all__ = [
     "Objective",
     "Progress",
     "SearchLoop",
+    "Study",
     "StudyResult",
     "Trial",
     "TrialStatus",
+    "TrialsFailedError",
+    "load_study",
     "sample",
     "tune",
 ]

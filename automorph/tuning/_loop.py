@@ -168,7 +168,8 @@ class Feedback:
             _direction.for_algorithm(value, loop.directions, trial.id)
         except FeedbackError as e:
             logger.warning("%s; the trial fails and the search goes on", e.message)
-            self.fail(f"invalid reward: {e.message}")
+            reason = e.message.removeprefix(f"trial {trial.id}: ")  # the trial says which
+            self.fail(f"invalid reward: {reason}")
             return
         if type(step) is not int or step < 0:
             step = check_step(step, trial.id)
