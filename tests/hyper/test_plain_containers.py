@@ -49,7 +49,9 @@ def test_plain_containers_in_a_top_level_tuple() -> None:
 
 def test_a_plain_container_deep_in_a_symbolic_tree_is_refused_with_the_fix() -> None:
     space = am.List([am.oneof([1, 2]), (3, {"a": am.oneof(["p", "q"])})])
-    with pytest.raises(am.SearchSpaceError, match=r"plain dict .* write it as am\.Dict.*\[1\]\[1\]"):
+    with pytest.raises(
+        am.SearchSpaceError, match=r"plain dict .* write it as am\.Dict.*\[1\]\[1\]"
+    ):
         Template(space)
     space = am.List([(3, [am.intv(0, 2)])])
     with pytest.raises(am.SearchSpaceError, match=r"plain list .* am\.List"):

@@ -114,7 +114,9 @@ def test_direction_errors_name_the_parameter() -> None:
 
 def test_the_direction_is_stored_and_checked_when_reopened(tmp_path: Path) -> None:
     path = str(tmp_path / "s.db")
-    am.tune(square, FLOAT_SPACE, algorithms.Random(seed=1), 3, name="s", storage=path, minimize=True)
+    am.tune(
+        square, FLOAT_SPACE, algorithms.Random(seed=1), 3, name="s", storage=path, minimize=True
+    )
     assert am.load_study("s", path).directions == ("minimize",)
     with pytest.raises(am.StorageError, match="created to minimize its reward, not to maximize"):
         am.tune(square, FLOAT_SPACE, algorithms.Random(seed=1), 5, name="s", storage=path,
@@ -263,3 +265,13 @@ def test_memory_storage_keeps_directions() -> None:
     am.tune(square, FLOAT_SPACE, algorithms.Random(seed=2), 4, name="m", storage=store,
             minimize=True)  # fmt: skip
     assert store.get_study("m").metadata["directions"] == ["minimize"]
+
+
+def test_an_unknown_executor_is_reported_with_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(
+        am.FieldValueError,
+        match=r"unknown `executor` 'threads'; the executors are 'local', 'process', 'ray'",
+    ):
+        am.tune(square, FLOAT_SPACE, num_trials=2, name="t", storage=str(tmp_path / "s.db"),
+                executor="threads", num_workers=2)  # fmt: skip
+    assert not (tmp_path / "s.db").exists()  # refused before anything started
