@@ -321,7 +321,7 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         direction: str | Sequence[str] | None = None,
     ) -> None:
         check_count(num_examples, "num_examples")
-        check_options(name, heartbeat_s, timeout_s, retry_limit)
+        check_options(name, heartbeat_s, timeout_s, retry_limit, worker)
         wanted = _direction.resolve(minimize, direction)
         if algorithm is None:
             algorithm = Random()
@@ -770,7 +770,7 @@ def _tune_with_workers(
         raise FieldValueError(
             f"executor={executor!r} needs a stored study: give `name` and `storage`"
         )
-    check_options(name, heartbeat_s, timeout_s, retry_limit)
+    check_options(name, heartbeat_s, timeout_s, retry_limit, worker)
     algorithm = algorithm if algorithm is not None else Random()
     if not isinstance(algorithm, SearchAlgorithm):
         raise FieldTypeError(
@@ -832,16 +832,22 @@ def check_count(value: Any, parameter: str) -> None:
         raise FieldValueError(f"`{parameter}` must be an int >= 0 or None, got {value!r}")
 
 
-def check_options(name: Any, heartbeat_s: Any, timeout_s: Any, retry_limit: Any) -> None:
+def check_options(
+    name: Any, heartbeat_s: Any, timeout_s: Any, retry_limit: Any, worker: Any = None
+) -> None:
     """Checks the study options that `sample` and `tune` share.
 
     Raises:
-        FieldTypeError: If `name` is not a string.
+        FieldTypeError: If `name` or `worker` is not a string.
         FieldValueError: If a duration is not a number > 0, or `retry_limit`
             not an int >= 0.
     """
     if name is not None and not isinstance(name, str):
         raise FieldTypeError(f"`name` must be a string, got {type(name).__name__} ({name!r})")
+    if worker is not None and not isinstance(worker, str):
+        raise FieldTypeError(
+            f"`worker` must be a string (this worker's id), got {type(worker).__name__}"
+        )
     for parameter, value in (("heartbeat_s", heartbeat_s), ("timeout_s", timeout_s)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise FieldValueError(f"`{parameter}` must be a number of seconds > 0, got {value!r}")

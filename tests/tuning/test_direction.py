@@ -213,6 +213,7 @@ def test_tune_errors_name_the_parameters_the_user_passed() -> None:
         ({"catch": ValueError("x")}, "`catch` must be an exception class"),
         ({"progress": "yes"}, "`progress` must be True or False"),
         ({"name": 3}, "`name` must be a string"),
+        ({"worker": 1}, "`worker` must be a string"),
     ]
     for kwargs, match in cases:
         with pytest.raises((am.FieldValueError, am.FieldTypeError), match=match):
@@ -275,3 +276,22 @@ def test_an_unknown_executor_is_reported_with_the_known_ones(tmp_path: Path) -> 
         am.tune(square, FLOAT_SPACE, num_trials=2, name="t", storage=str(tmp_path / "s.db"),
                 executor="threads", num_workers=2)  # fmt: skip
     assert not (tmp_path / "s.db").exists()  # refused before anything started
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_early_stopping_judges_a_minimized_loss_as_lower_is_better(stored: bool) -> None:
+    # Losses: trial x reports x at step 1; with the median rule, high losses stop.
+    kwargs: dict[str, Any] = {"name": "es", "storage": MemoryStorage()} if stored else {}
+    loop = am.sample(
+        am.Dict(x=am.oneof([0.1, 0.2, 0.9, 0.05])),
+        algorithms.Grid(),
+        minimize=True,
+        early_stopping=am.early_stopping.MedianStopping(min_trials=2),
+        **kwargs,
+    )
+    stopped = {}
+    for example, feedback in loop:
+        feedback.add_measurement(example["x"], step=1)
+        stopped[example["x"]] = feedback.should_stop_early()
+        feedback.done()
+    assert stopped == {0.1: False, 0.2: False, 0.9: True, 0.05: False}
