@@ -18,12 +18,12 @@ data that a storage layer can persist.
 
 from __future__ import annotations
 
+from automorph.tuning._checks import TrialsFailedError
 from automorph.tuning._loop import (
     Feedback,
     FeedbackObjective,
     Objective,
     SearchLoop,
-    TrialsFailedError,
     sample,
     tune,
 )

@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import pickle
-import secrets
-import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,7 +28,15 @@ from automorph.geno import DNA
 from automorph.hyper import Template
 from automorph.storage import Storage, open_storage
 from automorph.tuning import _direction
+from automorph.tuning._checks import (
+    check_count,
+    check_decisions,
+    check_not_all_failed,
+    check_options,
+    check_tune_options,
+)
 from automorph.tuning._direction import MAXIMIZE, Directions
+from automorph.tuning._distributed import tune_with_workers
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._shared import SharedStudy, trial_from_record
@@ -53,20 +58,10 @@ from automorph.utils import (
     FieldTypeError,
     FieldValueError,
     SearchExhaustedError,
-    SearchSpaceError,
-    StorageError,
-    StudyNotFoundError,
     TrialStateError,
 )
 
 logger = logging.getLogger("automorph.tuning")
-
-#: Where `am.tune` can run trials (`executor=`).
-EXECUTORS: tuple[str, ...] = ("local", "process", "ray")
-
-
-class TrialsFailedError(FeedbackError):
-    """Every trial of a search failed (`am.tune`): the message lists the reasons."""
 
 
 class Feedback:
@@ -679,9 +674,9 @@ def tune(
     (20, 0.482)
     """
     check_count(num_trials, "num_trials")
-    _check_tune_options(objective, catch, executor, num_workers, progress)
+    check_tune_options(objective, catch, executor, num_workers, progress)
     if executor != "local":
-        return _tune_with_workers(
+        return tune_with_workers(
             objective,
             space,
             algorithm,
@@ -742,231 +737,6 @@ def tune(
     if loop._num_finished:
         check_not_all_failed(result)
     return result
-
-
-def _tune_with_workers(
-    objective: Any,
-    space: Any,
-    algorithm: SearchAlgorithm | None,
-    num_trials: int | None,
-    *,
-    name: str | None,
-    progress: bool,
-    catch: Any,
-    storage: Any,
-    worker: str | None,
-    early_stopping: Any,
-    heartbeat_s: float,
-    timeout_s: float,
-    retry_limit: int,
-    executor: str,
-    num_workers: int,
-    ray_address: str | None,
-    directions: Directions | None,
-) -> StudyResult:
-    from automorph.tuning._executors import run_workers
-
-    if not name or storage is None:
-        raise FieldValueError(
-            f"executor={executor!r} needs a stored study: give `name` and `storage`"
-        )
-    check_options(name, heartbeat_s, timeout_s, retry_limit, worker)
-    algorithm = algorithm if algorithm is not None else Random()
-    if not isinstance(algorithm, SearchAlgorithm):
-        raise FieldTypeError(
-            "`algorithm` must be a search algorithm (for example "
-            f"`am.algorithms.Random()`), got {type(algorithm).__name__}"
-        )
-    template = Template(space)
-    check_decisions(template)
-    _direction.check_for(directions or MAXIMIZE, bool(algorithm.multi_objective))
-    if directions is not None:
-        # Checked against a stored study here, before any worker starts.
-        _check_stored_directions(storage, name, directions)
-    payload = {
-        "objective": objective,
-        "space": space,
-        "algorithm": algorithm,
-        "num_trials": num_trials,
-        "name": name,
-        "storage": storage,
-        "worker": worker,
-        "catch": catch,
-        "early_stopping": early_stopping,
-        "heartbeat_s": heartbeat_s,
-        "timeout_s": timeout_s,
-        "retry_limit": retry_limit,
-    }
-    if executor == "process":
-        check_picklable(payload)
-    meter = Progress(num_trials, name) if progress else None
-    if directions is not None:
-        _create_with_directions(storage, name, template, algorithm, directions)
-    run_workers(executor, num_workers, payload, ray_address, meter)
-    store = open_storage(storage)
-    try:
-        trials = [trial_from_record(r) for r in store.get_trials(name)]
-        stored = tuple(store.get_study(name).directions)
-    finally:
-        store.close()
-    if meter is not None:
-        finished = [t for t in trials if t.status != "pending"]
-        best = None
-        for t in finished:
-            if isinstance(t.reward, float) and (
-                best is None or _direction.better(t.reward, best.reward, stored)  # type: ignore[arg-type]
-            ):
-                best = t
-        meter.close(len(finished), best.reward if best else None, best.id if best else None)
-    result = StudyResult(trials, template.spec, bool(algorithm.multi_objective), name, stored)
-    check_not_all_failed(result)
-    return result
-
-
-# --- checks of what users pass -------------------------------------------------------
-
-
-def check_count(value: Any, parameter: str) -> None:
-    """Raises FieldValueError, naming `parameter`, unless `value` is an int >= 0 or None."""
-    if value is not None and (type(value) is not int or value < 0):
-        raise FieldValueError(f"`{parameter}` must be an int >= 0 or None, got {value!r}")
-
-
-def check_options(
-    name: Any, heartbeat_s: Any, timeout_s: Any, retry_limit: Any, worker: Any = None
-) -> None:
-    """Checks the study options that `sample` and `tune` share.
-
-    Raises:
-        FieldTypeError: If `name` or `worker` is not a string.
-        FieldValueError: If a duration is not a number > 0, or `retry_limit`
-            not an int >= 0.
-    """
-    if name is not None and not isinstance(name, str):
-        raise FieldTypeError(f"`name` must be a string, got {type(name).__name__} ({name!r})")
-    if worker is not None and not isinstance(worker, str):
-        raise FieldTypeError(
-            f"`worker` must be a string (this worker's id), got {type(worker).__name__}"
-        )
-    for parameter, value in (("heartbeat_s", heartbeat_s), ("timeout_s", timeout_s)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise FieldValueError(f"`{parameter}` must be a number of seconds > 0, got {value!r}")
-    if type(retry_limit) is not int or retry_limit < 0:
-        raise FieldValueError(f"`retry_limit` must be an int >= 0, got {retry_limit!r}")
-
-
-def check_decisions(template: Template) -> None:
-    """Raises SearchSpaceError if the space has no decision to search."""
-    if not template.spec.decision_points():
-        raise SearchSpaceError(
-            f"the search space has no decision to search: {_short(template.space)} holds no "
-            "hyper-value (`am.oneof`, `am.manyof`, `am.floatv`, `am.intv`, ...), so every "
-            "trial would be the same program; put a hyper-value where a choice is to be made"
-        )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _check_tune_options(
-    objective: Any, catch: Any, executor: Any, num_workers: Any, progress: Any
-) -> None:
-    if not callable(objective):
-        raise FieldTypeError(
-            f"`objective` must be a function of the example, got {type(objective).__name__}"
-        )
-    kinds = catch if isinstance(catch, tuple) else (catch,)
-    if not all(isinstance(k, type) and issubclass(k, BaseException) for k in kinds):
-        raise FieldTypeError(
-            f"`catch` must be an exception class or a tuple of them, got {catch!r}"
-        )
-    if executor not in EXECUTORS:
-        known = ", ".join(repr(e) for e in EXECUTORS)
-        raise FieldValueError(f"unknown `executor` {executor!r}; the executors are {known}")
-    if type(num_workers) is not int or num_workers < 1:
-        raise FieldValueError(f"`num_workers` must be an int >= 1, got {num_workers!r}")
-    if executor == "local" and num_workers != 1:
-        raise FieldValueError(
-            f"`num_workers={num_workers}` needs executor='process' or 'ray'; "
-            "executor='local' runs one trial at a time in this process"
-        )
-    if type(progress) is not bool:
-        raise FieldTypeError(f"`progress` must be True or False, got {progress!r}")
-
-
-def check_picklable(payload: Mapping[str, Any]) -> None:
-    """Raises FieldValueError, naming the parameter and the fix, if a part of
-    a worker's task cannot be sent to another process (executor="process")."""
-    for parameter in ("objective", "space", "algorithm", "early_stopping", "catch"):
-        value = payload[parameter]
-        what = getattr(value, "__qualname__", None) or type(value).__name__
-        try:
-            pickle.dumps(value)
-        except Exception as e:  # noqa: BLE001 - pickle raises many kinds
-            fix = (
-                "define it at module level (a `def` in a module, not a lambda, a nested "
-                "function or a closure), or use executor='local'"
-                if parameter == "objective"
-                else "build it from module-level classes and functions, or use executor='local'"
-            )
-            raise FieldValueError(
-                f"executor='process' runs `{parameter}` ({what}) in other processes, but it "
-                f"cannot be pickled ({type(e).__name__}: {e}); {fix}"
-            ) from None
-        module = getattr(value, "__module__", None)
-        main = sys.modules.get("__main__")
-        if module == "__main__" and not getattr(main, "__file__", None):
-            raise FieldValueError(
-                f"executor='process' runs `{parameter}` ({what}) in other processes, but it "
-                "is defined in an interactive session, which they cannot import; define it "
-                "in a module (a .py file), or use executor='local'"
-            )
-
-
-def check_not_all_failed(result: StudyResult) -> None:
-    """Raises TrialsFailedError if the study has trials and every one failed."""
-    trials = result.trials
-    if not trials or any(t.status != "failed" for t in trials):
-        return
-    reasons = list(dict.fromkeys(t.error or "no reason recorded" for t in trials))
-    shown = "; ".join(reasons[:3]) + (
-        f"; ... ({len(reasons)} reasons in all)" if len(reasons) > 3 else ""
-    )
-    raise TrialsFailedError(f"every trial failed ({len(trials)} trials): {shown}")
-
-
-def _check_stored_directions(storage: Any, name: str, directions: Directions) -> None:
-    store = open_storage(storage)
-    try:
-        try:
-            info = store.get_study(name)
-        except StudyNotFoundError:
-            return
-        if tuple(info.directions) != tuple(directions):
-            raise StorageError(
-                f"study {name!r} was created to {' and '.join(info.directions)} its reward, "
-                f"not to {' and '.join(directions)}; leave out `minimize`/`direction` to "
-                "search it as it was created, or use another name"
-            )
-    finally:
-        store.close()
-
-
-def _create_with_directions(
-    storage: Any, name: str, template: Template, algorithm: SearchAlgorithm, directions: Directions
-) -> None:
-    """Creates the study with its directions before the workers join it (they
-    take the study's directions, as a reopened study's)."""
-    if algorithm.seed is None:  # every worker of the study must share one seed
-        algorithm.rebind(seed=secrets.randbelow(2**31))
-    store = open_storage(storage)
-    try:
-        shared = SharedStudy(store, name, template, algorithm, directions=directions)
-        shared.close()
-    finally:
-        store.close()
 
 
 def _is_policy(value: Any) -> bool:
