@@ -76,7 +76,7 @@ from automorph.symbolic import (
     to_json,
     to_json_str,
 )
-from automorph.tuning import StudyResult, Trial, sample, tune
+from automorph.tuning import Study, StudyResult, Trial, TrialsFailedError, load_study, sample, tune
 from automorph.utils import (
     MISSING,
     AutomorphError,
@@ -137,10 +137,12 @@ __all__ = [
     "StorageError",
     "StudyExistsError",
     "StudyNotFoundError",
+    "Study",
     "StudyResult",
     "Symbolic",
     "TrialStateError",
     "Trial",
+    "TrialsFailedError",
     "UnknownFieldError",
     "UnknownTypeError",
     "__version__",
@@ -158,6 +160,7 @@ __all__ = [
     "intv",
     "iterate",
     "load",
+    "load_study",
     "manyof",
     "materialize",
     "oneof",

@@ -1,12 +1,16 @@
-"""The commands: studies, show, trials, best, export, plot."""
+"""The commands: studies, show, trials, best, export, plot, enqueue, delete.
+
+Rewards are shown as the objective reported them; "best" follows the study's
+direction (the highest reward, or the lowest for a minimized objective).
+"""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,8 +20,6 @@ from typing import Any, TextIO, get_args
 import numpy as np
 
 from automorph.cli._format import (
-    RecordLayout,
-    csv_cell,
     cut,
     dna_text,
     json_safe,
@@ -26,7 +28,15 @@ from automorph.cli._format import (
     value_text,
     when,
 )
-from automorph.storage import Storage, StudyInfo, TrialRecord, TrialState
+from automorph.storage import (
+    Storage,
+    StudyInfo,
+    TrialRecord,
+    TrialState,
+    direction_signs,
+    write_records,
+)
+from automorph.tuning import Study
 from automorph.utils import AutomorphError, StudyNotFoundError
 from automorph.viz import decisions_of, pareto_mask, write_report
 
@@ -100,6 +110,7 @@ def summarize(ctx: Context, info: StudyInfo) -> Summary:
     summary = Summary()
     completed: list[TrialRecord] = []  # kept only for a Pareto front
     best_reward = -np.inf
+    sign = direction_signs(info.directions, 1)[0]
     for trial in ctx.store.iter_trials(info.name):
         summary.counts[trial.status] += 1
         summary.decision_ids.update(dict.fromkeys(trial.dna))
@@ -107,18 +118,22 @@ def summarize(ctx: Context, info: StudyInfo) -> Summary:
             continue
         if info.multi_objective or isinstance(trial.reward, list):
             completed.append(trial)
-        elif trial.reward > best_reward:  # the first trial wins ties
-            summary.best, best_reward = trial, trial.reward
+        elif sign * trial.reward > best_reward:  # the first trial wins ties
+            summary.best, best_reward = trial, sign * trial.reward
     if completed:
-        summary.front = pareto_front(completed)
+        summary.front = pareto_front(completed, info.directions)
     return summary
 
 
-def pareto_front(trials: list[TrialRecord]) -> list[TrialRecord]:
-    """The trials (all completed, with list rewards) on the Pareto front, in id order."""
+def pareto_front(
+    trials: list[TrialRecord], directions: list[str] | None = None
+) -> list[TrialRecord]:
+    """The trials (all completed, with list rewards) on the Pareto front, in
+    id order, each objective in its direction (maximized by default)."""
     width = max(len(_objectives(t.reward)) for t in trials)
     kept = [t for t in trials if len(_objectives(t.reward)) == width]
     points = np.array([_objectives(t.reward) for t in kept], dtype=float).reshape(-1, width)
+    points *= np.array(direction_signs(directions or ["maximize"], width))
     points[~np.isfinite(points)] = -np.inf
     mask = pareto_mask(points)
     return [t for t, on in zip(kept, mask, strict=True) if on]
@@ -130,12 +145,26 @@ def _objectives(reward: float | list[float] | None) -> list[float]:
     return list(reward) if isinstance(reward, list) else [reward]
 
 
-def _sort_key(trial: TrialRecord) -> tuple[int, float, int]:
-    """Best reward first (objective 0 for several), then trials without one."""
+def _sort_key(trial: TrialRecord, sign: float = 1.0) -> tuple[int, float, int]:
+    """Best reward first (objective 0 for several; `sign` -1 when it is
+    minimized), then trials without one."""
     values = _objectives(trial.reward) if trial.status == "completed" else []
     if not values or not np.isfinite(values[0]):
         return (1, 0.0, trial.id)
-    return (0, -values[0], trial.id)
+    return (0, -sign * values[0], trial.id)
+
+
+def minimized(info: StudyInfo) -> bool:
+    """Whether the study minimizes its (first) objective."""
+    return info.directions[0] == "minimize"
+
+
+def directions_text(info: StudyInfo) -> str:
+    """'maximized', 'minimized', or the directions of mixed objectives."""
+    directions = info.directions
+    if len(set(directions)) == 1:
+        return "minimized" if directions[0] == "minimize" else "maximized"
+    return ", ".join(f"{k}: {d}d" for k, d in enumerate(directions))
 
 
 def _trial_json(trial: TrialRecord) -> dict[str, Any]:
@@ -173,6 +202,8 @@ def cmd_studies(ctx: Context, args: argparse.Namespace) -> int:
             best = f"front of {len(summary.front):,}"
         else:
             best = number(summary.best.reward) if summary.best is not None else "-"
+        if best != "-" and "minimize" in info.directions:
+            best += " (min)"
         completed = f"{summary.counts['completed']:,}"
         rows.append([info.name, f"{summary.total:,}", completed, best, when(info.created)])
     headers = ["name", "trials", "completed", "best reward", "created"]
@@ -187,7 +218,8 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     summary = summarize(ctx, info)
     ctx.print(f"Study:      {info.name}")
     ctx.print(f"Created:    {when(info.created)}")
-    ctx.print(f"Objectives: {'several' if info.multi_objective else 'one'}, maximized")
+    count = "several" if info.multi_objective else "one"
+    ctx.print(f"Objectives: {count}, {directions_text(info)}")
     algorithm = _type_name(info.algorithm)
     if algorithm:
         ctx.print(f"Algorithm:  {algorithm}")
@@ -234,7 +266,8 @@ def cmd_trials(ctx: Context, args: argparse.Namespace) -> int:
     info = find_study(ctx, args.name)
     trials = ctx.store.get_trials(info.name, status=args.status)
     if args.sort == "reward":
-        trials.sort(key=_sort_key)
+        sign = -1.0 if minimized(info) else 1.0
+        trials.sort(key=lambda t: _sort_key(t, sign))
     total = len(trials)
     shown = trials[: args.limit] if args.limit > 0 else trials
     if not shown:
@@ -273,7 +306,8 @@ def cmd_best(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(json.dumps(data, indent=2, allow_nan=False))
         return 0
     if summary.front:
-        ctx.print(f"Pareto front of {info.name!r}: {len(summary.front):,} trials")
+        said = f" (objectives {directions_text(info)})" if "minimize" in info.directions else ""
+        ctx.print(f"Pareto front of {info.name!r}: {len(summary.front):,} trials{said}")
         rows = [[str(t.id), number(t.reward), dna_text(t.dna)] for t in summary.front]
         for line in table(["id", "reward", "dna"], rows, numeric={0}):
             ctx.print(line)
@@ -282,7 +316,7 @@ def cmd_best(ctx: Context, args: argparse.Namespace) -> int:
     assert best is not None
     decisions = decisions_of(info.dna_spec)
     ctx.print(f"Best trial of {info.name!r}: trial {best.id}")
-    ctx.print(f"reward: {number(best.reward)}")
+    ctx.print(f"reward: {number(best.reward)}" + (" (minimized)" if minimized(info) else ""))
     ctx.print("dna:")
     for key, value in best.dna.items():
         decision = decisions.get(key)
@@ -301,44 +335,17 @@ def cmd_best(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
-    """`automorph export NAME`: every trial as flat records, in CSV or JSON.
-
-    Trials are streamed twice: once to gather the keys, once to write.
-    """
+    """`automorph export NAME`: every trial as flat records, in CSV or JSON
+    (`automorph.storage.write_records`, which `Study.export` uses too)."""
     info = find_study(ctx, args.name)
-    layout = RecordLayout(info.multi_objective)
-    for trial in ctx.store.iter_trials(info.name):
-        layout.add(trial)
     if args.output is None:
-        _write_records(ctx, info, layout, args.format, ctx.out)
+        write_records(ctx.store, info.name, info.multi_objective, args.format, ctx.out)
         return 0
     path = Path(args.output)
     with path.open("w", encoding="utf-8", newline="") as stream:
-        count = _write_records(ctx, info, layout, args.format, stream)
+        count = write_records(ctx.store, info.name, info.multi_objective, args.format, stream)
     ctx.print(f"Wrote {count:,} trials of {info.name!r} to {path}")
     return 0
-
-
-def _write_records(
-    ctx: Context, info: StudyInfo, layout: RecordLayout, fmt: str, stream: TextIO
-) -> int:
-    keys = layout.keys()
-    count = 0
-    if fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(keys)
-        for trial in ctx.store.iter_trials(info.name):
-            record = layout.record(trial)
-            writer.writerow([csv_cell(record[k]) for k in keys])
-            count += 1
-        return count
-    stream.write("[")
-    for trial in ctx.store.iter_trials(info.name):
-        record = json_safe(layout.record(trial))
-        stream.write(("\n" if count == 0 else ",\n") + json.dumps(record, allow_nan=False))
-        count += 1
-    stream.write("\n]\n" if count else "]\n")
-    return count
 
 
 def cmd_plot(ctx: Context, args: argparse.Namespace) -> int:
@@ -361,6 +368,52 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name).strip("._") or "study"
 
 
+def cmd_enqueue(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph enqueue NAME --params JSON | --dna JSON`: queues a trial that
+    runs before any new proposal (`Study.enqueue`)."""
+    info = find_study(ctx, args.name)
+    text = args.params if args.params is not None else args.dna
+    option = "--params" if args.params is not None else "--dna"
+    try:
+        values = json.loads(text)
+    except ValueError as e:
+        raise CliError(f"{option} must be JSON, got {text!r} ({e})") from None
+    study = Study(info.name, ctx.store)
+    if args.params is not None:
+        trial_id = study.enqueue(values)
+    else:
+        if not isinstance(values, dict):
+            raise CliError(
+                f'--dna must be a JSON object of decision values by id or name ({{"lr": 0.1}}), '
+                f"got {text!r}"
+            )
+        trial_id = study.enqueue_dna(values)
+    ctx.print(f"Enqueued trial {trial_id} of {info.name!r}: it runs before any new proposal.")
+    return 0
+
+
+def cmd_delete(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph delete NAME [--yes]`: deletes a study and its trials, after
+    asking (without --yes, a command run without a terminal refuses)."""
+    info = find_study(ctx, args.name)
+    count = sum(1 for _ in ctx.store.iter_trials(info.name))
+    if not args.yes:
+        stdin = sys.stdin
+        if stdin is None or not stdin.isatty():
+            raise CliError(
+                f"not deleting study {info.name!r} ({count:,} trials) without a confirmation; "
+                f"run `automorph delete {info.name} --yes` to delete it"
+            )
+        ctx.out.write(f"Delete study {info.name!r} and its {count:,} trials? [y/N] ")
+        ctx.out.flush()
+        if stdin.readline().strip().lower() not in ("y", "yes"):
+            ctx.print("Not deleted.")
+            return 1
+    ctx.store.delete_study(info.name)
+    ctx.print(f"Deleted study {info.name!r} ({count:,} trials) from {ctx.where}.")
+    return 0
+
+
 Command = Callable[[Context, argparse.Namespace], int]
 
 COMMANDS: dict[str, Command] = {
@@ -370,4 +423,6 @@ COMMANDS: dict[str, Command] = {
     "best": cmd_best,
     "export": cmd_export,
     "plot": cmd_plot,
+    "enqueue": cmd_enqueue,
+    "delete": cmd_delete,
 }

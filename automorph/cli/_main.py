@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -25,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of `automorph [--storage URL_OR_PATH] COMMAND ...`."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="List, inspect, export and plot the studies of an automorph store.",
+        description=(
+            "List, inspect, export and plot the studies of an automorph store; "
+            "enqueue trials and delete studies."
+        ),
         epilog=(
             f"The store is --storage if given, else ${ENV_VAR}, else ./{DEFAULT_FILE}: a "
             "SQLite file path, a sqlite:/// URL, or a postgresql+psycopg:// URL. "
@@ -60,7 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--sort",
         choices=("id", "reward"),
         default="id",
-        help="order by id (default) or by reward, best first (objective 0 for several)",
+        help=(
+            "order by id (default) or by reward, best first in the study's direction "
+            "(objective 0 for several)"
+        ),
     )
     best = add("best", "Show the best trial (the Pareto front for several objectives).")
     best.add_argument("name", help="the study's name")
@@ -77,7 +84,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PREFIX",
         help="path of the files without suffix (default: the study's name, here)",
     )
+    _add_study_actions(add)
     return parser
+
+
+def _add_study_actions(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """The verbs that change a study: `enqueue` and `delete`."""
+    enqueue = add("enqueue", "Queue a trial that runs before any new proposal (a warm start).")
+    enqueue.add_argument("name", help="the study's name")
+    given = enqueue.add_mutually_exclusive_group(required=True)
+    given.add_argument(
+        "--params",
+        metavar="JSON",
+        help='an example of the study\'s space as JSON, e.g. \'{"lr": 0.01, "depth": 3}\'',
+    )
+    given.add_argument(
+        "--dna",
+        metavar="JSON",
+        help='the decisions as JSON, by decision id or name, e.g. \'{"lr": 0.01, "depth": 1}\'',
+    )
+    delete = add("delete", "Delete a study and its trials.")
+    delete.add_argument("name", help="the study's name")
+    delete.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask (needed without a terminal)"
+    )
 
 
 def _add_common(parser: argparse.ArgumentParser, after_command: bool) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from automorph.geno import DNA, Space, join
 from automorph.hyper._dynamic import DynamicSpace
 from automorph.hyper._values import CustomHyper, FloatValue, HyperValue, IntValue, ManyOf, OneOf
-from automorph.symbolic import Key, KeyPath, Object, Symbolic, rebuild, sym_eq
+from automorph.symbolic import Dict, Key, KeyPath, List, Object, Symbolic, rebuild, sym_eq
 from automorph.utils import InvalidDNAError, SearchSpaceError
 
 
@@ -41,6 +41,11 @@ class Template:
 
     The space must not change while a template of it is in use.
 
+    A plain `dict` or `list` (at the top, or in a tuple) is searched as an
+    `am.Dict` / `am.List` of the same items (nested plain containers too):
+    examples come back as `am.Dict` / `am.List`, which are `dict` and `list`
+    subclasses, so they read as the user's types.
+
     >>> import automorph as am
     >>> space = am.Dict(units=am.intv(8, 64), act=am.oneof(["relu", "gelu"]))
     >>> template = Template(space)
@@ -53,6 +58,7 @@ class Template:
     """
 
     def __init__(self, space: Any) -> None:
+        space = _symbolic_containers(space)
         self.space = space
         self._locations: dict[int, str] = {}
         self._has_hyper: dict[int, bool] = {}
@@ -89,6 +95,18 @@ class Template:
                 points.extend(self._collect(child, _child_location(location, key)))
             self._has_hyper[id(value)] = bool(points)
             return points
+        if isinstance(value, (dict, list)) and _holds_hyper(value):
+            # A plain container in a tuple of a symbolic tree: not converted above.
+            kind, fix = (
+                ("dict", "am.Dict({...})")
+                if isinstance(value, dict)
+                else ("list", "am.List([...])")
+            )
+            raise SearchSpaceError(
+                f"a plain {kind} holds hyper-values here, where they would never be decided; "
+                f"write it as {fix}",
+                path=location,
+            )
         return []
 
     def _candidate_space(self, candidate: Any) -> Space:
@@ -268,6 +286,34 @@ class Template:
             out.update(trial)
             return index
         raise _Mismatch(path, f"{value!r} matches none of the {len(candidates)} candidates")
+
+
+def _holds_hyper(value: Any) -> bool:
+    if isinstance(value, HyperValue):
+        return True
+    if isinstance(value, Symbolic):
+        return any(_holds_hyper(v) for _, v in value.sym_items())
+    if isinstance(value, dict):
+        return any(_holds_hyper(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_hyper(v) for v in value)
+    return False
+
+
+def _symbolic_containers(value: Any) -> Any:
+    """`value` with plain dicts and lists (at the top, or in tuples) as
+    `Dict` / `List`, so the hyper-values they hold are found and decided
+    (`Dict` and `List` convert the plain containers nested in them)."""
+    if isinstance(value, Symbolic):
+        return value
+    if isinstance(value, dict):
+        return Dict(value)
+    if isinstance(value, list):
+        return List(value)
+    if type(value) is tuple:
+        items = tuple(_symbolic_containers(v) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 # --- the public functions ---------------------------------------------------------

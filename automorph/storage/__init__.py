@@ -8,6 +8,8 @@ storage contract suite in `automorph.testing`.
 from __future__ import annotations
 
 from automorph.storage._base import (
+    DIRECTIONS,
+    DIRECTIONS_KEY,
     FINISHED,
     SCHEMA_VERSION,
     Event,
@@ -15,21 +17,37 @@ from automorph.storage._base import (
     StudyInfo,
     TrialRecord,
     TrialState,
+    direction_signs,
     events_of,
+)
+from automorph.storage._export import (
+    EXPORT_FORMATS,
+    RecordLayout,
+    csv_cell,
+    json_safe,
+    write_records,
 )
 from automorph.storage._memory import MemoryStorage
 from automorph.storage._open import DEFAULT_FILE, open_storage
 
 __all__ = [
     "DEFAULT_FILE",
+    "DIRECTIONS",
+    "DIRECTIONS_KEY",
     "FINISHED",
     "SCHEMA_VERSION",
+    "EXPORT_FORMATS",
     "Event",
     "MemoryStorage",
+    "RecordLayout",
     "Storage",
     "StudyInfo",
     "TrialRecord",
     "TrialState",
+    "csv_cell",
+    "direction_signs",
     "events_of",
+    "json_safe",
     "open_storage",
+    "write_records",
 ]

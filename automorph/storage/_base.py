@@ -12,6 +12,9 @@ made while holding the study's lock right after reading every earlier event
 (`propose_trial`), all workers hold the same algorithm state and no proposal
 is made twice.
 
+A trial enqueued by the user (`enqueue_trial`, a warm start) starts as
+`pending`: it is claimed before anything new is proposed.
+
 Trial lifecycle: `running` (claimed by a worker, which sends heartbeats) ->
 `completed` | `skipped` | `failed`. A running trial whose heartbeat is older
 than the timeout goes back to `pending` (`requeue_stale`), to be claimed by
@@ -22,12 +25,16 @@ is `failed`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 TrialState = Literal["pending", "running", "completed", "skipped", "failed"]
 FINISHED: tuple[TrialState, ...] = ("completed", "skipped", "failed")
+
+#: The directions a study can search in, and where `StudyInfo.metadata` keeps them.
+DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
+DIRECTIONS_KEY = "directions"
 
 # Bumped when the layout of stored data changes; stores of other versions are refused.
 SCHEMA_VERSION = 1
@@ -45,7 +52,8 @@ class StudyInfo:
         dna_spec: The DNASpec as automorph JSON text.
         multi_objective: Whether rewards are tuples.
         created: When it was created (`time.time()`).
-        metadata: Free-form JSON values.
+        metadata: Free-form JSON values; `metadata["directions"]` holds the
+            study's directions (see `directions`).
     """
 
     name: str
@@ -55,6 +63,35 @@ class StudyInfo:
     multi_objective: bool = False
     created: float = 0.0
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def directions(self) -> list[str]:
+        """ "maximize" or "minimize" for each objective (one entry applies to
+        every objective), from `metadata["directions"]`; `["maximize"]` for a
+        study that stores none (one written before directions were stored).
+
+        >>> low = StudyInfo("b", metadata={"directions": ["minimize"]})
+        >>> StudyInfo("a").directions, low.directions
+        (['maximize'], ['minimize'])
+        """
+        stored = self.metadata.get(DIRECTIONS_KEY)
+        if isinstance(stored, list) and stored and all(d in DIRECTIONS for d in stored):
+            return [str(d) for d in stored]
+        return ["maximize"]
+
+
+def direction_signs(directions: Sequence[str], width: int) -> list[float]:
+    """1.0 for each maximized objective, -1.0 for each minimized one, for
+    `width` objectives (a single direction applies to all of them).
+
+    >>> direction_signs(["minimize"], 2), direction_signs(["maximize", "minimize"], 2)
+    ([-1.0, -1.0], [1.0, -1.0])
+    """
+    if len(directions) == 1:
+        return [-1.0 if directions[0] == "minimize" else 1.0] * width
+    return [-1.0 if d == "minimize" else 1.0 for d in list(directions)[:width]] + [1.0] * max(
+        0, width - len(directions)
+    )
 
 
 @dataclass
@@ -168,6 +205,16 @@ class Storage(abc.ABC):
         """Under the study's lock: calls `make` with the events after `since`,
         and stores the trial it returns as `running` for `worker` (taking the
         next event number). Returns None (storing nothing) if `make` does.
+        """
+
+    @abc.abstractmethod
+    def enqueue_trial(self, study: str, dna: dict[str, Any], example: str | None) -> TrialRecord:
+        """Stores a trial given by the user (a warm start) as `pending`, taking
+        the next event number for its proposal: workers claim it before they
+        propose anything new, and replay it as a proposal made elsewhere.
+
+        Raises:
+            StudyNotFoundError: If there is no such study.
         """
 
     @abc.abstractmethod

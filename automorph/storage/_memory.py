@@ -122,6 +122,21 @@ class MemoryStorage(Storage):
             trials.append(trial)
             return copy.deepcopy(trial)
 
+    def enqueue_trial(self, study: str, dna: dict[str, Any], example: str | None) -> TrialRecord:
+        with self._lock:
+            trials = self._study(study)
+            trial = TrialRecord(
+                study,
+                len(trials) + 1,
+                copy.deepcopy(dna),
+                "pending",
+                example=example,
+                created=time.time(),
+                proposed_seq=self._next_seq(study),
+            )
+            trials.append(trial)
+            return copy.deepcopy(trial)
+
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
         with self._lock:
             for trial in self._study(study):

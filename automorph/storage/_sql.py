@@ -470,6 +470,18 @@ class SQLStorage(Storage):
             conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
             return trial
 
+    def enqueue_trial(self, study: str, dna: dict[str, Any], example: str | None) -> TrialRecord:
+        with self._transaction(write=True) as conn:
+            sid, seq = self._lock_study(conn, study)
+            trial_id = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one()
+            trial = TrialRecord(
+                study, trial_id, _fresh(dna), "pending", example=example,
+                created=time.time(), proposed_seq=seq,
+            )  # fmt: skip
+            conn.execute(INSERT_TRIAL, _trial_row(sid, trial))
+            conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
+            return trial
+
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
         with self._transaction(write=True) as conn:
             row = conn.execute(SELECT_STUDY, {"name": study}).first()

@@ -165,6 +165,7 @@ def check_missing_study(make: Factory) -> None:
             "delete_study": lambda: store.delete_study(name),
             "propose_trial": lambda: store.propose_trial(name, "w", 0, lambda e: ({}, None)),
             "claim_trial": lambda: store.claim_trial(name, "w"),
+            "enqueue_trial": lambda: store.enqueue_trial(name, {"x": 1}, None),
             "heartbeat": lambda: store.heartbeat(name, 1, "w"),
             "add_measurement": lambda: store.add_measurement(name, 1, "w", {"reward": 1.0}),
             "finish_trial": lambda: store.finish_trial(name, 1, "w", "completed", 1.0),
@@ -267,6 +268,29 @@ def check_claim(make: Factory) -> None:
         assert nxt is not None and nxt.id == 3, f"the second claim took {nxt}, expected 3"
         assert store.claim_trial(study, "w4") is None, "claim_trial took a trial twice"
         assert store.get_trial(study, 2).status == "completed", "claim touched a finished trial"
+
+
+def check_enqueue(make: Factory) -> None:
+    """An enqueued trial is pending, takes the next event number as a
+    proposal, and is claimed before trials proposed later are."""
+    with _store(make) as store:
+        study = _new_study(store, "enqueue")
+        _propose(store, study)
+        queued = store.enqueue_trial(study, _dna(7), '{"x": 7}')
+        assert (queued.id, queued.status, queued.proposed_seq) == (2, "pending", 2), (
+            f"enqueued: {queued}"
+        )
+        assert queued.dna == _dna(7) and queued.example == '{"x": 7}', f"enqueued: {queued}"
+        assert store.get_trial(study, 2) == queued, "get_trial differs from the enqueued record"
+        events = store.events(study, 1)
+        assert [(e.seq, e.kind, e.trial_id) for e in events] == [(2, "proposed", 2)], (
+            f"events after an enqueue: {events}"
+        )
+        claimed = store.claim_trial(study, "w2")
+        assert claimed is not None and claimed.id == 2, f"claim_trial took {claimed}, expected 2"
+        assert store.claim_trial(study, "w3") is None, "claim_trial took an enqueued trial twice"
+        done = store.finish_trial(study, 2, "w2", "completed", reward=0.5)
+        assert done.finished_seq == 3, f"finishing an enqueued trial took seq {done.finished_seq}"
 
 
 def check_heartbeat(make: Factory) -> None:
@@ -461,6 +485,7 @@ CHECKS: list[Callable[[Factory], None]] = [
     check_missing_study,
     check_propose,
     check_claim,
+    check_enqueue,
     check_heartbeat,
     check_wrong_worker,
     check_finish,

@@ -18,6 +18,7 @@ data that a storage layer can persist.
 
 from __future__ import annotations
 
+from automorph.tuning._checks import TrialsFailedError
 from automorph.tuning._loop import (
     Feedback,
     FeedbackObjective,
@@ -28,6 +29,7 @@ from automorph.tuning._loop import (
 )
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
+from automorph.tuning._study import Study, load_study
 from automorph.tuning._trial import Measurement, Trial, TrialStatus
 
 __all__ = [
@@ -37,9 +39,12 @@ __all__ = [
     "Objective",
     "Progress",
     "SearchLoop",
+    "Study",
     "StudyResult",
     "Trial",
     "TrialStatus",
+    "TrialsFailedError",
+    "load_study",
     "sample",
     "tune",
 ]

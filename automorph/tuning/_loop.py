@@ -18,6 +18,7 @@ lives in the store: every process that opens the same study cooperates on it
 from __future__ import annotations
 
 import inspect
+import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,6 +27,16 @@ from automorph.algorithms import Random, Reward, SearchAlgorithm
 from automorph.geno import DNA
 from automorph.hyper import Template
 from automorph.storage import Storage, open_storage
+from automorph.tuning import _direction
+from automorph.tuning._checks import (
+    check_count,
+    check_decisions,
+    check_not_all_failed,
+    check_options,
+    check_tune_options,
+)
+from automorph.tuning._direction import MAXIMIZE, Directions
+from automorph.tuning._distributed import tune_with_workers
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._shared import SharedStudy, trial_from_record
@@ -49,6 +60,8 @@ from automorph.utils import (
     SearchExhaustedError,
     TrialStateError,
 )
+
+logger = logging.getLogger("automorph.tuning")
 
 
 class Feedback:
@@ -122,22 +135,37 @@ class Feedback:
     ) -> None:
         """Records how the trial is doing at `step`.
 
+        A reward that is not a finite number (NaN, an infinity, a value that
+        does not convert to float, a sequence for a single-objective search)
+        fails the trial instead, with the reason in `trial.error` and a
+        warning logged; no exception is raised, the search goes on, and the
+        algorithm hears nothing of the trial. Calls on the ended trial then
+        raise `TrialStateError`, as for any ended trial.
+
         Args:
-            reward: Higher is better: a float, or a sequence of floats for a
-                multi-objective search.
+            reward: The objective's value as the user sees it: a float, or a
+                sequence of floats for a multi-objective search. Higher is
+                better unless the search minimizes (`minimize=True`); it is
+                stored and shown as given.
             step: Where in the evaluation this is (an epoch, ...), an int >= 0.
             metrics: Other figures to keep, by name.
 
         Raises:
-            FeedbackError: If the reward does not suit the search (not a
-                number, NaN, a sequence for a single-objective algorithm), or
-                `step` or `metrics` are malformed.
+            FeedbackError: If `step` or `metrics` are malformed.
             TrialStateError: If the trial has already ended.
         """
         trial = self.trial
         if trial.status != "pending":
             raise self._ended_error("a measurement")
-        value = check_reward(reward, self._loop.multi_objective, trial.id)
+        loop = self._loop
+        try:
+            value = check_reward(reward, loop.multi_objective, trial.id)
+            _direction.for_algorithm(value, loop.directions, trial.id)
+        except FeedbackError as e:
+            logger.warning("%s; the trial fails and the search goes on", e.message)
+            reason = e.message.removeprefix(f"trial {trial.id}: ")  # the trial says which
+            self.fail(f"invalid reward: {reason}")
+            return
         if type(step) is not int or step < 0:
             step = check_step(step, trial.id)
         checked = check_metrics(metrics, trial.id) if metrics else {}
@@ -169,13 +197,16 @@ class Feedback:
     ) -> None:
         """Records `reward` (at the last measurement's step, or 0) and completes the trial.
 
+        An invalid reward fails the trial, as `add_measurement` says.
+
         Raises:
             FeedbackError: As `add_measurement` and `done` do.
             TrialStateError: If the trial has already ended.
         """
         measurements = self.trial.measurements
         self.add_measurement(reward, measurements[-1].step if measurements else 0, metrics)
-        self.done()
+        if self.trial.status == "pending":  # not failed for an invalid reward
+            self.done()
 
     def skip(self, reason: str | None = None) -> None:
         """Ends the trial without a reward (the algorithm hears nothing of it).
@@ -215,12 +246,14 @@ class Feedback:
         trial = self.trial
         if policy is None or loop.multi_objective or not trial.measurements:
             return False
-        curve = [(m.step, float(m.reward)) for m in trial.measurements]  # type: ignore[arg-type]
+        # Policies take higher as better: a minimized reward is negated for them.
+        sign = -1.0 if loop.directions[0] == "minimize" else 1.0
+        curve = [(m.step, sign * m.reward) for m in trial.measurements]  # type: ignore[operator]
         if loop._shared is not None:
             others = loop._shared.others(trial.id)
         else:
             others = {
-                t.id: [(m.step, float(m.reward)) for m in t.measurements]  # type: ignore[arg-type]
+                t.id: [(m.step, sign * m.reward) for m in t.measurements]  # type: ignore[operator]
                 for t in loop._trials
                 if t is not trial and t.measurements
             }
@@ -252,6 +285,8 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         algorithm: The search algorithm (set up on the space's DNASpec).
         template: The compiled search space.
         multi_objective: Whether rewards are tuples (the algorithm's).
+        directions: "maximize" or "minimize" per objective (one entry
+            applies to every objective); for a stored study, the study's.
         result: The `StudyResult`, updated as the loop runs.
 
     >>> import automorph as am
@@ -277,11 +312,12 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         heartbeat_s: float = 10.0,
         timeout_s: float = 60.0,
         retry_limit: int = 2,
+        minimize: bool | None = None,
+        direction: str | Sequence[str] | None = None,
     ) -> None:
-        if num_examples is not None and (type(num_examples) is not int or num_examples < 0):
-            raise FieldValueError(
-                f"`num_examples` must be an int >= 0 or None, got {num_examples!r}"
-            )
+        check_count(num_examples, "num_examples")
+        check_options(name, heartbeat_s, timeout_s, retry_limit, worker)
+        wanted = _direction.resolve(minimize, direction)
         if algorithm is None:
             algorithm = Random()
         elif not isinstance(algorithm, SearchAlgorithm):
@@ -295,6 +331,8 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
                 f"`am.early_stopping.SuccessiveHalving()`), got {type(early_stopping).__name__}"
             )
         self.template = Template(space)
+        check_decisions(self.template)
+        _direction.check_for(wanted or MAXIMIZE, bool(algorithm.multi_objective))
         algorithm.setup(self.template.spec)
         self._shared: SharedStudy | None = None
         if storage is not None:
@@ -310,14 +348,19 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
                 timeout_s=timeout_s,
                 retry_limit=retry_limit,
                 owns_storage=not isinstance(storage, Storage),
+                directions=wanted,
             )
             algorithm = self._shared.algorithm
+            wanted = self._shared.directions
+        self.directions: Directions = wanted or MAXIMIZE
         self.algorithm = algorithm
         self.early_stopping = early_stopping
         self.name = name
         self.multi_objective = bool(algorithm.multi_objective)
         self._trials: list[Trial] = []
-        self._result = StudyResult(self._trials, self.template.spec, self.multi_objective, name)
+        self._result = StudyResult(
+            self._trials, self.template.spec, self.multi_objective, name, self.directions
+        )
         self._num_examples = num_examples
         self._current: Feedback | None = None
         self._stopping = False
@@ -392,7 +435,9 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
             return self._result
         records = self._shared.storage.get_trials(self._shared.name)
         trials = [trial_from_record(r) for r in records]
-        return StudyResult(trials, self.template.spec, self.multi_objective, self.name)
+        return StudyResult(
+            trials, self.template.spec, self.multi_objective, self.name, self.directions
+        )
 
     def __enter__(self) -> SearchLoop:
         return self
@@ -413,13 +458,15 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
             # The algorithm hears of it, in study order, at its next proposal.
             self._shared.finish(trial, "completed", final.reward, None)
         else:
-            self.algorithm.feedback(trial.dna, final.reward)
+            self.algorithm.feedback(
+                trial.dna, _direction.for_algorithm(final.reward, self.directions, trial.id)
+            )
         trial.final_measurement = final
         trial.status = "completed"
         trial.completed = time.time()
         self._num_finished += 1
         reward = final.reward
-        if isinstance(reward, float) and (self._best is None or reward > self._best):
+        if isinstance(reward, float) and _direction.better(reward, self._best, self.directions):
             self._best = reward
             self._best_id = trial.id
         if self._progress is not None:
@@ -449,6 +496,8 @@ def sample(
     heartbeat_s: float = 10.0,
     timeout_s: float = 60.0,
     retry_limit: int = 2,
+    minimize: bool | None = None,
+    direction: str | Sequence[str] | None = None,
 ) -> SearchLoop:
     """Searches `space`: yields `(example, feedback)` for each trial.
 
@@ -475,6 +524,14 @@ def sample(
         timeout_s: A stored trial whose heartbeats stop for this long goes
             back to the queue for another worker,
         retry_limit: at most this many times; then it fails.
+        minimize: True to minimize the reward (the same as
+            `direction="minimize"`).
+        direction: "maximize" (the default) or "minimize", or for a
+            multi-objective search a list with one direction per objective.
+            Rewards are reported, stored and shown as the objective gives
+            them; the algorithm, which always maximizes, is given minimized
+            objectives negated. A stored study keeps its directions: left
+            out, they are the study's; given, they must match them.
 
     Returns:
         A `SearchLoop`: iterate it, then read the study from its `result`.
@@ -482,9 +539,17 @@ def sample(
         and the algorithm set up when `sample` is called, so a bad space or
         algorithm is reported here, not at the first iteration.
 
+    A reward that is not a finite number fails its trial (the reason in
+    `trial.error`, a warning logged) and the loop goes on: see
+    `Feedback.add_measurement`.
+
     Raises:
-        FieldValueError: If `num_examples` is not an int >= 0 or None.
+        FieldValueError: If `num_examples` is not an int >= 0 or None, or
+            another parameter breaks its rule (the message names it).
         FieldTypeError: If `algorithm` is not a `SearchAlgorithm`.
+        SearchSpaceError: If `space` has no decision to search.
+        StorageError: If a stored study of that name was created with
+            another space, algorithm or direction.
 
     >>> import automorph as am
     >>> loop = am.sample(am.Dict(x=am.oneof([1, 2, 3])), am.algorithms.Grid())
@@ -505,6 +570,8 @@ def sample(
         heartbeat_s=heartbeat_s,
         timeout_s=timeout_s,
         retry_limit=retry_limit,
+        minimize=minimize,
+        direction=direction,
     )
 
 
@@ -539,8 +606,11 @@ def tune(
     executor: str = "local",
     num_workers: int = 1,
     ray_address: str | None = None,
+    minimize: bool | None = None,
+    direction: str | Sequence[str] | None = None,
 ) -> StudyResult:
-    """Searches `space` for the example that maximizes `objective`.
+    """Searches `space` for the example that maximizes (or, with
+    `minimize=True`, minimizes) `objective`.
 
     If `objective` has two positional parameters it is called as
     `objective(example, feedback)`: it may report measurements (and skip,
@@ -548,8 +618,13 @@ def tune(
     or None. Otherwise it is called as `objective(example)` and returns the
     reward: a float, or a sequence of floats for a multi-objective search.
 
+    A reward that is not a finite number (NaN, an infinity, a value that
+    does not convert to float) fails its trial, with the reason in
+    `trial.error`, and the search goes on, as Optuna does. Only when every
+    trial fails does `tune` raise, listing the reasons.
+
     Args:
-        objective: What to maximize.
+        objective: What to maximize (or minimize).
         space: A symbolic value with hyper-values.
         algorithm: The search algorithm; `am.algorithms.Random()` by default.
         num_trials: How many trials at most; None for as many as the
@@ -570,13 +645,23 @@ def tune(
         num_workers: How many workers run trials (with "process" or "ray").
         ray_address: The Ray cluster to use ("ray://host:10001"); a local
             instance if None and RAY_ADDRESS is unset.
+        minimize, direction: As for `am.sample`: rewards are stored and
+            shown as the objective returns them, the best is the lowest for
+            a minimized objective, and the algorithm is given the negated
+            value.
 
     Returns:
         The study's trials and best results.
 
     Raises:
-        FeedbackError: If a one-parameter objective returns None, or a reward
-            does not suit the algorithm (the trial is marked failed first).
+        FieldValueError: If a parameter breaks its rule (the message names
+            it: an unknown `executor`, `num_trials` < 0, ...), or, with
+            executor="process", `objective` cannot be sent to another
+            process (a lambda, a closure): define it at module level.
+        TrialsFailedError: If every trial of the search failed (a
+            `FeedbackError`; the message lists the reasons).
+        FeedbackError: If a one-parameter objective returns None (the trial
+            is marked failed first).
         BaseException: Whatever the objective raises that `catch` does not
             name (the trial is marked failed first). The study is then lost
             with the call; to keep it, drive the search with `am.sample` and
@@ -588,8 +673,10 @@ def tune(
     >>> result.num_completed, round(result.best_reward, 3)
     (20, 0.482)
     """
+    check_count(num_trials, "num_trials")
+    check_tune_options(objective, catch, executor, num_workers, progress)
     if executor != "local":
-        return _tune_with_workers(
+        return tune_with_workers(
             objective,
             space,
             algorithm,
@@ -606,6 +693,7 @@ def tune(
             executor=executor,
             num_workers=num_workers,
             ray_address=ray_address,
+            directions=_direction.resolve(minimize, direction),
         )
     takes_feedback = _takes_feedback(objective)
     with SearchLoop(
@@ -620,6 +708,8 @@ def tune(
         heartbeat_s=heartbeat_s,
         timeout_s=timeout_s,
         retry_limit=retry_limit,
+        minimize=minimize,
+        direction=direction,
     ) as loop:
         for example, feedback in loop:
             try:
@@ -636,77 +726,17 @@ def tune(
                     feedback.fail(e)
                 raise
             if reward is not None:
-                try:
-                    feedback(reward)
-                except FeedbackError as e:
-                    if feedback.trial.status == "pending":
-                        feedback.fail(e)
-                    raise
+                feedback(reward)  # an invalid reward fails the trial; the search goes on
             elif not takes_feedback:
                 feedback.fail("the objective returned None")
                 raise FeedbackError(
                     f"trial {feedback.id}: the objective returned None; it must return a "
                     "reward (a float, or a sequence of floats for a multi-objective search)"
                 )
-    return loop.result
-
-
-def _tune_with_workers(
-    objective: Any,
-    space: Any,
-    algorithm: SearchAlgorithm | None,
-    num_trials: int | None,
-    *,
-    name: str | None,
-    progress: bool,
-    catch: Any,
-    storage: Any,
-    worker: str | None,
-    early_stopping: Any,
-    heartbeat_s: float,
-    timeout_s: float,
-    retry_limit: int,
-    executor: str,
-    num_workers: int,
-    ray_address: str | None,
-) -> StudyResult:
-    from automorph.tuning._executors import run_workers
-
-    if not name or storage is None:
-        raise FieldValueError(
-            f"executor={executor!r} needs a stored study: give `name` and `storage`"
-        )
-    if type(num_workers) is not int or num_workers < 1:
-        raise FieldValueError(f"`num_workers` must be an int >= 1, got {num_workers!r}")
-    algorithm = algorithm if algorithm is not None else Random()
-    template = Template(space)
-    payload = {
-        "objective": objective,
-        "space": space,
-        "algorithm": algorithm,
-        "num_trials": num_trials,
-        "name": name,
-        "storage": storage,
-        "worker": worker,
-        "catch": catch,
-        "early_stopping": early_stopping,
-        "heartbeat_s": heartbeat_s,
-        "timeout_s": timeout_s,
-        "retry_limit": retry_limit,
-    }
-    meter = Progress(num_trials, name) if progress else None
-    run_workers(executor, num_workers, payload, ray_address, meter)
-    store = open_storage(storage)
-    try:
-        trials = [trial_from_record(r) for r in store.get_trials(name)]
-    finally:
-        store.close()
-    if meter is not None:
-        finished = [t for t in trials if t.status != "pending"]
-        scored = [t for t in finished if isinstance(t.reward, float)]
-        best = max(scored, key=lambda t: t.reward, default=None)  # type: ignore[arg-type,return-value]
-        meter.close(len(finished), best.reward if best else None, best.id if best else None)
-    return StudyResult(trials, template.spec, bool(algorithm.multi_objective), name)
+    result = loop.result
+    if loop._num_finished:
+        check_not_all_failed(result)
+    return result
 
 
 def _is_policy(value: Any) -> bool:

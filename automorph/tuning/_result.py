@@ -10,6 +10,7 @@ import numpy as np
 
 from automorph.algorithms import Reward, pareto_mask
 from automorph.geno import Space
+from automorph.tuning._direction import MAXIMIZE, Directions, describe, for_algorithm, minimizes
 from automorph.tuning._trial import STATUSES, Trial
 from automorph.utils import AutomorphError
 
@@ -18,14 +19,17 @@ class StudyResult:
     """The trials of a search (held in memory) and what they add up to.
 
     The result of `am.sample` is live: it grows as the loop runs (read it at
-    any time from `SearchLoop.result`). Rewards are maximized; for a
-    multi-objective search, every objective is.
+    any time from `SearchLoop.result`). Rewards are maximized unless the
+    study's `directions` say otherwise; rewards are always the values the
+    objective reported (a minimized objective is never shown negated).
 
     Attributes:
         name: The study's name, or None.
         dna_spec: The DNASpec that was searched.
         trials: Every trial, in the order they were proposed (ids 1, 2, ...).
         multi_objective: Whether rewards are tuples of objectives.
+        directions: "maximize" or "minimize" per objective (one entry
+            applies to every objective).
 
     >>> import automorph as am
     >>> space = am.Dict(x=am.intv(0, 3))
@@ -43,11 +47,13 @@ class StudyResult:
         dna_spec: Space,
         multi_objective: bool = False,
         name: str | None = None,
+        directions: Directions = MAXIMIZE,
     ) -> None:
         self.name = name
         self.dna_spec = dna_spec
         self.trials = trials
         self.multi_objective = multi_objective
+        self.directions = tuple(directions)
 
     def __repr__(self) -> str:
         return (
@@ -69,7 +75,8 @@ class StudyResult:
 
     @property
     def best_trial(self) -> Trial:
-        """The completed trial with the highest final reward (the first, on ties).
+        """The completed trial with the best final reward: the highest, or the
+        lowest for a minimized objective (the first, on ties).
 
         Raises:
             AutomorphError: If the search is multi-objective (see
@@ -82,10 +89,11 @@ class StudyResult:
             )
         best: Trial | None = None
         best_reward = -np.inf
+        sign = -1.0 if self.directions[0] == "minimize" else 1.0
         for trial in self.trials:
             if trial.status == "completed":
-                reward = trial.reward
-                assert isinstance(reward, float)
+                assert isinstance(trial.reward, float)
+                reward = sign * trial.reward
                 if best is None or reward > best_reward:
                     best, best_reward = trial, reward
         if best is None:
@@ -110,15 +118,23 @@ class StudyResult:
     @property
     def pareto_front(self) -> list[Trial]:
         """The completed trials that no other completed trial dominates (is at
-        least as good on every objective and better on one), in id order.
+        least as good on every objective and better on one, each objective
+        in its direction), in id order.
 
         For a single-objective study this is every trial tied for best.
         """
         done = self.completed_trials
         if not done:
             return []
-        rewards = np.array([_objectives(t.reward) for t in done], dtype=float)
+        signed = [for_algorithm(t.reward, self.directions) for t in done if t.reward is not None]
+        rewards = np.array([_objectives(r) for r in signed], dtype=float)
         return [trial for trial, kept in zip(done, pareto_mask(rewards), strict=True) if kept]
+
+    @property
+    def best_trials(self) -> list[Trial]:
+        """The best trials: the Pareto front (for one objective, every trial
+        tied for best), as Optuna's `best_trials`."""
+        return self.pareto_front
 
     # --- export --------------------------------------------------------------------
 
@@ -162,31 +178,26 @@ class StudyResult:
         Raises:
             ImportError: If pandas is not installed.
         """
-        try:
-            pd = importlib.import_module("pandas")  # optional; typed as Any without stubs
-        except ImportError:
-            raise ImportError(
-                "StudyResult.to_dataframe needs pandas: `pip install pandas` "
-                "(or use `to_records()`, which needs nothing)"
-            ) from None
-        return pd.DataFrame.from_records(self.to_records())
+        return records_frame(self.to_records())
 
     def summary(self) -> str:
         """A few lines: how many trials ended how, and the best (or the Pareto front)."""
         title = f"Study {self.name!r}" if self.name else "Study"
         lines = [f"{title}: {len(self.trials)} trials ({self._status_text()})"]
+        # Said only when it is not the default: "maximized".
+        direction = "" if not minimizes(self.directions) else f" ({describe(self.directions)})"
         if self.num_completed == 0:
             lines.append("no trial has completed")
         elif self.multi_objective:
             front = self.pareto_front
-            lines.append(f"Pareto front: {len(front)} trials")
+            lines.append(f"Pareto front: {len(front)} trials{direction}")
             for trial in front[:10]:
                 lines.append(f"  trial {trial.id}: reward {trial.reward}, dna {trial.dna!r}")
             if len(front) > 10:
                 lines.append(f"  ... and {len(front) - 10} more")
         else:
             best = self.best_trial
-            lines.append(f"best: trial {best.id}, reward {best.reward:.6g}")
+            lines.append(f"best: trial {best.id}, reward {best.reward:.6g}{direction}")
             lines.append(f"  dna: {best.dna!r}")
             lines.append(f"  example: {best.example!r}")
         return "\n".join(lines)
@@ -194,6 +205,22 @@ class StudyResult:
     def _status_text(self) -> str:
         counts = Counter(t.status for t in self.trials)
         return ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]) or "none"
+
+
+def records_frame(records: list[dict[str, Any]]) -> Any:
+    """`records` as a `pandas.DataFrame` (pandas is imported here, when asked).
+
+    Raises:
+        ImportError: If pandas is not installed, saying how to install it.
+    """
+    try:
+        pd = importlib.import_module("pandas")  # optional; typed as Any without stubs
+    except ImportError:
+        raise ImportError(
+            "a DataFrame of trials needs pandas, which is not installed: `pip install pandas` "
+            "(or use `to_records()`, which needs nothing)"
+        ) from None
+    return pd.DataFrame.from_records(records)
 
 
 def _objectives(reward: Reward | None) -> tuple[float, ...]:

@@ -20,8 +20,9 @@ from typing import Any
 from automorph.algorithms import SearchAlgorithm
 from automorph.geno import DNA
 from automorph.hyper import Template
-from automorph.storage import Event, Storage, StudyInfo, TrialRecord
+from automorph.storage import DIRECTIONS_KEY, Event, Storage, StudyInfo, TrialRecord
 from automorph.symbolic import from_json_str, sym_eq, to_json_str
+from automorph.tuning._direction import MAXIMIZE, Directions, for_algorithm
 from automorph.tuning._trial import Measurement, Trial
 from automorph.utils import (
     AutomorphError,
@@ -58,6 +59,7 @@ class SharedStudy:
         timeout_s: float = 60.0,
         retry_limit: int = 2,
         owns_storage: bool = False,
+        directions: Directions | None = None,
     ) -> None:
         self.storage = storage
         self._owns_storage = owns_storage  # opened for this study: closed with it
@@ -74,12 +76,21 @@ class SharedStudy:
             algorithm=to_json_str(algorithm),
             dna_spec=spec_json,
             multi_objective=bool(algorithm.multi_objective),
+            metadata={DIRECTIONS_KEY: list(directions or MAXIMIZE)},
         )
         stored = storage.create_study(info, exist_ok=True)
         if stored.dna_spec is not None and stored.dna_spec != spec_json:
             raise StorageError(
                 f"study {name!r} was created with another search space; use another name "
                 "(or delete the study) to search this one"
+            )
+        #: The study's directions: as stored (given ones must agree with them).
+        self.directions: Directions = tuple(stored.directions)
+        if directions is not None and tuple(directions) != self.directions:
+            raise StorageError(
+                f"study {name!r} was created to {' and '.join(self.directions)} its reward, "
+                f"not to {' and '.join(directions)}; leave out `minimize`/`direction` to "
+                "search it as it was created, or use another name"
             )
         self.algorithm = self._adopt(algorithm, stored)
         self.algorithm.setup(template.spec)
@@ -167,7 +178,8 @@ class SharedStudy:
                 algorithm.replay_proposal(dna)
             elif event.reward is not None:
                 reward = event.reward
-                algorithm.feedback(dna, tuple(reward) if isinstance(reward, list) else reward)
+                value = tuple(reward) if isinstance(reward, list) else reward
+                algorithm.feedback(dna, for_algorithm(value, self.directions))
             self._seq = max(self._seq, event.seq)
 
     def measured(self, trial: Trial, measurement: Measurement) -> None:
@@ -194,12 +206,14 @@ class SharedStudy:
         return True
 
     def others(self, trial_id: int) -> dict[int, list[tuple[int, float]]]:
-        """The other trials' (step, reward) curves, for early stopping."""
+        """The other trials' (step, reward) curves, for early stopping (rewards
+        as the algorithm sees them: higher is better)."""
         out: dict[int, list[tuple[int, float]]] = {}
+        sign = -1.0 if self.directions[0] == "minimize" else 1.0
         for record in self.storage.get_trials(self.name):
             if record.id != trial_id and record.measurements:
                 out[record.id] = [
-                    (int(m["step"]), float(m["reward"]))
+                    (int(m["step"]), sign * float(m["reward"]))
                     for m in record.measurements
                     if not isinstance(m["reward"], list)
                 ]

@@ -10,6 +10,7 @@ example is re-materialized from the DNA where needed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -187,15 +188,20 @@ class Trial:
 
 def check_reward(reward: Any, multi_objective: bool, trial_id: int) -> Reward:
     """`reward` as the algorithm will take it (see `algorithms.check_reward`),
-    checked where the user reports it, so the error names the trial.
+    checked where the user reports it, so the error names the trial. An
+    infinity is refused too: it would swamp every comparison of a search.
 
     Raises:
         FeedbackError: If the reward does not suit the search.
     """
     try:
-        return algorithms.check_reward(reward, multi_objective)
+        value = algorithms.check_reward(reward, multi_objective)
     except FeedbackError as e:
         raise FeedbackError(f"trial {trial_id}: {e.message}") from None
+    values = value if isinstance(value, tuple) else (value,)
+    if not all(math.isfinite(v) for v in values):
+        raise FeedbackError(f"trial {trial_id}: a reward must be finite, got {reward!r}")
+    return value
 
 
 def check_step(step: Any, trial_id: int) -> int:

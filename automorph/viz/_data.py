@@ -2,7 +2,8 @@
 
 Plots read trials through `TrialLike`: anything with `id`, `status`,
 `reward` and `dna` (a storage `TrialRecord` or a tuning `Trial`). Rewards
-are maximized; a multi-objective reward is a list or a tuple of floats.
+are maximized unless the study's directions say "minimize" (then the best is
+the lowest); a multi-objective reward is a list or a tuple of floats.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from automorph.geno import Choices, CustomDecisionPoint, Float, Int, Space, join
+from automorph.storage import direction_signs
 from automorph.symbolic import from_json_str
 from automorph.utils import AutomorphError
 
@@ -143,6 +145,8 @@ class TrialTable:
         dna: The decisions of each trial.
         decision_ids: Every decision id seen, in order of first appearance.
         multi_objective: Whether rewards have several objectives.
+        directions: "maximize" or "minimize" per objective (one entry
+            applies to every objective).
     """
 
     ids: np.ndarray[Any, np.dtype[np.int64]]
@@ -151,6 +155,7 @@ class TrialTable:
     dna: list[Mapping[str, Any]]
     decision_ids: list[str] = field(default_factory=list)
     multi_objective: bool = False
+    directions: tuple[str, ...] = ("maximize",)
 
     def __len__(self) -> int:
         return len(self.status)
@@ -166,26 +171,48 @@ class TrialTable:
         mask: np.ndarray[Any, np.dtype[np.bool_]] = np.all(np.isfinite(self.rewards), axis=1)
         return mask
 
+    @property
+    def signs(self) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """1.0 for each maximized objective, -1.0 for each minimized one."""
+        return np.array(direction_signs(self.directions, self.num_objectives), dtype=float)
+
+    @property
+    def signed(self) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """`rewards` with minimized objectives negated: higher is better in every column."""
+        signed: np.ndarray[Any, np.dtype[np.float64]] = self.rewards * self.signs
+        return signed
+
+    def minimized(self, objective: int = 0) -> bool:
+        """Whether `objective` is minimized."""
+        return bool(self.signs[objective] < 0)
+
     def count(self, status: str) -> int:
         """How many trials have `status`."""
         return sum(1 for s in self.status if s == status)
 
     def best_index(self) -> int | None:
-        """The row of the completed trial with the highest reward (first on
-        ties; objective 0 for several objectives), or None."""
+        """The row of the completed trial with the best reward (the highest,
+        or the lowest if minimized; first on ties; objective 0 for several
+        objectives), or None."""
         done = np.flatnonzero(self.completed)
         if done.size == 0:
             return None
-        return int(done[np.argmax(self.rewards[done, 0])])
+        return int(done[np.argmax(self.signed[done, 0])])
 
 
-def collect(trials: Iterable[TrialLike], multi_objective: bool | None = None) -> TrialTable:
+def collect(
+    trials: Iterable[TrialLike],
+    multi_objective: bool | None = None,
+    directions: Sequence[str] | None = None,
+) -> TrialTable:
     """Reads trials into a `TrialTable`.
 
     Args:
         trials: `TrialRecord`s, `Trial`s, or anything else `TrialLike`.
         multi_objective: Whether rewards have several objectives; by default,
             whether any reward is a sequence.
+        directions: "maximize" or "minimize" per objective (one for all);
+            maximized by default.
     """
     ids: list[int] = []
     status: list[str] = []
@@ -220,4 +247,5 @@ def collect(trials: Iterable[TrialLike], multi_objective: bool | None = None) ->
         dna=dnas,
         decision_ids=list(seen),
         multi_objective=any_sequence if multi_objective is None else multi_objective,
+        directions=tuple(directions) if directions else ("maximize",),
     )

@@ -67,12 +67,14 @@ def plot_history(
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
+    directions: Sequence[str] | None = None,
 ) -> Path:
     """Plots how the search went and writes it as a PNG.
 
-    One objective: the best reward so far against the trial number, each
-    completed trial's reward as a faint point, the best trial starred, and
-    failed and skipped trials marked along the bottom. Several objectives:
+    One objective: the best reward so far against the trial number (it
+    climbs when maximized, falls when minimized), each completed trial's
+    reward as a faint point, the best trial starred, and failed and skipped
+    trials marked along the bottom. Several objectives:
     the first two objectives against each other, points coloured by trial
     number, the Pareto front (over every objective) highlighted.
 
@@ -80,6 +82,8 @@ def plot_history(
         trials: Storage `TrialRecord`s or tuning `Trial`s (or a `TrialTable`).
         path: Where to write the PNG.
         title: The plot's title (by default it names what is drawn).
+        directions: "maximize" or "minimize" per objective (one for all);
+            maximized by default (ignored for a `TrialTable`, which has its own).
 
     Returns:
         The path written.
@@ -95,7 +99,7 @@ def plot_history(
     ...     png.stat().st_size > 10_000
     True
     """
-    table = trials if isinstance(trials, TrialTable) else collect(trials)
+    table = trials if isinstance(trials, TrialTable) else collect(trials, None, directions)
     figure = new_figure(9.0, 4.8)
     draw_history(figure, table, title=title)
     return save(figure, path)
@@ -108,6 +112,7 @@ def plot_parallel_coordinates(
     dna_spec: Space | str | None = None,
     max_lines: int = MAX_LINES,
     seed: int = 0,
+    directions: Sequence[str] | None = None,
 ) -> Path:
     """Plots each completed trial as a line across one axis per decision and
     a reward axis, coloured by reward, and writes it as a PNG.
@@ -126,6 +131,7 @@ def plot_parallel_coordinates(
             decision's kind; without it, kinds are read from the values.
         max_lines: The most lines to draw.
         seed: Seed of the sample of lines.
+        directions: As for `plot_history`: which lines are the best.
 
     Returns:
         The path written.
@@ -136,7 +142,7 @@ def plot_parallel_coordinates(
     """
     if max_lines < 1:
         raise ValueError(f"`max_lines` ({max_lines}) must be at least 1")
-    table = trials if isinstance(trials, TrialTable) else collect(trials)
+    table = trials if isinstance(trials, TrialTable) else collect(trials, None, directions)
     decisions = decisions_of(dna_spec)
     width = min(4.0 + 1.15 * min(len(table.decision_ids), MAX_AXES), 26.0)
     figure = new_figure(max(width, 9.0), 5.2)
@@ -165,6 +171,7 @@ def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
     rewards = table.rewards[done, 0]
     order = np.argsort(ids, kind="stable")
     ids, rewards = ids[order], rewards[order]
+    sign = -1.0 if table.minimized(0) else 1.0
     n = len(ids)
     axes.scatter(
         ids,
@@ -176,7 +183,7 @@ def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
         rasterized=True,
         label=f"reward ({n:,} completed)",
     )
-    best = np.maximum.accumulate(rewards)
+    best = sign * np.maximum.accumulate(sign * rewards)  # falls when minimized
     last = max(int(table.ids.max()), int(ids[-1]))
     axes.step(
         np.append(ids, last),
@@ -186,7 +193,7 @@ def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
         lw=2,
         label="best so far",
     )
-    top = int(np.argmax(rewards))
+    top = int(np.argmax(sign * rewards))
     axes.scatter(
         [ids[top]],
         [rewards[top]],
@@ -199,7 +206,9 @@ def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
         label=f"best: trial {ids[top]} ({rewards[top]:.4g})",
     )
     _mark_unfinished(axes, table)
-    low, high, clipped = _robust_limits(rewards)
+    low, high, clipped = _robust_limits(sign * rewards)  # cuts the worst rewards
+    if sign < 0:  # back to the rewards as reported: the curve goes down
+        low, high = -high, -low
     if any(s in ("failed", "skipped") for s in table.status):
         low -= 0.1 * (high - low)  # an empty strip at the bottom for their marks
     axes.set_ylim(low, high)
@@ -211,9 +220,11 @@ def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
         loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False
     )
     _opaque(legend)
-    text = title or f"Best reward by trial ({len(table):,} trials, {n:,} completed)"
+    way = ", minimized" if sign < 0 else ""
+    text = title or f"Best reward by trial ({len(table):,} trials, {n:,} completed{way})"
     if clipped:
-        text += "\n(y axis cut at the 1st percentile; lower rewards not shown)"
+        worse = "higher" if sign < 0 else "lower"
+        text += f"\n(y axis cut at the 1st percentile; {worse} rewards not shown)"
     axes.set_title(text, fontsize="medium")
 
 
@@ -245,7 +256,7 @@ def _pareto_scatter(target: FigureBase, axes: Axes, table: TrialTable, title: st
     done = table.completed
     ids = table.ids[done]
     points = table.rewards[done]
-    front = pareto_mask(points)
+    front = pareto_mask(table.signed[done])
     n, k = len(ids), table.num_objectives
     dots = axes.scatter(
         points[:, 0],
@@ -275,8 +286,8 @@ def _pareto_scatter(target: FigureBase, axes: Axes, table: TrialTable, title: st
     if k == 2:
         line = points[front][np.argsort(points[front, 0])]
         axes.step(line[:, 0], line[:, 1], where="post", color="C3", lw=1, alpha=0.8)
-    axes.set_xlabel("objective 0")
-    axes.set_ylabel("objective 1")
+    axes.set_xlabel("objective 0" + (" (minimized)" if table.minimized(0) else ""))
+    axes.set_ylabel("objective 1" + (" (minimized)" if table.minimized(1) else ""))
     axes.grid(alpha=0.3)
     handles, labels = axes.get_legend_handles_labels()
     _opaque(
@@ -360,7 +371,7 @@ def draw_parallel_coordinates(
     rows, note = _subsample(table, rows, max_lines, seed)
     rewards = table.rewards[rows]
     # Worst first, so that the best lines are drawn on top.
-    order = np.argsort(rewards[:, 0], kind="stable")
+    order = np.argsort(table.signed[rows, 0], kind="stable")
     rows, rewards = rows[order], rewards[order]
     shown = table.decision_ids[:MAX_AXES]
     drawn = [_decision_axis(table, rows, d, decisions.get(d)) for d in shown]
@@ -385,7 +396,7 @@ def _subsample(
     if n <= max_lines:
         return rows, f"{n:,} completed trials"
     top_count = max(1, max_lines // 10)
-    by_reward = rows[np.argsort(-table.rewards[rows, 0], kind="stable")]
+    by_reward = rows[np.argsort(-table.signed[rows, 0], kind="stable")]
     top, rest = by_reward[:top_count], by_reward[top_count:]
     rng = np.random.default_rng(seed)
     sample = rng.choice(rest, size=max_lines - top_count, replace=False)

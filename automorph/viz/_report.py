@@ -85,7 +85,7 @@ def write_report(
     info = study if isinstance(study, StudyInfo) else StudyInfo(study)
     spec = dna_spec if dna_spec is not None else info.dna_spec
     trial_list = list(trials)
-    table = collect(trial_list, multi_objective=info.multi_objective or None)
+    table = collect(trial_list, info.multi_objective or None, info.directions)
     decisions = decisions_of(spec)
     prefix = Path(path_prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,7 @@ def _best_section(
     if best is None:
         return ["<h2>Best trial</h2>", "<p>No trial has completed yet.</p>"]
     if table.multi_objective:
-        front = int(pareto_mask(table.rewards[table.completed]).sum())
+        front = int(pareto_mask(table.signed[table.completed]).sum())
         return [
             "<h2>Pareto front</h2>",
             f"<p>{front:,} completed trials are on the Pareto front (no other trial is at "
@@ -167,7 +167,8 @@ def _best_section(
     return [
         "<h2>Best trial</h2>",
         f"<p>The best is trial {int(table.ids[best])}, with reward "
-        f"{_number(table.rewards[best, 0])}.</p>",
+        f"{_number(table.rewards[best, 0])}"
+        f"{' (the reward is minimized)' if table.minimized(0) else ''}.</p>",
         f'<table class="best">{body}</table>',
     ]
 
@@ -177,13 +178,13 @@ def _top_section(table: TrialTable, decisions: Mapping[str, Decision]) -> list[s
     if done.size == 0:
         return []
     if table.multi_objective:
-        front = done[pareto_mask(table.rewards[done])]
-        rows = front[np.argsort(-table.rewards[front, 0], kind="stable")][:TOP_ROWS]
+        front = done[pareto_mask(table.signed[done])]
+        rows = front[np.argsort(-table.signed[front, 0], kind="stable")][:TOP_ROWS]
         heading = f"Pareto front ({front.size:,} trials"
         heading += f"; the first {TOP_ROWS} by objective 0)" if front.size > TOP_ROWS else ")"
         reward_heads = [f"reward.{k}" for k in range(table.num_objectives)]
     else:
-        rows = done[np.argsort(-table.rewards[done, 0], kind="stable")][:TOP_ROWS]
+        rows = done[np.argsort(-table.signed[done, 0], kind="stable")][:TOP_ROWS]
         heading = f"Top {rows.size} trials by reward (of {done.size:,} completed)"
         reward_heads = ["reward"]
     ids = table.decision_ids

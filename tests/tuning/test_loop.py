@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import re
 from typing import Any
 
 import numpy as np
@@ -289,17 +291,33 @@ def test_a_trial_auto_completed_by_moving_on_takes_no_done() -> None:
 @pytest.mark.parametrize(
     ("reward", "match"),
     [
-        ("good", "trial 1: a reward must be a number, got str"),
+        ("good", "a reward must be a number, got str"),
         (float("nan"), "must not be NaN"),
+        (float("inf"), "must be finite, got inf"),
+        (float("-inf"), "must be finite, got -inf"),
         ((0.1, 0.2), "single-objective"),
         (None, "got NoneType"),
     ],
 )
-def test_bad_rewards_are_refused_where_they_are_given(reward: Any, match: str) -> None:
-    _, feedback = next(am.sample(SPACE, num_examples=1))
-    with pytest.raises(am.FeedbackError, match=match):
-        feedback.add_measurement(reward)
-    assert feedback.trial.measurements == []
+def test_bad_rewards_fail_the_trial_where_they_are_given(
+    reward: Any, match: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = am.sample(SPACE, num_examples=2)
+    _, feedback = next(loop)
+    with caplog.at_level(logging.WARNING, logger="automorph.tuning"):
+        feedback.add_measurement(reward)  # no exception: the trial fails, the loop goes on
+    trial = feedback.trial
+    assert trial.measurements == [] and trial.status == "failed"
+    assert trial.error is not None and trial.error.startswith("invalid reward: ")
+    assert re.search(match, trial.error)
+    assert re.search(match, caplog.text)
+    with pytest.raises(TrialStateError, match="trial 1 is already failed"):
+        feedback.add_measurement(1.0)
+    with pytest.raises(TrialStateError, match="trial 1 is already failed"):
+        feedback(1.0)
+    _, second = next(loop)
+    second(1.0)
+    assert [t.status for t in loop.result.trials] == ["failed", "completed"]
 
 
 def test_bad_step_and_metrics() -> None:
