@@ -69,6 +69,11 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
         self._setup()
 
     @property
+    def is_set_up(self) -> bool:
+        """Whether `setup` has bound the algorithm to a space."""
+        return "_spec" in self.__dict__
+
+    @property
     def dna_spec(self) -> Space:
         """The space the algorithm searches (after `setup`)."""
         self._check_setup()

@@ -24,9 +24,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from automorph.algorithms import Random, Reward, SearchAlgorithm
-from automorph.geno import DNA
+from automorph.geno import DNA, DNASpec
 from automorph.hyper import Template
 from automorph.storage import Storage, open_storage
+from automorph.symbolic import sym_eq
 from automorph.tuning import _direction
 from automorph.tuning._checks import (
     check_count,
@@ -333,7 +334,7 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         self.template = Template(space)
         check_decisions(self.template)
         _direction.check_for(wanted or MAXIMIZE, bool(algorithm.multi_objective))
-        algorithm.setup(self.template.spec)
+        _set_up(algorithm, self.template.spec)
         self._shared: SharedStudy | None = None
         if storage is not None:
             if not name:
@@ -737,6 +738,23 @@ def tune(
     if loop._num_finished:
         check_not_all_failed(result)
     return result
+
+
+def _set_up(algorithm: SearchAlgorithm, spec: DNASpec) -> None:
+    """Sets `algorithm` up on `spec`, or lets it go on where an earlier loop
+    on the same space left it (as PyGlove's `pg.sample` does).
+
+    Raises:
+        FieldValueError: If it was set up on another space.
+    """
+    if not algorithm.is_set_up:
+        algorithm.setup(spec)
+    elif algorithm.dna_spec is not spec and not sym_eq(algorithm.dna_spec, spec):
+        raise FieldValueError(
+            f"`algorithm` ({type(algorithm).__name__}) was set up on another search space; "
+            "give this search a new algorithm (for example `algorithm.clone()`), or search "
+            "the same space to continue where the last search left it"
+        )
 
 
 def _is_policy(value: Any) -> bool:
