@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
 import json
 import re
@@ -18,6 +17,7 @@ import numpy as np
 from automorph.cli._format import (
     RecordLayout,
     csv_cell,
+    csv_writer,
     cut,
     dna_text,
     json_safe,
@@ -325,8 +325,8 @@ def _write_records(
     keys = layout.keys()
     count = 0
     if fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(keys)
+        writer = csv_writer(stream)
+        writer.writerow([csv_cell(k) for k in keys])
         for trial in ctx.store.iter_trials(info.name):
             record = layout.record(trial)
             writer.writerow([csv_cell(record[k]) for k in keys])
