@@ -325,8 +325,7 @@ def _write_records(
     keys = layout.keys()
     count = 0
     if fmt == "csv":
-        writer = csv_writer(stream)
-        writer.writerow([csv_cell(k) for k in keys])
+        writer = csv_writer(stream, keys)
         for trial in ctx.store.iter_trials(info.name):
             record = layout.record(trial)
             writer.writerow([csv_cell(record[k]) for k in keys])

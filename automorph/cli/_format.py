@@ -203,9 +203,13 @@ def csv_cell(value: Any) -> str | int | float:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def csv_writer(stream: TextIO) -> Any:
-    """A CSV writer for rows of `csv_cell` values: every text cell in double
-    quotes (doubled inside), numbers bare."""
+def csv_writer(stream: TextIO, keys: Sequence[str]) -> Any:
+    """Writes the header `keys` to `stream` and returns a writer for rows of
+    `csv_cell` values: every text cell in double quotes (doubled inside),
+    numbers bare. The header is written plainly: every key starts with a
+    fixed name (`id`, `dna.`, `metadata.`, ...), never with a formula sign.
+    """
+    csv.writer(stream, lineterminator="\n").writerow(keys)
     return csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
 
 

@@ -104,16 +104,42 @@ def test_tune_reports_unstorable_metadata_and_resumes(tmp_path: Path) -> None:
     assert "its result cannot be stored" in (result.trials[1].error or "")
 
 
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _cycle() -> list[Any]:
+    value: list[Any] = []
+    value.append(value)
+    return value
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (print, r"a value of type builtin_function_or_method"),
+        (10**5000, r"more than 4300 digits"),
+        (_nested(100_000), r"it is nested too deeply"),
+        (_cycle(), r"it contains itself"),
+        ({("a", 1): 2}, r"keys must be str"),
+    ],
+    ids=["function", "huge-int", "deep", "cycle", "tuple-key"],
+)
 @pytest.mark.parametrize("store", [MemoryStorage, None], ids=["memory", "sqlite"])
 def test_finish_trial_refuses_unstorable_metadata_and_changes_nothing(
-    store: type[Storage] | None, tmp_path: Path
+    store: type[Storage] | None, value: Any, why: str, tmp_path: Path
 ) -> None:
     storage = store() if store is not None else open_storage(tmp_path / "s.db")
     storage.create_study(StudyInfo("s"))
     trial = storage.propose_trial("s", "w", 0, lambda events: ({"x": 1}, None))
     assert trial is not None
-    with pytest.raises(SerializationError, match=r"trial 1 of 's': metadata 'f'") as info:
-        storage.finish_trial("s", 1, "w", "completed", 1.0, metadata={"a": 1, "f": print})
+    with pytest.raises(
+        SerializationError, match=rf"trial 1 of 's': metadata 'f' cannot be stored as JSON: .*{why}"
+    ) as info:
+        storage.finish_trial("s", 1, "w", "completed", 1.0, metadata={"a": 1, "f": value})
     assert info.value.path == "f"
     assert storage.get_trial("s", 1).status == "running"
     storage.close()
