@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from automorph.utils import SerializationError, StorageError
@@ -67,6 +67,15 @@ def dumps(value: Any, what: str = "the value") -> str:
         ) from None
 
 
+def fresh(value: Any, what: str = "the value") -> Any:
+    """The value as it reads back from a store (a fresh copy; tuples become lists).
+
+    Raises:
+        SerializationError: If JSON cannot hold it (naming `what`).
+    """
+    return None if value is None else json.loads(dumps(value, what))
+
+
 def dumps_metadata(metadata: Mapping[str, Any], where: str) -> str:
     """A trial's metadata as JSON text.
 
@@ -111,10 +120,12 @@ def loads(text: str, study: str, trial_id: int | None, column: str) -> Any:
         raise unreadable(study, trial_id, column, error) from None
 
 
-def loads_rows(texts: Sequence[str], study: str, where: Sequence[tuple[int, str]]) -> list[Any]:
+def loads_rows(
+    texts: Sequence[str], study: str, where: Callable[[], Iterable[tuple[int, str]]]
+) -> list[Any]:
     """Reads many stored JSON texts in one call of the C decoder (most of the
     time of reading 50,000 trials would otherwise go to per-call overhead);
-    `where[i]` is the (trial id, column) of `texts[i]`.
+    `where()` gives the (trial id, column) of each text, when one fails.
 
     Raises:
         StorageError: Naming the first text that does not read back.
@@ -127,7 +138,7 @@ def loads_rows(texts: Sequence[str], study: str, where: Sequence[tuple[int, str]
         values = None
     if isinstance(values, list) and len(values) == len(texts):
         return values
-    for text, (trial_id, column) in zip(texts, where, strict=True):
+    for text, (trial_id, column) in zip(texts, where(), strict=True):
         loads(text, study, trial_id, column)
     # Every text reads on its own, but not together: one holds several values.
     raise StorageError(f"the stored trials of study {study!r} cannot be read: a value is not JSON")

@@ -33,7 +33,7 @@ from automorph.storage._base import (
     TrialRecord,
     TrialState,
 )
-from automorph.storage._json import dumps, dumps_metadata, loads, loads_rows
+from automorph.storage._json import dumps, dumps_metadata, fresh, loads, loads_rows
 from automorph.storage._sql_schema import (
     ALL_STUDIES,
     ANY_STALE,
@@ -95,18 +95,6 @@ _MAX_SEQ = 2**62
 # Any constant: serializes schema creation by concurrent openers on PostgreSQL.
 _INIT_LOCK_KEY = 0x6175746F6D6F7270
 
-# --- JSON -----------------------------------------------------------------------
-
-
-def _fresh(value: Any, what: str = "the value") -> Any:
-    """The value as it reads back from the store (a fresh copy; tuples become lists).
-
-    Raises:
-        SerializationError: If JSON cannot hold it (naming `what`).
-    """
-    return None if value is None else json.loads(dumps(value, what))
-
-
 # --- rows -> records ---------------------------------------------------------------
 
 
@@ -133,10 +121,12 @@ def _records(study: str, rows: Sequence[Sequence[Any]]) -> list[TrialRecord]:
             study, the trial and the column.
     """
     texts: list[str] = []
-    where: list[tuple[int, str]] = []
     for row in rows:
         texts += (row[i] or "null" for i in JSON_AT)
-        where += ((row[0], name) for name in JSON_FIELDS)
+
+    def where() -> Iterator[tuple[int, str]]:  # (trial id, column) of each text
+        return ((row[0], name) for row in rows for name in JSON_FIELDS)
+
     values = iter(loads_rows(texts, study, where))
     out: list[TrialRecord] = []
     for row in rows:
@@ -392,7 +382,7 @@ class SQLStorage(Storage):
                     info.dna_spec,
                     bool(info.multi_objective),
                     info.created or time.time(),
-                    _fresh(info.metadata, "the study's metadata") or {},
+                    fresh(info.metadata, "the study's metadata") or {},
                 )
                 conn.execute(
                     INSERT_STUDY,
@@ -449,7 +439,7 @@ class SQLStorage(Storage):
             trial = TrialRecord(
                 study,
                 trial_id,
-                _fresh(dna, "the DNA"),
+                fresh(dna, "the DNA"),
                 "running",
                 example=example,
                 created=now,
@@ -535,7 +525,7 @@ class SQLStorage(Storage):
         if status not in FINISHED:
             raise TrialStateError(f"a trial cannot finish as {status!r}")
         where = f"trial {trial_id} of {study!r}"
-        value = _fresh(reward, f"the reward of {where}") if status == "completed" else None
+        value = fresh(reward, f"the reward of {where}") if status == "completed" else None
         added = json.loads(dumps_metadata(metadata, where)) if metadata else None
         with self._transaction(write=True) as conn:
             sid, seq = self._lock_study(conn, study)
@@ -668,10 +658,12 @@ class SQLStorage(Storage):
         since = min(since, _MAX_SEQ)  # a larger number means "none yet", not an overflow
         rows = sorted(conn.execute(EVENTS, {"name": study, "since": since}), key=lambda r: r[0])
         texts: list[str] = []
-        where: list[tuple[int, str]] = []
         for row in rows:
             texts += (row[3], row[4] or "null")
-            where += ((row[2], "dna"), (row[2], "reward"))
+
+        def where() -> Iterator[tuple[int, str]]:  # (trial id, column) of each text
+            return ((row[2], name) for row in rows for name in ("dna", "reward"))
+
         values = iter(loads_rows(texts, study, where))
         return [
             Event(seq, "finished" if kind else "proposed", tid, next(values), next(values))
