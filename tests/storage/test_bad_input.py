@@ -221,6 +221,19 @@ def test_tampered_study_metadata_is_a_storage_error(study_db: Path) -> None:
     store.close()
 
 
+def test_a_tampered_stored_algorithm_is_named_on_resume_and_skipped_by_show(
+    study_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tamper(study_db, "UPDATE automorph_studies SET algorithm = ? WHERE name = 's'", DEEP)
+    with pytest.raises(
+        SerializationError, match=r"the stored algorithm of study 's': .*nested too deeply"
+    ):
+        am.tune(lambda e: 1.0, SPACE, algorithm(), 6, name="s", storage=str(study_db))
+    assert main(["--storage", str(study_db), "show", "s"]) == 0
+    out = capsys.readouterr().out
+    assert "Trials:     4 (4 completed)" in out and "Algorithm:" not in out
+
+
 def test_the_cli_names_the_tampered_trial(
     study_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
