@@ -82,7 +82,7 @@ class _Sample:
     advantage: float
 
 
-class _Controller(SearchAlgorithm, type_name="automorph.algorithms._Controller"):
+class _Controller(SearchAlgorithm, type_name="automorph.algorithms.Controller"):
     """What REINFORCE and PPO share (see the module docstring for the fields)."""
 
     policy: Literal["independent", "autoregressive"] = "independent"

@@ -68,7 +68,7 @@ class InvalidCellError(AutomorphError, ValueError):
     """A NAS-Bench-101 cell breaks a rule of the space (the message names it)."""
 
 
-class NB101Cell(Object):
+class NB101Cell(Object, type_name="automorph.benchmarks.NB101Cell"):
     """A NAS-Bench-101 cell: an adjacency matrix and one operation per node.
 
     `matrix[i][j] == 1` is an edge from node `i` to node `j`; node 0 is the

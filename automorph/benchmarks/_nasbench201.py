@@ -72,7 +72,7 @@ _METRICS: tuple[str, ...] = tuple(f"{d}_test_200ep" for d in NB201_DATASETS) + t
 _OP_SET = frozenset(NB201_OPS)
 
 
-class NB201Cell(am.Object):
+class NB201Cell(am.Object, type_name="automorph.benchmarks.NB201Cell"):
     """A NAS-Bench-201 cell: one operation on each of its six edges.
 
     >>> cell = NB201Cell.from_arch_str(

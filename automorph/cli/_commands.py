@@ -255,7 +255,7 @@ def _type_name(text: str | None) -> str | None:
         return None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON Python reads: shown without it
         return None
     name = data.get("_type") if isinstance(data, dict) else None
     return name if isinstance(name, str) else None

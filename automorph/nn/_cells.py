@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from automorph.hyper import oneof
-from automorph.nn._modules import ModuleError, cell_ops, searchable
+from automorph.nn._modules import ModuleError, cell_ops, own_searchable
 
 
 class _Cell(nn.Module):
@@ -61,10 +61,8 @@ class _Network(nn.Module):
         return self.head(self.cell(self.stem(x)))  # type: ignore[no-any-return]
 
 
-Cell = searchable(_Cell)
-Network = searchable(_Network)
-Cell.__name__ = Cell.__qualname__ = "Cell"
-Network.__name__ = Network.__qualname__ = "Network"
+Cell = own_searchable(_Cell, "Cell")
+Network = own_searchable(_Network, "Network")
 
 
 def cell_space(

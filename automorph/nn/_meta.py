@@ -19,7 +19,7 @@ from torch import nn
 from torch.func import functional_call
 
 from automorph.hyper import oneof
-from automorph.nn._modules import ModuleError, searchable
+from automorph.nn._modules import ModuleError, own_searchable
 from automorph.utils import FieldValueError
 
 ACTIVATIONS = ["relu", "tanh", "elu", "sin"]
@@ -68,10 +68,8 @@ class _Learner(nn.Module):
         return self.head(self.cell(torch.relu(self.stem(x))))  # type: ignore[no-any-return]
 
 
-MetaCell = searchable(_MetaCell)
-Learner = searchable(_Learner)
-MetaCell.__name__ = MetaCell.__qualname__ = "MetaCell"
-Learner.__name__ = Learner.__qualname__ = "Learner"
+MetaCell = own_searchable(_MetaCell, "MetaCell")
+Learner = own_searchable(_Learner, "Learner")
 
 
 def meta_cell_space(nodes: int = 3, width: int = 40) -> Any:

@@ -23,11 +23,17 @@ class ModuleError(AutomorphError, TypeError):
     """A value cannot be used as a searchable module (not a `torch.nn.Module`)."""
 
 
-def searchable(cls: type[M]) -> type[M]:
+def searchable(cls: type[M], *, type_name: str | None = None) -> type[M]:
     """The symbolic version of a `torch.nn.Module` subclass.
 
     Instances are real modules of `cls`; their constructor arguments are
     symbolic fields, so they may hold hyper-values (`am.oneof`, `am.intv`).
+    The layers this module makes searchable (`Linear`, `Conv2d`, ...) are
+    returned as they are, so a class has one searchable version.
+
+    Args:
+        cls: The module class.
+        type_name: The name JSON stores for it; `module.qualname` by default.
 
     Raises:
         ModuleError: If `cls` is not a `torch.nn.Module` subclass.
@@ -45,19 +51,34 @@ def searchable(cls: type[M]) -> type[M]:
             f"cannot make {shown} ({cls!r}) a searchable module: it is not a "
             "torch.nn.Module subclass"
         )
-    return symbolize(cls, symbolic_eq=False)
+    made = _SEARCHABLE.get(cls) if type_name is None else None
+    if made is not None:
+        return made
+    return symbolize(cls, type_name=type_name, symbolic_eq=False)
 
 
-Sequential = searchable(nn.Sequential)
-Linear = searchable(nn.Linear)
-Conv2d = searchable(nn.Conv2d)
-BatchNorm2d = searchable(nn.BatchNorm2d)
-ReLU = searchable(nn.ReLU)
-MaxPool2d = searchable(nn.MaxPool2d)
-AvgPool2d = searchable(nn.AvgPool2d)
-Flatten = searchable(nn.Flatten)
-Dropout = searchable(nn.Dropout)
-Identity = searchable(nn.Identity)
+# The searchable versions made here, by the torch class they wrap.
+_SEARCHABLE: dict[type, type] = {}
+
+
+def own_searchable(cls: type[M], name: str) -> type[M]:
+    """`cls` made searchable under the public type name `automorph.nn.<name>`."""
+    made = searchable(cls, type_name=f"automorph.nn.{name}")
+    made.__name__ = made.__qualname__ = name
+    _SEARCHABLE[cls] = made
+    return made
+
+
+Sequential = own_searchable(nn.Sequential, "Sequential")
+Linear = own_searchable(nn.Linear, "Linear")
+Conv2d = own_searchable(nn.Conv2d, "Conv2d")
+BatchNorm2d = own_searchable(nn.BatchNorm2d, "BatchNorm2d")
+ReLU = own_searchable(nn.ReLU, "ReLU")
+MaxPool2d = own_searchable(nn.MaxPool2d, "MaxPool2d")
+AvgPool2d = own_searchable(nn.AvgPool2d, "AvgPool2d")
+Flatten = own_searchable(nn.Flatten, "Flatten")
+Dropout = own_searchable(nn.Dropout, "Dropout")
+Identity = own_searchable(nn.Identity, "Identity")
 
 
 class _ConvBNReLU(nn.Module):
@@ -115,17 +136,10 @@ class _Zero(nn.Module):
         return x * 0.0
 
 
-ConvBNReLU = searchable(_ConvBNReLU)
-SepConv = searchable(_SepConv)
-Pool = searchable(_Pool)
-Zero = searchable(_Zero)
-for _cls, _name in (
-    (ConvBNReLU, "ConvBNReLU"),
-    (SepConv, "SepConv"),
-    (Pool, "Pool"),
-    (Zero, "Zero"),
-):
-    _cls.__name__ = _cls.__qualname__ = _name
+ConvBNReLU = own_searchable(_ConvBNReLU, "ConvBNReLU")
+SepConv = own_searchable(_SepConv, "SepConv")
+Pool = own_searchable(_Pool, "Pool")
+Zero = own_searchable(_Zero, "Zero")
 
 
 def cell_ops(channels: int) -> list[Any]:

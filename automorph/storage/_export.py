@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -101,17 +102,45 @@ def _last(trial: TrialRecord) -> dict[str, Any]:
     return trial.measurements[-1] if trial.measurements else {}
 
 
-def csv_cell(value: Any) -> str:
-    """A record value for CSV: '' for None, full-precision floats, JSON for structures."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula (OWASP's CSV-injection list)."""
+
+
+def csv_cell(value: Any) -> str | int | float:
+    """A record value for CSV, safe to open in a spreadsheet.
+
+    Numbers stay numbers: an int or a float is returned as it is (written in
+    full precision, unquoted, so `-1.5` is still the number -1.5). Everything
+    else becomes text: '' for None, 'true'/'false', compact JSON for
+    structures, `str()` otherwise. Text that a spreadsheet would run as a
+    formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return:
+    a parameter, an error message or a metadata string can) gets a leading
+    single quote, as OWASP advises against CSV injection; `csv_writer` also
+    quotes every text cell. Only text is escaped, never a number.
+
+    >>> csv_cell(-1.5), csv_cell(3), csv_cell("-1.5"), csv_cell("=1+2"), csv_cell(None)
+    (-1.5, 3, "'-1.5", "'=1+2", '')
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
+    if isinstance(value, (int, float)):
+        return value
+    text = (
+        json.dumps(value, separators=(",", ":")) if isinstance(value, (dict, list)) else str(value)
+    )
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_writer(stream: TextIO, keys: Sequence[str]) -> Any:
+    """Writes the header `keys` to `stream` and returns a writer for rows of
+    `csv_cell` values: every text cell in double quotes (doubled inside),
+    numbers bare. The header is written plainly: every key starts with a
+    fixed name (`id`, `dna.`, `metadata.`, ...), never with a formula sign.
+    """
+    csv.writer(stream, lineterminator="\n").writerow(keys)
+    return csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
 
 
 def json_safe(value: Any) -> Any:
@@ -143,8 +172,7 @@ def write_records(
     keys = layout.keys()
     count = 0
     if fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(keys)
+        writer = csv_writer(stream, keys)
         for trial in store.iter_trials(study):
             record = layout.record(trial)
             writer.writerow([csv_cell(record[k]) for k in keys])

@@ -17,6 +17,7 @@ from automorph.storage._base import (
     TrialState,
     events_of,
 )
+from automorph.storage._json import dumps_metadata
 from automorph.utils import StudyExistsError, StudyNotFoundError, TrialStateError
 
 
@@ -174,8 +175,17 @@ class MemoryStorage(Storage):
         error: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> TrialRecord:
+        """See `Storage.finish_trial`.
+
+        Raises:
+            SerializationError: If the metadata could not be stored as JSON,
+                as in every other store (nothing is changed; the error's
+                `path` is the entry's key).
+        """
         if status not in FINISHED:
             raise TrialStateError(f"a trial cannot finish as {status!r}")
+        if metadata:
+            dumps_metadata(metadata, f"trial {trial_id} of {study!r}")
         with self._lock:
             trial = self._running(study, trial_id, worker)
             trial.status = status

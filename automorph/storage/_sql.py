@@ -33,6 +33,7 @@ from automorph.storage._base import (
     TrialRecord,
     TrialState,
 )
+from automorph.storage._json import dumps, dumps_metadata, fresh, loads, loads_rows
 from automorph.storage._sql_schema import (
     ALL_STUDIES,
     ANY_STALE,
@@ -71,7 +72,6 @@ from automorph.storage._sql_schema import (
     TRIALS_WITH_STATUS,
 )
 from automorph.utils import (
-    SerializationError,
     StorageError,
     StudyExistsError,
     StudyNotFoundError,
@@ -90,40 +90,14 @@ _DRIVER_HINTS = {
     "postgresql": "pip install 'automorph[postgres]' (psycopg)",
     "sqlite": "SQLite is part of Python's standard library; use a Python built with sqlite3",
 }
+_STATUS_AT = TRIAL_FIELDS.index("status")
+_WORKER_AT = TRIAL_FIELDS.index("worker")
 _STORE_MARK = "automorph"
 _MAX_SEQ = 2**62
 # Any constant: serializes schema creation by concurrent openers on PostgreSQL.
 _INIT_LOCK_KEY = 0x6175746F6D6F7270
 
-# --- JSON -----------------------------------------------------------------------
-
-
-def _json_default(value: Any) -> Any:
-    # numpy scalars and arrays (duck-typed: storage does not import numpy).
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise SerializationError(
-        f"a {type(value).__name__} ({value!r}) is not a JSON value; "
-        "stores keep DNA, rewards, measurements and metadata as JSON"
-    )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=_json_default)
-
-
-def _fresh(value: Any) -> Any:
-    """The value as it reads back from the store (a fresh copy; tuples become lists)."""
-    return None if value is None else json.loads(_dumps(value))
-
-
 # --- rows -> records ---------------------------------------------------------------
-
-
-def _loads_all(texts: list[str]) -> list[Any]:
-    """Decodes many JSON texts in one call of the C decoder (most of the time
-    of reading 50,000 trials would otherwise go to per-call overhead)."""
-    return json.loads("[" + ",".join(texts) + "]") if texts else []
 
 
 @contextlib.contextmanager
@@ -142,11 +116,20 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _records(study: str, rows: Sequence[Sequence[Any]]) -> list[TrialRecord]:
-    """Trial records from rows of `TRIAL_COLUMNS` (TrialRecord's fields, in order)."""
+    """Trial records from rows of `TRIAL_COLUMNS` (TrialRecord's fields, in order).
+
+    Raises:
+        StorageError: If a stored JSON column does not read back, naming the
+            study, the trial and the column.
+    """
     texts: list[str] = []
     for row in rows:
         texts += (row[i] or "null" for i in JSON_AT)
-    values = iter(_loads_all(texts))
+
+    def where() -> Iterator[tuple[int, str]]:  # (trial id, column) of each text
+        return ((row[0], name) for row in rows for name in JSON_FIELDS)
+
+    values = iter(loads_rows(texts, study, where))
     out: list[TrialRecord] = []
     for row in rows:
         fields = list(row)
@@ -165,7 +148,8 @@ def _trial_row(study_id: int, trial: TrialRecord) -> dict[str, Any]:
     row: dict[str, Any] = {"study_id": study_id}
     for name, column in zip(TRIAL_FIELDS, TRIAL_COLUMNS, strict=True):
         value = getattr(trial, name)
-        row[column.name] = _dumps(value) if name in JSON_FIELDS and value is not None else value
+        stored = name in JSON_FIELDS and value is not None
+        row[column.name] = dumps(value, name) if stored else value
     return row
 
 
@@ -178,7 +162,7 @@ def _study_info(row: Row[Any]) -> StudyInfo:
         dna_spec=m["dna_spec"],
         multi_objective=bool(m["multi_objective"]),
         created=m["created"],
-        metadata=json.loads(m["metadata"]),
+        metadata=loads(m["metadata"], m["name"], None, "metadata"),
     )
 
 
@@ -400,7 +384,7 @@ class SQLStorage(Storage):
                     info.dna_spec,
                     bool(info.multi_objective),
                     info.created or time.time(),
-                    _fresh(info.metadata) or {},
+                    fresh(info.metadata, "the study's metadata") or {},
                 )
                 conn.execute(
                     INSERT_STUDY,
@@ -411,7 +395,7 @@ class SQLStorage(Storage):
                         "dna_spec": stored.dna_spec,
                         "multi_objective": stored.multi_objective,
                         "created": stored.created,
-                        "metadata": _dumps(stored.metadata),
+                        "metadata": dumps(stored.metadata),
                         "next_seq": 1,
                     },
                 )
@@ -457,7 +441,7 @@ class SQLStorage(Storage):
             trial = TrialRecord(
                 study,
                 trial_id,
-                _fresh(dna),
+                fresh(dna, "the DNA"),
                 "running",
                 example=example,
                 created=now,
@@ -475,7 +459,7 @@ class SQLStorage(Storage):
             sid, seq = self._lock_study(conn, study)
             trial_id = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one()
             trial = TrialRecord(
-                study, trial_id, _fresh(dna), "pending", example=example,
+                study, trial_id, fresh(dna, "the DNA"), "pending", example=example,
                 created=time.time(), proposed_seq=seq,
             )  # fmt: skip
             conn.execute(INSERT_TRIAL, _trial_row(sid, trial))
@@ -491,12 +475,19 @@ class SQLStorage(Storage):
             pending = conn.execute(OLDEST_PENDING, {"sid": sid}).first()
             if pending is None:
                 return None
-            trial = _record(study, pending)
-            now = time.time()
-            conn.execute(CLAIM, {"sid": sid, "tid": trial.id, "v_worker": worker, "v_now": now})
-            trial.status, trial.worker = "running", worker
-            trial.started = trial.heartbeat = now
-            return trial
+            try:
+                trial = _record(study, pending)
+            except StorageError as error:
+                unreadable, trial_id = error, pending[0]
+            else:
+                now = time.time()
+                conn.execute(CLAIM, {"sid": sid, "tid": trial.id, "v_worker": worker, "v_now": now})
+                trial.status, trial.worker = "running", worker
+                trial.started = trial.heartbeat = now
+                return trial
+        # Not left pending for every worker to stumble on: failed, with why.
+        self._fail_unreadable(study, trial_id, "pending", None, str(unreadable))
+        raise unreadable
 
     def heartbeat(self, study: str, trial_id: int, worker: str) -> bool:
         with self._transaction(write=True) as conn:
@@ -510,7 +501,7 @@ class SQLStorage(Storage):
     def add_measurement(
         self, study: str, trial_id: int, worker: str, measurement: dict[str, Any]
     ) -> None:
-        item = _dumps(measurement)
+        item = dumps(measurement, "the measurement")
         with self._transaction(write=True) as conn:
             row = conn.execute(MEASUREMENTS, {"name": study, "tid": trial_id}).first()
             if row is None:
@@ -535,39 +526,73 @@ class SQLStorage(Storage):
         error: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> TrialRecord:
+        """See `Storage.finish_trial`.
+
+        Raises:
+            SerializationError: If the reward or the metadata cannot be stored
+                as JSON (nothing is changed; for metadata, the error's `path`
+                is the entry's key).
+            StorageError: If the trial's stored columns cannot be read (the
+                store was changed outside automorph): the trial is failed,
+                with why, and its columns are left as they are.
+        """
         if status not in FINISHED:
             raise TrialStateError(f"a trial cannot finish as {status!r}")
+        where = f"trial {trial_id} of {study!r}"
+        value = fresh(reward, f"the reward of {where}") if status == "completed" else None
+        added = json.loads(dumps_metadata(metadata, where)) if metadata else None
         with self._transaction(write=True) as conn:
             sid, seq = self._lock_study(conn, study)
             row = conn.execute(LOCK_TRIAL, {"sid": sid, "tid": trial_id}).first()
             if row is None:
                 raise StudyNotFoundError(f"study {study!r} has no trial {trial_id}")
-            trial = _record(study, row)
-            if trial.status != "running" or trial.worker != worker:
+            if row[_STATUS_AT] != "running" or row[_WORKER_AT] != worker:
                 raise TrialStateError(
-                    _not_running(study, trial_id, trial.status, trial.worker, worker)
+                    _not_running(study, trial_id, row[_STATUS_AT], row[_WORKER_AT], worker)
                 )
-            trial.status = status
-            trial.reward = _fresh(reward) if status == "completed" else None
-            trial.error = error
-            if metadata:
-                trial.metadata.update(_fresh(metadata))
-            trial.finished, trial.finished_seq = time.time(), seq
-            conn.execute(
-                FINISH,
-                {
-                    "sid": sid,
-                    "tid": trial_id,
-                    "v_status": status,
-                    "v_reward": None if trial.reward is None else _dumps(trial.reward),
-                    "v_error": error,
-                    "v_metadata": _dumps(trial.metadata),
-                    "v_now": trial.finished,
-                    "v_seq": seq,
-                },
-            )
+            try:
+                trial = _record(study, row)
+            except StorageError as failure:
+                unreadable = failure
+            else:
+                trial.status, trial.reward, trial.error = status, value, error
+                if added:
+                    trial.metadata.update(added)
+                trial.finished, trial.finished_seq = time.time(), seq
+                conn.execute(
+                    FINISH,
+                    {
+                        "sid": sid,
+                        "tid": trial_id,
+                        "v_status": status,
+                        "v_reward": None if value is None else dumps(value),
+                        "v_error": error,
+                        "v_metadata": dumps(trial.metadata),
+                        "v_now": trial.finished,
+                        "v_seq": seq,
+                    },
+                )
+                conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
+                return trial
+        reason = str(unreadable) if error is None else f"{error}; then {unreadable}"
+        self._fail_unreadable(study, trial_id, "running", worker, reason)
+        raise unreadable
+
+    def _fail_unreadable(
+        self, study: str, trial_id: int, state: str, worker: str | None, reason: str
+    ) -> None:
+        """Fails a trial whose stored columns cannot be read, if it is still
+        in `state` (for `worker`), recording `reason` and leaving its columns."""
+        with self._transaction(write=True) as conn:
+            sid, seq = self._lock_study(conn, study)
+            row = conn.execute(LOCK_TRIAL, {"sid": sid, "tid": trial_id}).first()
+            if row is None or row[_STATUS_AT] != state:
+                return
+            if worker is not None and row[_WORKER_AT] != worker:
+                return
+            params = {"sid": sid, "tid": trial_id, "v_error": reason, "v_now": time.time()}
+            conn.execute(FAIL, {**params, "v_seq": seq})
             conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
-            return trial
 
     def requeue_stale(self, study: str, timeout: float, retry_limit: int) -> list[int]:
         now = time.time()
@@ -649,7 +674,11 @@ class SQLStorage(Storage):
         texts: list[str] = []
         for row in rows:
             texts += (row[3], row[4] or "null")
-        values = iter(_loads_all(texts))
+
+        def where() -> Iterator[tuple[int, str]]:  # (trial id, column) of each text
+            return ((row[2], name) for row in rows for name in ("dna", "reward"))
+
+        values = iter(loads_rows(texts, study, where))
         return [
             Event(seq, "finished" if kind else "proposed", tid, next(values), next(values))
             for seq, kind, tid, _, _ in rows
@@ -757,6 +786,11 @@ def _check_sqlite_file(path: str) -> None:
     process meets the file, before any connection of the process can be open
     on it (a store's connections may outlive it until they are collected).
     """
+    if os.path.isdir(path):
+        raise StorageError(
+            f"the store path {path} is a directory, not a SQLite file: give a file in it "
+            f"(for example {os.path.join(path, 'automorph.db')}), or a database URL"
+        )
     key = _file_id(path)
     if key is None or key in _CHECKED:
         return  # a new store (or SQLite will say why it cannot open it); or seen

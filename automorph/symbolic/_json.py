@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -253,8 +254,29 @@ def _short(value: Any) -> str:
 
 
 def to_json_str(value: Any, indent: int | None = None) -> str:
-    """`value` as JSON text."""
-    return json.dumps(to_json(value), indent=indent, allow_nan=False)
+    """`value` as JSON text.
+
+    Raises:
+        SerializationError: As `to_json` does; also for an integer longer
+            than Python writes as text (`sys.get_int_max_str_digits()`).
+    """
+    data = to_json(value)
+    try:
+        return json.dumps(data, indent=indent, allow_nan=False)
+    except ValueError as e:  # to_json has checked everything else
+        raise SerializationError(f"cannot write JSON: {_why(e)}") from None
+    except RecursionError:
+        raise SerializationError("the value is nested too deeply to write as JSON") from None
+
+
+def _why(error: ValueError) -> str:
+    text = str(error)
+    if "integer string conversion" in text:
+        return (
+            f"an integer has more than {sys.get_int_max_str_digits()} digits, "
+            "longer than Python reads or writes as text"
+        )
+    return text
 
 
 def from_json_str(text: str | bytes) -> Any:
@@ -271,6 +293,8 @@ def from_json_str(text: str | bytes) -> Any:
         ) from None
     except (UnicodeDecodeError, TypeError) as e:
         raise SerializationError(f"malformed JSON: {e}") from None
+    except ValueError as e:  # an integer too long to read
+        raise SerializationError(f"cannot read JSON: {_why(e)}") from None
     except RecursionError:
         raise SerializationError("the JSON is nested too deeply to read") from None
     return from_json(data)

@@ -27,6 +27,7 @@ from automorph.tuning._trial import Measurement, Trial
 from automorph.utils import (
     AutomorphError,
     SearchExhaustedError,
+    SerializationError,
     StorageError,
     TrialStateError,
 )
@@ -109,7 +110,12 @@ class SharedStudy:
         """The study's own algorithm (its seed included), if the study has one."""
         if stored.algorithm is None:
             return algorithm
-        theirs = from_json_str(stored.algorithm)
+        try:
+            theirs = from_json_str(stored.algorithm)
+        except AutomorphError as error:  # a store changed outside automorph, say
+            error.message = f"the stored algorithm of study {stored.name!r}: {error.message}"
+            error.args = (error._compose(),)
+            raise
         if type(theirs) is not type(algorithm):
             raise StorageError(
                 f"study {stored.name!r} is searched by {type(theirs).__name__}, not "
@@ -203,7 +209,31 @@ class SharedStudy:
             )
         except TrialStateError:
             return False
+        except SerializationError as unstorable:
+            self._fail_unstorable(trial, unstorable, error)
+            raise
         return True
+
+    def _fail_unstorable(
+        self, trial: Trial, unstorable: SerializationError, error: str | None
+    ) -> None:
+        """Ends a trial whose result cannot be stored (its metadata, say) as
+        failed, with why, keeping the metadata that can be stored: a trial is
+        never left running."""
+        reason = f"its result cannot be stored: {unstorable}"
+        reason = reason if error is None else f"{error}; {reason}"
+        kept = dict(trial.metadata)
+        for _ in range(len(kept) + 1):
+            try:
+                self.storage.finish_trial(
+                    self.name, trial.id, self.worker, "failed", error=reason, metadata=kept
+                )
+                break
+            except SerializationError as again:  # another entry: the store names its key
+                kept = {k: v for k, v in kept.items() if k != again.path and again.path in kept}
+            except TrialStateError:
+                break
+        trial.status, trial.error, trial.completed = "failed", reason, time.time()
 
     def others(self, trial_id: int) -> dict[int, list[tuple[int, float]]]:
         """The other trials' (step, reward) curves, for early stopping (rewards

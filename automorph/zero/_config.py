@@ -27,7 +27,7 @@ INITIAL = ("random", "noop", "linear", "neural_net")
 DEMO_OPS = [56, 27, 2, 3, 18, 23]
 
 
-class SearchConfig(am.Object):
+class SearchConfig(am.Object, type_name="automorph.zero.SearchConfig"):
     """An AutoML-Zero search: memory, tasks, ops, sizes, mutations, evolution, FEC.
 
     Sizes are (setup, predict, learn). `mutations` are names from `MUTATIONS`

@@ -21,7 +21,7 @@ COMPONENTS = ("setup", "predict", "learn")
 MAX_FEATURES = 32
 
 
-class Memory(am.Object):
+class Memory(am.Object, type_name="automorph.zero.Memory"):
     """Sizes of the three address spaces (scalars, vectors, matrices).
 
     `s0` is the label, `s1` the prediction and `v0` the features, so a memory
@@ -47,7 +47,7 @@ class Memory(am.Object):
         return (self.num_scalars, self.num_vectors, self.num_matrices)[kind]
 
 
-class Instruction(am.Object):
+class Instruction(am.Object, type_name="automorph.zero.Instruction"):
     """One instruction: an op id, two input addresses, an output address and data.
 
     `activation` is the constant of SCALAR_CONST_SET; `f0`, `f1`, `f2` are the
@@ -118,7 +118,7 @@ def _index(fraction: float, n_features: int | None) -> str:
     return str(math.floor(fraction * n_features))
 
 
-class Program(am.Object):
+class Program(am.Object, type_name="automorph.zero.Program"):
     """A learning algorithm: the Setup, Predict and Learn component functions.
 
     >>> p = Program(predict=[Instruction.of("VECTOR_INNER_PRODUCT", 0, 1, 1)])

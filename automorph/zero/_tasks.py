@@ -59,7 +59,7 @@ class TaskSet:
         return tuple(a[t] for a in self.arrays())
 
 
-class TaskSpec(am.Object):
+class TaskSpec(am.Object, type_name="automorph.zero.TaskSpec"):
     """A family of tasks, as in the original's TaskSpec.
 
     `kind` is "linear" (label w.x, teacher w ~ N(0, I)), "nonlinear" (label

