@@ -24,6 +24,7 @@ from automorph.utils._errors import (
     TrialStateError,
     UnknownFieldError,
     UnknownTypeError,
+    WritePermissionError,
 )
 from automorph.utils._missing import MISSING, MissingType
 from automorph.utils._registry import Registry
@@ -53,4 +54,5 @@ __all__ = [
     "TrialStateError",
     "UnknownFieldError",
     "UnknownTypeError",
+    "WritePermissionError",
 ]
