@@ -198,11 +198,14 @@ class Symbolic:
                 parent = None
             elif parent is None:
                 record_adoption(value)
-            old_key = value._sym_key
+            if FLAGS.moves:
+                old_key = value._sym_key
+                object.__setattr__(value, "_sym_key", key)
+                object.__setattr__(value, "_sym_parent", self)
+                moved(value, parent, old_key)
+                return value
             object.__setattr__(value, "_sym_key", key)
             object.__setattr__(value, "_sym_parent", self)
-            if FLAGS.moves:
-                moved(value, parent, old_key)
         return value
 
     def sym_ancestor(self, where: Callable[[Symbolic], bool] | None = None) -> Symbolic | None:
