@@ -76,8 +76,11 @@ class WritePermissionError(AutomorphError):
     """A write to a sealed symbolic value (`seal()`); `seal(False)` unseals it."""
 
 
-class KeyPathError(AutomorphError, ValueError):
-    """A key path string is malformed; the message quotes it and the position."""
+class KeyPathError(AutomorphError, ValueError, KeyError):
+    """A key path string is malformed; the message quotes it and the position.
+
+    A `ValueError` and, as PyGlove raises for a bad key path, a `KeyError`.
+    """
 
     def _compose(self) -> str:
         return self.message

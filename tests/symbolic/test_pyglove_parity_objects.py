@@ -503,6 +503,8 @@ def test_errors_derive_from_the_builtins_pyglove_raises() -> None:
         am.Dict(a=1).rebind({"b.c": 1})
     with pytest.raises(KeyError):  # ... and in sym_get
         opt.sym_get("zz")
+    with pytest.raises(KeyError, match="malformed key path"):  # a malformed one too
+        am.Dict(a=1).rebind({"a..b": 1})
     with pytest.raises(KeyError):  # an unknown field in rebind (PyGlove: KeyError)
         opt.rebind(zz=1)
     with pytest.raises(TypeError):  # an unknown field in a call (PyGlove: TypeError)
