@@ -15,6 +15,7 @@ from automorph.symbolic._functor import ClassWrapper, Functor, symbolize
 from automorph.symbolic._json import from_json, from_json_str, load, save, to_json, to_json_str
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._object import Object, Schema
+from automorph.symbolic._ops import clone, query, sym_lt
 from automorph.symbolic._rebuild import rebuild
 from automorph.symbolic._registry import registered_names
 from automorph.symbolic._spec import (
@@ -45,16 +46,19 @@ __all__ = [
     "TupleSpec",
     "UnionSpec",
     "ValueSpec",
+    "clone",
     "compile_annotation",
     "diff",
     "from_json",
     "from_json_str",
     "load",
+    "query",
     "rebuild",
     "registered_names",
     "save",
     "sym_eq",
     "sym_hash",
+    "sym_lt",
     "symbolize",
     "to_json",
     "to_json_str",

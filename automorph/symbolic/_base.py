@@ -11,19 +11,43 @@ from __future__ import annotations
 
 import abc
 import copy
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._spec import ROOT, ValueSpec
 from automorph.symbolic._txn import Transaction, record_adoption
-from automorph.utils import MISSING, KeyPathError, PathNotFoundError, RebindError
+from automorph.utils import (
+    MISSING,
+    KeyPathError,
+    PathNotFoundError,
+    RebindError,
+    WritePermissionError,
+)
 
 S = TypeVar("S", bound="Symbolic")
 
 # Leaf types that are immutable and compared cheaply.
 ATOMIC = (int, float, str, bool, type(None), bytes, complex)
+
+
+class _Flags:
+    """Features that cost something on write paths, switched on at first use.
+
+    Until a container is given an `onchange_callback`, a node is sealed, or a
+    class defines `_on_parent_change`/`_on_path_change`, the write paths pay
+    one attribute read for each of them, and construction and clone nothing.
+    """
+
+    __slots__ = ("callbacks", "moves", "sealed")
+
+    def __init__(self) -> None:
+        self.callbacks = False
+        self.moves = False
+        self.sealed = False
+
+
+FLAGS = _Flags()
 
 
 class FieldUpdate(NamedTuple):
@@ -81,6 +105,8 @@ class Symbolic:
     _sym_key: Key | None
     # Whether instances want `_on_change`; lets trees without hooks skip the work.
     _sym_hooks: bool = False
+    # Whether instances want `_on_parent_change` / `_on_path_change`.
+    _sym_moves: bool = False
     # Symbolic is not an ABC on purpose: ABCMeta slows every `isinstance` check
     # and clashes with the metaclasses of third-party classes we wrap.
 
@@ -121,6 +147,20 @@ class Symbolic:
     def _on_change(self, updates: dict[KeyPath, FieldUpdate]) -> None:
         """Called after this node or a descendant changed (if `_sym_hooks`)."""
 
+    def _on_parent_change(self, old_parent: Symbolic | None, new_parent: Symbolic | None) -> None:
+        """Called after this node was placed under another parent (or taken out)."""
+
+    def _on_path_change(self, old_path: KeyPath, new_path: KeyPath) -> None:
+        """Called after this node's key path changed (it, or an ancestor, moved)."""
+
+    def _sym_default(self, key: Key) -> Any:
+        """The default of the child at `key` (`MISSING` where there is none)."""
+        return MISSING
+
+    def _sym_without_defaults(self) -> Symbolic:
+        """A copy in which object fields that hold their default are `MISSING`."""
+        return self
+
     # --- position in the tree ---------------------------------------------
 
     @property
@@ -155,11 +195,140 @@ class Symbolic:
             parent = value._sym_parent
             if parent is not None and (parent is not self or value._sym_key != key):
                 value = value._sym_clone(False, {})
+                parent = None
             elif parent is None:
                 record_adoption(value)
+            if FLAGS.moves:
+                old_key = value._sym_key
+                object.__setattr__(value, "_sym_key", key)
+                object.__setattr__(value, "_sym_parent", self)
+                moved(value, parent, old_key)
+                return value
             object.__setattr__(value, "_sym_key", key)
             object.__setattr__(value, "_sym_parent", self)
         return value
+
+    def sym_ancestor(self, where: Callable[[Symbolic], bool] | None = None) -> Symbolic | None:
+        """The nearest node above this one for which `where(node)` is true.
+
+        Args:
+            where: A predicate on a node; None takes the parent.
+
+        Returns:
+            That node, or None if no ancestor matches.
+
+        >>> import automorph as am
+        >>> tree = am.Dict(model=am.Dict(layers=am.List([am.Dict(units=8)])))
+        >>> layer = tree["model"]["layers"][0]
+        >>> layer.sym_ancestor(lambda node: isinstance(node, am.Dict)) is tree["model"]
+        True
+        """
+        node = self._sym_parent
+        while node is not None:
+            if where is None or where(node):
+                return node
+            node = node._sym_parent
+        return None
+
+    def sym_has(self, path: str | KeyPath | Key) -> bool:
+        """Whether a value exists at `path` (relative to this node).
+
+        Raises:
+            KeyPathError: If `path` is not a well-formed key path.
+        """
+        keys = (path,) if type(path) is int else KeyPath.parse(path)._keys  # type: ignore[arg-type]
+        node: Any = self
+        for key in keys:
+            if not isinstance(node, Symbolic):
+                return False
+            node = node._sym_peek(node._sym_normalize_key(key))
+            if node is MISSING:
+                return False
+        return True
+
+    # --- sealing -------------------------------------------------------------
+
+    @property
+    def sym_sealed(self) -> bool:
+        """Whether this node refuses changes (see `seal`)."""
+        return bool(getattr(self, "_sym_sealed", False))
+
+    is_sealed = sym_sealed
+
+    def seal(self: S, sealed: bool = True) -> S:
+        """Seals (or, with `sealed=False`, unseals) this node and all under it.
+
+        A sealed node refuses `rebind`, attribute and item assignment and the
+        container mutators with a `WritePermissionError`; reading, `clone`
+        (whose copy is not sealed) and JSON work as before.
+
+        >>> import automorph as am
+        >>> config = am.Dict(lr=0.1).seal()
+        >>> config.rebind(lr=0.2)
+        Traceback (most recent call last):
+          ...
+        automorph.utils._errors.WritePermissionError: cannot change `lr`: the Dict is sealed; \
+call .seal(False) to unseal it
+        >>> config.seal(False).rebind(lr=0.2)
+        {'lr': 0.2}
+        """
+        if sealed:
+            FLAGS.sealed = True
+        for _, node in Symbolic.walk(self, include_leaves=False):
+            object.__setattr__(node, "_sym_sealed", sealed)
+        return self
+
+    def _sym_refuse_write(self, what: str) -> None:
+        if FLAGS.sealed and getattr(self, "_sym_sealed", False):
+            raise WritePermissionError(
+                f"cannot {what}: the {type(self).__name__} is sealed; call .seal(False) "
+                "to unseal it",
+                path=self.sym_path,
+            )
+
+    # --- partial values, defaults ---------------------------------------------
+
+    @property
+    def sym_partial(self) -> bool:
+        """Whether a required value is missing somewhere under this node.
+
+        A partial object comes from `Cls.partial(...)`; it becomes complete
+        when every missing value is rebound.
+        """
+        return bool(self.missing_values())
+
+    is_partial = sym_partial
+
+    def missing_values(self, flatten: bool = True) -> dict[Any, Any]:
+        """The required values that are missing under this node, as `MISSING`.
+
+        Args:
+            flatten: Key the result by key path (str) if True; nest it as
+                the tree is nested if False.
+        """
+        from automorph.symbolic._ops import collect
+
+        return collect(self, flatten, missing=True)
+
+    def non_default_values(self, flatten: bool = True) -> dict[Any, Any]:
+        """The values under this node that differ from their fields' defaults.
+
+        Dict and list items have no default, so they all count.
+
+        Args:
+            flatten: Key the result by key path (str) if True; nest it as
+                the tree is nested if False.
+
+        >>> import automorph as am
+        >>> class Opt(am.Object):
+        ...     lr: float
+        ...     momentum: float = 0.9
+        >>> am.Dict(opt=Opt(0.1), epochs=3).non_default_values()
+        {'opt.lr': 0.1, 'epochs': 3}
+        """
+        from automorph.symbolic._ops import collect
+
+        return collect(self, flatten, missing=False)
 
     # --- rebind --------------------------------------------------------------
 
@@ -171,6 +340,7 @@ class Symbolic:
         /,
         *,
         notify: bool = True,
+        notify_parents: bool = True,
         **kwargs: Any,
     ) -> S:
         """Changes values in the tree under this node, validated, all or none.
@@ -183,6 +353,8 @@ class Symbolic:
                 visited) or the value itself to keep it.
             notify: Whether to call `_on_change` on changed nodes and their
                 ancestors, so derived state follows.
+            notify_parents: If False, `_on_change` runs only on nodes at or
+                under this one, not on its ancestors.
             **kwargs: More updates, by field name of this node.
 
         Returns:
@@ -191,6 +363,7 @@ class Symbolic:
         Raises:
             KeyPathError, PathNotFoundError, UnknownFieldError, FieldTypeError,
             FieldValueError: If any update is not valid; then nothing changed.
+            WritePermissionError: If a node to change is sealed (`seal()`).
 
         >>> import automorph as am
         >>> d = am.Dict(a=am.List([1, 2]), b="x")
@@ -213,10 +386,12 @@ class Symbolic:
         for name, value in kwargs.items():
             items.append((KeyPath._trusted((name,)), value))
         if items:
-            self._apply_updates(items, notify)
+            self._apply_updates(items, notify, None if notify_parents else self)
         return self
 
-    def _apply_updates(self, items: list[tuple[KeyPath, Any]], notify: bool) -> None:
+    def _apply_updates(
+        self, items: list[tuple[KeyPath, Any]], notify: bool, stop: Symbolic | None = None
+    ) -> None:
         resolved: list[tuple[KeyPath, Any, Symbolic, Key]] = []
         for path, value in items:
             keys = path._keys
@@ -224,6 +399,8 @@ class Symbolic:
                 raise KeyPathError("rebind needs a path to a child, got the empty path")
             container = self._sym_container_at(keys)
             resolved.append((path, value, container, container._sym_normalize_key(keys[-1])))
+            if FLAGS.sealed and container.sym_sealed:
+                container._sym_refuse_write(f"change `{path}`")
         if len(resolved) > 1:
             _check_no_overlap(resolved)
         plan: list[tuple[Symbolic, Key, Any]] = []
@@ -246,6 +423,8 @@ class Symbolic:
                 continue
             if isinstance(old, Symbolic):
                 object.__setattr__(old, "_sym_parent", None)
+                if FLAGS.moves:
+                    moved(old, container, key)
             if new is MISSING:
                 container._sym_remove(key)
             else:
@@ -253,7 +432,7 @@ class Symbolic:
             changes.append((container, key, old, new))
         if notify and changes:
             try:
-                _notify(changes)
+                _notify(changes, stop)
             except BaseException:
                 # A hook refused the new state (an `_on_bound` check): put the
                 # old values back, recompute derived state, and re-raise.
@@ -321,33 +500,34 @@ class Symbolic:
     def query(
         self,
         path: str | Callable[[KeyPath], bool] | None = None,
-        where: Callable[[Any], bool] | None = None,
+        where: Callable[[Any], bool] | Callable[[Any, Any], bool] | None = None,
         type: type | tuple[type, ...] | None = None,  # noqa: A002 - reads naturally
+        enter_selected: bool = True,
     ) -> dict[KeyPath, Any]:
         """The values under this node (itself included) that match every given test.
 
         Args:
             path: A regular expression that must match the whole key path
                 (relative to this node), or a predicate on the key path.
-            where: A predicate on the value.
+            where: A predicate on the value, `where(value)`, or on the value
+                and the node that holds it, `where(value, parent)` (the
+                parent of this node itself is None).
             type: A class or tuple of classes the value must be an instance of.
+            enter_selected: Whether to look under a value that matched too;
+                if False, a match's children are not visited (PyGlove's
+                default).
 
         Returns:
             A dict from key paths (relative to this node) to values, top-down.
+
+        >>> import automorph as am
+        >>> tree = am.Dict(a=am.Dict(x=1), b=am.List([1]))
+        >>> tree.query(where=lambda value, parent: value == 1 and isinstance(parent, dict))
+        {KeyPath('a.x'): 1}
         """
-        path_ok: Callable[[KeyPath], bool]
-        if isinstance(path, str):
-            regex = re.compile(path)
-            path_ok = lambda p: regex.fullmatch(str(p)) is not None  # noqa: E731
-        else:
-            path_ok = path if path is not None else (lambda p: True)
-        found: dict[KeyPath, Any] = {}
-        for p, value in Symbolic.walk(self):
-            if type is not None and not isinstance(value, type):
-                continue
-            if path_ok(p) and (where is None or where(value)):
-                found[p] = value
-        return found
+        from automorph.symbolic._ops import query
+
+        return query(self, path, where, type, enter_selected)
 
     def format(
         self,
@@ -370,11 +550,16 @@ class Symbolic:
     def __repr__(self) -> str:
         return Symbolic.format(self, compact=True)
 
-    def to_json(self) -> Any:
-        """A JSON-compatible value (dicts, lists, str, numbers) for this node."""
+    def to_json(self, hide_default_values: bool = False) -> Any:
+        """A JSON-compatible value (dicts, lists, str, numbers) for this node.
+
+        Args:
+            hide_default_values: Leave out fields whose value is their
+                default; reading the JSON back fills them in again.
+        """
         from automorph.symbolic._json import to_json
 
-        return to_json(self)
+        return to_json(self, hide_default_values=hide_default_values)
 
     def to_json_str(self, indent: int | None = None) -> str:
         """This node as JSON text."""
@@ -466,13 +651,15 @@ def _conflict(a: KeyPath, b: KeyPath) -> None:
     )
 
 
-def _notify(changes: list[tuple[Symbolic, Key, Any, Any]]) -> None:
+def _notify(changes: list[tuple[Symbolic, Key, Any, Any]], stop: Symbolic | None = None) -> None:
     """Calls `_on_change` once on each changed node and each ancestor, deepest first.
 
     Each hooked node receives the updates under it, keyed by paths relative
-    to itself. Trees without hooks pay only for walking up the parents.
+    to itself. Trees without hooks pay only for walking up the parents. With
+    `stop`, ancestors above `stop` are not notified.
     """
     pending: dict[int, tuple[Symbolic, int, dict[KeyPath, FieldUpdate]]] = {}
+    callbacks = FLAGS.callbacks
     for container, key, old, new in changes:
         chain: list[Symbolic] = []
         node: Symbolic | None = container
@@ -480,14 +667,16 @@ def _notify(changes: list[tuple[Symbolic, Key, Any, Any]]) -> None:
         while node is not None:
             chain.append(node)
             hooked = hooked or type(node)._sym_hooks
+            if node is stop:
+                break
             node = node._sym_parent
-        if not hooked:
+        if not hooked and not (callbacks and any(_has_callback(n) for n in chain)):
             continue
         rel: tuple[Key, ...] = (key,)
         for level, target in enumerate(chain):
             if level:
                 rel = (chain[level - 1]._sym_key, *rel)  # type: ignore[arg-type]
-            if not type(target)._sym_hooks:
+            if not type(target)._sym_hooks and not (callbacks and _has_callback(target)):
                 continue
             entry = pending.get(id(target))
             if entry is None:
@@ -496,6 +685,28 @@ def _notify(changes: list[tuple[Symbolic, Key, Any, Any]]) -> None:
             entry[2][path] = FieldUpdate(path, container, key, old, new)
     for target, _, updates in sorted(pending.values(), key=lambda e: -e[1]):
         target._on_change(updates)
+
+
+def _has_callback(node: Symbolic) -> bool:
+    return getattr(node, "_sym_callback", None) is not None
+
+
+def moved(node: Symbolic, old_parent: Symbolic | None, old_key: Key | None) -> None:
+    """Tells `node` (and the nodes under it) that it was moved, if they ask.
+
+    Called (only once some class defines `_on_parent_change` or
+    `_on_path_change`) after `node` was linked under a new parent or taken
+    out of its old one.
+    """
+    new_parent = node._sym_parent
+    if new_parent is not old_parent and type(node)._sym_moves:
+        node._on_parent_change(old_parent, new_parent)
+    old_path = ROOT if old_parent is None else old_parent.sym_path.child(old_key)  # type: ignore[arg-type]
+    new_path = node.sym_path
+    if old_path != new_path:
+        for rel, sub in Symbolic.walk(node, include_leaves=False):
+            if type(sub)._sym_moves:
+                sub._on_path_change(old_path / rel, new_path / rel)
 
 
 def _undo(changes: list[tuple[Symbolic, Key, Any, Any]]) -> None:
@@ -522,6 +733,8 @@ def sym_eq(a: Any, b: Any) -> bool:
 
     Unlike `==`, it also compares symbolized third-party objects (which keep
     their own `==`) by their symbolic arguments, and requires the same types.
+    A leaf that is not symbolic but has a `sym_eq(other)` method of its own
+    decides for itself (whatever the other value's type).
 
     >>> import automorph as am
     >>> am.sym_eq(am.List([1, 2]), am.List([1, 2]))
@@ -532,7 +745,7 @@ def sym_eq(a: Any, b: Any) -> bool:
     if a is b:
         return True
     if type(a) is not type(b):
-        return False
+        return _leaf_sym_eq(a, b) is True
     if isinstance(a, Symbolic):
         items_a, items_b = list(a.sym_items()), list(b.sym_items())
         if len(items_a) != len(items_b):
@@ -547,6 +760,10 @@ def sym_eq(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(sym_eq(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(sym_eq(a[k], b[k]) for k in a)
+    if type(a) not in ATOMIC:
+        own = _leaf_sym_eq(a, b)
+        if own is not None:
+            return own
     try:
         result = a == b
         if isinstance(result, bool):
@@ -578,8 +795,20 @@ def values_equal(a: Any, b: Any) -> bool:
     return sym_eq(a, b)
 
 
+def _leaf_sym_eq(a: Any, b: Any) -> bool | None:
+    """What a non-symbolic leaf's own `sym_eq` says (either side), or None."""
+    for x, y in ((a, b), (b, a)):
+        method = getattr(type(x), "sym_eq", None)
+        if method is not None and not isinstance(x, (Symbolic, type)):
+            return bool(x.sym_eq(y))
+    return None
+
+
 def sym_hash(value: Any) -> int:
-    """A hash consistent with `sym_eq`, for symbolic and plain values."""
+    """A hash consistent with `sym_eq`, for symbolic and plain values.
+
+    A non-symbolic leaf with a `sym_hash()` method of its own is hashed by it.
+    """
     if isinstance(value, Symbolic):
         items = list(value.sym_items())
         if isinstance(value, dict):
@@ -589,6 +818,10 @@ def sym_hash(value: Any) -> int:
         return hash((type(value), tuple(sym_hash(v) for v in value)))
     if isinstance(value, dict):
         return hash((dict, tuple(sorted((k, sym_hash(v)) for k, v in value.items()))))
+    if type(value) not in ATOMIC and not isinstance(value, type):
+        own = getattr(type(value), "sym_hash", None)
+        if own is not None:
+            return int(value.sym_hash())
     try:
         return hash((type(value), value))
     except TypeError:

@@ -12,21 +12,45 @@ from typing import Any, SupportsIndex, cast
 
 from automorph.symbolic import _spec
 from automorph.symbolic._base import (
+    FLAGS,
+    FieldUpdate,
     Symbolic,
     _FormatContext,
     _notify,
     clone_value,
     format_block,
     format_value,
+    moved,
     sym_hash,
     values_equal,
 )
 from automorph.symbolic._keypath import Key, KeyPath
+from automorph.symbolic._ops import without_defaults
 from automorph.symbolic._spec import ANY, ValueSpec
 from automorph.symbolic._txn import Transaction
 from automorph.utils import MISSING, FieldTypeError, PathNotFoundError
 
 __all__ = ["Dict", "List"]
+
+OnChange = Callable[[dict[KeyPath, FieldUpdate]], Any]
+
+
+def _set_callback(node: Symbolic, callback: OnChange | None) -> None:
+    if callback is not None:
+        if not callable(callback):
+            raise FieldTypeError(
+                "`onchange_callback` must be a function taking the updates "
+                f"(dict of key path to FieldUpdate), got {type(callback).__name__}"
+            )
+        FLAGS.callbacks = True
+        object.__setattr__(node, "_sym_callback", callback)
+
+
+def _link_moved(node: Symbolic, items: Iterable[tuple[Key, Any]]) -> None:
+    """Tells the children of a new node (a copy) that they have a parent now."""
+    for key, value in items:
+        if isinstance(value, Symbolic):
+            moved(value, None, key)
 
 
 class List(list, Symbolic):  # type: ignore[type-arg]
@@ -39,18 +63,27 @@ class List(list, Symbolic):  # type: ignore[type-arg]
     >>> layers.append(am.Dict(units=32))
     >>> layers.query(path=r"\\[\\d+\\]\\.units")
     {KeyPath('[0].units'): 8, KeyPath('[1].units'): 16, KeyPath('[2].units'): 32}
+
+    `+`, `*` and `copy()` give `am.List`s (`[...] + am.List(...)` gives a
+    plain list, as with any list subclass). `onchange_callback(updates)` is
+    called after every change of the list or anything under it, with the
+    updates keyed by key path (relative to the list).
     """
 
-    __slots__ = ("_sym_key", "_sym_parent", "_sym_spec")
+    __slots__ = ("_sym_callback", "_sym_key", "_sym_parent", "_sym_sealed", "_sym_spec")
 
     _sym_spec: ValueSpec
 
-    def __init__(self, items: Iterable[Any] = ()) -> None:
+    def __init__(
+        self, items: Iterable[Any] = (), *, onchange_callback: OnChange | None = None
+    ) -> None:
         object.__setattr__(self, "_sym_parent", None)
         object.__setattr__(self, "_sym_key", None)
         object.__setattr__(self, "_sym_spec", ANY)
         with Transaction():
             list.__init__(self, self._sym_validate_items(list(items), 0, _spec.ROOT))
+        if onchange_callback is not None:
+            _set_callback(self, onchange_callback)
 
     @classmethod
     def _sym_from_spec(cls, value: list[Any], item: ValueSpec, path: KeyPath) -> List:
@@ -75,6 +108,8 @@ class List(list, Symbolic):  # type: ignore[type-arg]
                 object.__setattr__(value, "_sym_key", i)
                 object.__setattr__(value, "_sym_parent", new)
         list.__init__(new, items)
+        if FLAGS.moves:
+            _link_moved(new, enumerate(items))
         return new
 
     def _sym_validate_items(self, values: list[Any], start: int, path: KeyPath) -> list[Any]:
@@ -141,6 +176,32 @@ class List(list, Symbolic):  # type: ignore[type-arg]
             parts.append(f"... {len(items) - 10} more")
         return format_block("[", "]", parts, ctx, indent)
 
+    def _sym_without_defaults(self) -> List:
+        return List._sym_trusted([without_defaults(v) for v in list.__iter__(self)], self._sym_spec)
+
+    def _on_change(self, updates: dict[KeyPath, FieldUpdate]) -> None:
+        callback = getattr(self, "_sym_callback", None)
+        if callback is not None:
+            callback(updates)
+
+    # --- copies and operators that give am.Lists ------------------------------
+
+    def copy(self) -> List:
+        """A copy, as `clone()` (symbolic items are copied: a node has one parent)."""
+        return self._sym_clone(False, {})
+
+    def __add__(self, other: Any) -> List:
+        if not isinstance(other, list):
+            return NotImplemented
+        return List._sym_from_spec([*list.__iter__(self), *other], self._sym_spec, _spec.ROOT)
+
+    def __mul__(self, n: SupportsIndex) -> List:
+        if not hasattr(n, "__index__"):
+            return NotImplemented
+        return List._sym_from_spec(list(list.__iter__(self)) * int(n), self._sym_spec, _spec.ROOT)
+
+    __rmul__ = __mul__
+
     # --- list mutators, validated and notified ------------------------------
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -159,6 +220,8 @@ class List(list, Symbolic):  # type: ignore[type-arg]
     def append(self, value: Any) -> None:
         if value is MISSING:  # no value: nothing to append
             return
+        if FLAGS.sealed:
+            self._sym_refuse_write("append to the list")
         i = len(self)
         value = self._sym_validate_items([value], i, self.sym_path)[0]
         list.append(self, value)
@@ -202,6 +265,8 @@ class List(list, Symbolic):  # type: ignore[type-arg]
 
     def _sym_replace_all(self, items: list[Any]) -> None:
         """Makes the list hold `items`: new ones validated, old ones re-keyed."""
+        if FLAGS.sealed:
+            self._sym_refuse_write("change the list")
         old = list(list.__iter__(self))
         mine = {id(v) for v in old if isinstance(v, Symbolic)}
         path = self.sym_path
@@ -217,14 +282,26 @@ class List(list, Symbolic):  # type: ignore[type-arg]
                 if isinstance(value, Symbolic) and value._sym_parent is not None:
                     value = value._sym_clone(False, {})
                 new.append(value)
+        moves = FLAGS.moves
+        was: list[tuple[Symbolic, Any, Any]] = []
         for value in old:
             if isinstance(value, Symbolic) and id(value) not in seen:
                 object.__setattr__(value, "_sym_parent", None)
+                if moves:
+                    was.append((value, self, value._sym_key))
         for i, value in enumerate(new):
             if isinstance(value, Symbolic):
+                if moves:
+                    was.append((value, value._sym_parent, value._sym_key))
                 object.__setattr__(value, "_sym_parent", None)
-                self._sym_adopt(i, value)
+                if moves:
+                    _relink(self, i, value)
+                else:
+                    self._sym_adopt(i, value)
         list.__init__(self, new)
+        for node, old_parent, old_key in was:
+            if node._sym_parent is not old_parent or node._sym_key != old_key:
+                moved(node, old_parent, old_key)
         changes = [
             (self, i, old[i] if i < len(old) else MISSING, new[i] if i < len(new) else MISSING)
             for i in range(max(len(old), len(new)))
@@ -262,14 +339,33 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
     'optimizer'
     >>> config.rebind({"optimizer.lr": 0.01})
     {'optimizer': {'lr': 0.01}, 'epochs': 10}
+
+    Keys are also attributes: `config.optimizer.lr` reads,
+    `config.epochs = 20` sets and `del config.epochs` removes a key. A key
+    named like a dict method (`keys`, `items`, `copy`, ...) or an automorph
+    method (`rebind`, `clone`, ...) is read with `config["keys"]`: the
+    attribute is the method. `copy()` gives an `am.Dict`.
+    `onchange_callback(updates)` is called after every change of the dict or
+    anything under it, with the updates keyed by key path (relative to it).
+
+    >>> config.optimizer.lr
+    0.01
+    >>> config.epochs = 20
+    >>> del config.optimizer
+    >>> config
+    {'epochs': 20}
     """
 
-    __slots__ = ("_sym_key", "_sym_parent", "_sym_spec")
+    __slots__ = ("_sym_callback", "_sym_key", "_sym_parent", "_sym_sealed", "_sym_spec")
 
     _sym_spec: ValueSpec
 
     def __init__(
-        self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), **kwargs: Any
+        self,
+        items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
+        *,
+        onchange_callback: OnChange | None = None,
+        **kwargs: Any,
     ) -> None:
         object.__setattr__(self, "_sym_parent", None)
         object.__setattr__(self, "_sym_key", None)
@@ -277,6 +373,8 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
         merged = dict(items, **kwargs)
         with Transaction():
             dict.__init__(self, self._sym_validate_items(merged, _spec.ROOT))
+        if onchange_callback is not None:
+            _set_callback(self, onchange_callback)
 
     @classmethod
     def _sym_from_spec(cls, value: dict[Any, Any], item: ValueSpec, path: KeyPath) -> Dict:
@@ -301,6 +399,8 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
                 object.__setattr__(value, "_sym_key", key)
                 object.__setattr__(value, "_sym_parent", new)
         dict.__init__(new, items)
+        if FLAGS.moves:
+            _link_moved(new, items.items())
         return new
 
     def _sym_validate_items(self, values: dict[Any, Any], path: KeyPath) -> dict[str, Any]:
@@ -355,6 +455,47 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
     def _sym_format(self, ctx: _FormatContext, indent: int) -> str:
         parts = [f"{k!r}: {format_value(v, ctx, indent + 1)}" for k, v in dict.items(self)]
         return format_block("{", "}", parts, ctx, indent)
+
+    def _sym_without_defaults(self) -> Dict:
+        return Dict._sym_trusted(
+            {k: without_defaults(v) for k, v in dict.items(self)}, self._sym_spec
+        )
+
+    def _on_change(self, updates: dict[KeyPath, FieldUpdate]) -> None:
+        callback = getattr(self, "_sym_callback", None)
+        if callback is not None:
+            callback(updates)
+
+    def copy(self) -> Dict:
+        """A copy, as `clone()` (symbolic values are copied: a node has one parent)."""
+        return self._sym_clone(False, {})
+
+    # --- keys as attributes (only where no attribute of that name exists) ----
+
+    def __getattr__(self, name: str) -> Any:
+        # Runs only when normal lookup fails: methods and slots come first.
+        if not name.startswith("_") and dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        raise AttributeError(
+            f"{type(self).__name__} has no attribute or key {name!r}"
+            + ("" if name.startswith("_") else f"; its keys are: {', '.join(self)}")
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        if name.startswith("_"):
+            object.__delattr__(self, name)
+        elif dict.__contains__(self, name):
+            del self[name]
+        else:
+            raise PathNotFoundError(
+                f"no key {name!r} in the dict to delete", path=self.sym_path.child(name)
+            )
 
     # --- dict mutators, validated and notified ------------------------------
 
@@ -427,6 +568,12 @@ class Dict(dict, Symbolic):  # type: ignore[type-arg]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore_dict, (dict(dict.items(self)), self._sym_spec))
+
+
+def _relink(parent: Symbolic, key: Key, node: Symbolic) -> None:
+    """Links `node` under `parent` without telling it (its caller does)."""
+    object.__setattr__(node, "_sym_key", key)
+    object.__setattr__(node, "_sym_parent", parent)
 
 
 def _restore_list(items: list[Any], item: ValueSpec) -> List:

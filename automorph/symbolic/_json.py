@@ -27,6 +27,7 @@ from typing import Any
 from automorph.symbolic import _registry
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._object import Object
+from automorph.symbolic._ops import without_defaults
 from automorph.symbolic._spec import ANY, ROOT
 from automorph.utils import MISSING, AutomorphError, SerializationError
 
@@ -51,8 +52,11 @@ class _Fail(Exception):
         raise self.error.with_path(path) from None
 
 
-def to_json(value: Any) -> Any:
+def to_json(value: Any, hide_default_values: bool = False) -> Any:
     """The JSON-compatible form of `value` (see the module docstring).
+
+    With `hide_default_values`, object fields that hold their default are
+    left out (reading the JSON back fills them in again).
 
     Raises:
         SerializationError: If the tree holds a value JSON cannot represent,
@@ -62,6 +66,8 @@ def to_json(value: Any) -> Any:
     >>> am.to_json(am.Dict(shape=(3, 3), rate=float("inf")))
     {'shape': {'_tuple': [3, 3]}, 'rate': {'_float': 'inf'}}
     """
+    if hide_default_values:
+        value = without_defaults(value)
     try:
         return _to(value)
     except _Fail as fail:

@@ -14,16 +14,19 @@ from typing import Any, ClassVar, cast, dataclass_transform
 from automorph.symbolic import _registry
 from automorph.symbolic._base import (
     ATOMIC,
+    FLAGS,
     FieldUpdate,
     Symbolic,
     _FormatContext,
     clone_value,
     format_block,
     format_value,
+    sym_eq,
     sym_hash,
     values_equal,
 )
 from automorph.symbolic._keypath import Key, KeyPath
+from automorph.symbolic._ops import without_defaults
 from automorph.symbolic._spec import (
     ROOT,
     CustomTyping,
@@ -35,6 +38,7 @@ from automorph.symbolic._txn import Transaction
 from automorph.utils import (
     MISSING,
     AutomorphError,
+    FieldValueError,
     MissingFieldError,
     PathNotFoundError,
     SchemaError,
@@ -52,6 +56,9 @@ class Schema:
         positional: Field names that may be given positionally, in order.
         varargs: The field that collects extra positional arguments, if any.
         varkw: The field that collects extra keyword arguments, if any.
+        frozen: `typing.Final` fields, by name, with their (fixed) values.
+        open: The spec of extra keyword fields (a `__kwargs__` annotation),
+            or None if the class takes no fields beyond its declared ones.
 
     >>> import automorph as am
     >>> class Opt(am.Object):
@@ -66,7 +73,9 @@ class Schema:
         "adopts",
         "annotations",
         "defaults",
+        "frozen",
         "names",
+        "open",
         "positional",
         "specs",
         "varargs",
@@ -81,6 +90,8 @@ class Schema:
         positional: tuple[str, ...] | None = None,
         varargs: str | None = None,
         varkw: str | None = None,
+        frozen: dict[str, Any] | None = None,
+        open: ValueSpec | None = None,  # noqa: A002 - the schema is open or not
     ) -> None:
         self.names = tuple(specs)
         self.specs = specs
@@ -89,6 +100,8 @@ class Schema:
         self.positional = self.names if positional is None else positional
         self.varargs = varargs
         self.varkw = varkw
+        self.frozen = frozen or {}
+        self.open = open
         # Whether validation may build containers that adopt given nodes (and so
         # needs a Transaction to undo that if it fails).
         self.adopts = any(may_adopt(spec) for spec in specs.values())
@@ -113,6 +126,11 @@ class Schema:
                 if self.varkw is not None:
                     extra[name] = value
                     continue
+                if self.open is not None and name not in specs:
+                    values[name] = value  # an extra keyword field, validated later
+                    continue
+                if name in self.frozen:
+                    raise _frozen(name)
                 raise UnknownFieldError(
                     f"no field {name!r}; the fields are: {', '.join(self.names)}",
                     path=name,
@@ -192,6 +210,39 @@ def _is_class_var(annotation: Any) -> bool:
     return annotation is ClassVar or typing.get_origin(annotation) is ClassVar
 
 
+def _is_final(annotation: Any) -> bool:
+    return annotation is typing.Final or typing.get_origin(annotation) is typing.Final
+
+
+def _frozen(name: str) -> FieldValueError:
+    return FieldValueError(
+        f"field {name!r} is declared typing.Final: it keeps its default and cannot be "
+        "given or rebound",
+        path=name,
+    )
+
+
+def _open_spec(cls: type) -> ValueSpec | None:
+    """The spec of extra keyword fields, from a `__kwargs__` annotation in `cls` or a base."""
+    for klass in cls.__mro__:
+        own = _own_annotations(klass)
+        if "__kwargs__" not in own:
+            continue
+        module = sys.modules.get(klass.__module__)
+        carrier = type("_Annotations", (), {"__annotations__": {"kw": own["__kwargs__"]}})
+        try:
+            hint = typing.get_type_hints(
+                carrier,
+                globalns=vars(module) if module else {},
+                localns={**getattr(klass, "_sym_localns", {}), klass.__name__: klass},
+                include_extras=True,
+            )["kw"]
+        except NameError as e:
+            raise SchemaError(f"cannot resolve `__kwargs__` of {cls.__qualname__}: {e}") from e
+        return compile_annotation(hint, strict=True, where=f"{cls.__qualname__}.__kwargs__")
+    return None
+
+
 def build_schema(cls: type) -> Schema:
     """Compiles the annotated fields of `cls` and its symbolic bases."""
     hints = _resolve_hints(cls)
@@ -209,6 +260,15 @@ def build_schema(cls: type) -> Schema:
                         keyword_only.add(name)
     specs: dict[str, ValueSpec] = {}
     defaults: dict[str, Any] = {}
+    frozen: dict[str, Any] = {}
+    for name in [n for n in names if _is_final(hints[n])]:
+        names.remove(name)
+        frozen[name] = getattr(cls, name, MISSING)
+        if frozen[name] is MISSING:
+            raise SchemaError(
+                f"field `{cls.__qualname__}.{name}` is declared typing.Final but has no "
+                "default; give it its fixed value (`name: Final[int] = 1`)"
+            )
     for name in names:
         where = f"{cls.__qualname__}.{name}"
         if name in _RESERVED:
@@ -228,7 +288,14 @@ def build_schema(cls: type) -> Schema:
         specs[name] = spec
         defaults[name] = default
     positional = tuple(n for n in names if n not in keyword_only)
-    return Schema(specs, defaults, {n: hints[n] for n in names}, positional)
+    return Schema(
+        specs,
+        defaults,
+        {n: hints[n] for n in names},
+        positional,
+        frozen=frozen,
+        open=_open_spec(cls),
+    )
 
 
 def _is_kw_only_marker(annotation: Any) -> bool:
@@ -277,6 +344,9 @@ class Object(Symbolic):
     _sym_localns: ClassVar[dict[str, Any]] = {}
     _sym_type_name: ClassVar[str] = "automorph.Object"
     _sym_mirror: ClassVar[bool] = True
+    # Set on instances made by `partial` (and by `seal`); read on write paths only.
+    _sym_allow_partial: ClassVar[bool] = False
+    _sym_sealed: ClassVar[bool] = False
 
     _sym_parent: Symbolic | None
     _sym_key: Key | None
@@ -290,6 +360,12 @@ class Object(Symbolic):
         cls._sym_hooks = cls._sym_hooks or (
             cls._on_bound is not Object._on_bound or cls._on_change is not Object._on_change
         )
+        cls._sym_moves = cls._sym_moves or (
+            cls._on_parent_change is not Symbolic._on_parent_change
+            or cls._on_path_change is not Symbolic._on_path_change
+        )
+        if cls._sym_moves:
+            FLAGS.moves = True
         try:
             cls._sym_schema = cls._sym_build_schema()
         except SchemaError as e:
@@ -340,7 +416,11 @@ class Object(Symbolic):
                         )
                         continue
                     if not partial:
-                        raise MissingFieldError(f"missing a value for {name!r}", path=name)
+                        raise MissingFieldError(
+                            f"missing a value for {name!r} (`.partial(...)` makes an "
+                            "object that may lack required values until they are rebound)",
+                            path=name,
+                        )
                     else:
                         stored[name] = MISSING
                         continue
@@ -348,6 +428,12 @@ class Object(Symbolic):
             else:
                 value = specs[name].apply(value, ROOT, name)
             stored[name] = value
+        if schema.open is not None:
+            for name, value in values.items():
+                if name not in specs:
+                    _check_extra_name(name)
+                    if value is not MISSING:
+                        stored[name] = schema.open.apply(value, ROOT, name)
         return stored
 
     def _sym_init(self, stored: dict[str, Any]) -> None:
@@ -363,6 +449,37 @@ class Object(Symbolic):
             d.update(stored)
         if self._sym_hooks and (isinstance(self, CustomTyping) or not self.sym_abstract):
             self._on_bound()
+
+    @classmethod
+    def partial(cls, /, *args: Any, **kwargs: Any) -> Object:
+        """An instance that may lack values for required fields (a partial object).
+
+        The missing fields hold `MISSING`; `sym_partial` is true and
+        `missing_values()` lists them until each is rebound. A partial
+        object's `_on_bound` does not run (as for a search space), and its
+        required fields may be rebound to `MISSING` again.
+
+        >>> import automorph as am
+        >>> class Opt(am.Object):
+        ...     lr: float
+        ...     momentum: float = 0.9
+        >>> opt = Opt.partial(momentum=0.5)
+        >>> opt.sym_partial, opt.missing_values()
+        (True, {'lr': MISSING})
+        >>> opt.rebind(lr=0.1).sym_partial
+        False
+        """
+        schema = cls._sym_schema or cls.sym_schema()
+        try:
+            values = schema.bind(cls.__name__, args, kwargs)
+            with Transaction():
+                stored = cls._sym_validate(schema, values, partial=True)
+        except AutomorphError as e:
+            raise _prefixed(e, cls.__name__) from None
+        obj = cls.__new__(cls)
+        obj.__dict__["_sym_allow_partial"] = True
+        obj._sym_init(stored)
+        return obj
 
     @classmethod
     def _sym_from_fields(cls, fields: dict[str, Any]) -> Object:
@@ -393,7 +510,8 @@ class Object(Symbolic):
 
         An abstract object is a search space, not a program: `_on_bound` (and,
         for symbolized classes, the wrapped constructor) does not run until it
-        is materialized, so derived state never sees a hyper-value.
+        is materialized, so derived state never sees a hyper-value. A partial
+        object (a required value `MISSING`, see `partial`) is abstract too.
         """
         return any(_holds_decision(v) for v in self._sym_args.values())
 
@@ -411,6 +529,9 @@ class Object(Symbolic):
             object.__delattr__(self, name)
             return
         self._sym_check_field(name)
+        if name not in type(self).sym_schema().specs:  # an extra keyword field
+            self._apply_updates([(KeyPath._trusted((name,)), MISSING)], True)
+            return
         raise UnknownFieldError(
             f"cannot delete field {name!r} of {type(self).__name__}; "
             "rebind it to am.MISSING to reset it to its default",
@@ -420,6 +541,10 @@ class Object(Symbolic):
     def _sym_check_field(self, name: str) -> None:
         schema = type(self).sym_schema()
         if name not in schema.specs:
+            if name in schema.frozen:
+                raise _frozen(name).with_path(self.sym_path.child(name))
+            if schema.open is not None:
+                return
             raise UnknownFieldError(
                 f"{type(self).__name__} has no field {name!r}; its fields are: "
                 f"{', '.join(schema.names)}",
@@ -450,8 +575,17 @@ class Object(Symbolic):
         return self._sym_args.get(key, MISSING)  # type: ignore[arg-type]
 
     def _sym_spec_for(self, key: Key, where: KeyPath) -> ValueSpec:
-        spec = type(self).sym_schema().specs.get(key)  # type: ignore[arg-type]
+        schema = type(self).sym_schema()
+        spec = schema.specs.get(key)  # type: ignore[arg-type]
+        if spec is None and schema.open is not None and type(key) is str:
+            try:
+                _check_extra_name(key)
+            except AutomorphError as e:
+                raise e.with_path(where) from None
+            return schema.open
         if spec is None:
+            if key in schema.frozen:
+                raise _frozen(key).with_path(where)
             raise UnknownFieldError(
                 f"{type(self).__name__} has no field {key!r}; its fields are: "
                 f"{', '.join(self._sym_args)}",
@@ -466,12 +600,47 @@ class Object(Symbolic):
             self.__dict__[name] = value
 
     def _sym_missing(self, key: Key, where: KeyPath) -> Any:
-        default = type(self).sym_schema().defaults[key]  # type: ignore[index]
+        schema = type(self).sym_schema()
+        if key not in schema.specs:  # an extra keyword field: removed
+            if key not in self._sym_args:
+                raise PathNotFoundError(
+                    f"{type(self).__name__} has no field {key!r} to remove", path=where
+                )
+            return MISSING
+        default = schema.defaults[key]
         if default is MISSING:
+            if self._sym_allow_partial or any(v is MISSING for v in self._sym_args.values()):
+                return MISSING  # a partial object: the field is left without a value
             raise MissingFieldError(
-                f"field {key!r} of {type(self).__name__} has no default to reset to", path=where
+                f"field {key!r} of {type(self).__name__} has no default to reset to "
+                f"(only a partial object, from {type(self).__name__}.partial(...), may "
+                "lack a required value)",
+                path=where,
             )
         return fresh_default(default)
+
+    def _sym_remove(self, key: Key) -> None:
+        name = cast(str, key)
+        if name in type(self).sym_schema().specs:
+            self._sym_store(name, MISSING)  # a required field of a partial object
+            return
+        del self._sym_args[name]
+        if self._sym_mirror:
+            self.__dict__.pop(name, None)
+
+    def _sym_default(self, key: Key) -> Any:
+        return type(self).sym_schema().defaults.get(key, MISSING)  # type: ignore[arg-type]
+
+    def _sym_without_defaults(self) -> Object:
+        defaults = type(self).sym_schema().defaults
+        return type(self)._sym_trusted(
+            {
+                k: MISSING
+                if v is not MISSING and sym_eq(v, defaults.get(k, MISSING))
+                else without_defaults(v)
+                for k, v in self._sym_args.items()
+            }
+        )
 
     def _sym_clone(self, deep: bool, memo: dict[int, Any]) -> Object:
         return type(self)._sym_trusted(
@@ -516,8 +685,18 @@ class Object(Symbolic):
         return (_restore, (type(self), dict(self._sym_args)))
 
 
+def _check_extra_name(name: str) -> None:
+    """Refuses extra keyword field names that would hide a method or be private."""
+    if name.startswith("_") or name in _RESERVED:
+        raise UnknownFieldError(
+            f"{name!r} cannot be an extra keyword field: it is private or names a method "
+            "of am.Object",
+            path=name,
+        )
+
+
 def _holds_decision(value: Any) -> bool:
-    if isinstance(value, CustomTyping):
+    if value is MISSING or isinstance(value, CustomTyping):
         return True
     if isinstance(value, Symbolic):
         return any(_holds_decision(v) for _, v in value.sym_items())

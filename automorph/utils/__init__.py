@@ -49,6 +49,7 @@ from automorph.utils._errors import (
     TrialStateError,
     UnknownFieldError,
     UnknownTypeError,
+    WritePermissionError,
 )
 from automorph.utils._missing import MISSING, MissingType
 from automorph.utils._registry import Registry
@@ -85,6 +86,7 @@ __all__ = [
     "TrialStateError",
     "UnknownFieldError",
     "UnknownTypeError",
+    "WritePermissionError",
     "build_cifar10_projected",
     "cifar10_projection",
     "data_locations",

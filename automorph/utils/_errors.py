@@ -56,16 +56,31 @@ class FieldValueError(AutomorphError, ValueError):
     """A value has the right type but breaks a rule (bounds, literal set)."""
 
 
-class UnknownFieldError(AutomorphError, TypeError):
-    """A field name that the symbolic class does not declare."""
+class UnknownFieldError(AutomorphError, TypeError, KeyError):
+    """A field name that the symbolic class does not declare.
+
+    A `TypeError` (as an unknown keyword argument is) and, as PyGlove raises
+    when `rebind` names an unknown key, a `KeyError`.
+    """
 
 
-class MissingFieldError(AutomorphError, TypeError):
-    """A required field was given no value."""
+class MissingFieldError(AutomorphError, TypeError, ValueError):
+    """A required field was given no value.
+
+    A `TypeError` (as a missing argument is) and, as PyGlove raises when a
+    required field is rebound to `MISSING`, a `ValueError`.
+    """
 
 
-class KeyPathError(AutomorphError, ValueError):
-    """A key path string is malformed; the message quotes it and the position."""
+class WritePermissionError(AutomorphError):
+    """A write to a sealed symbolic value (`seal()`); `seal(False)` unseals it."""
+
+
+class KeyPathError(AutomorphError, ValueError, KeyError):
+    """A key path string is malformed; the message quotes it and the position.
+
+    A `ValueError` and, as PyGlove raises for a bad key path, a `KeyError`.
+    """
 
     def _compose(self) -> str:
         return self.message
