@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from automorph.utils._errors import (
+    ArgumentOverrideError,
     AutomorphError,
     BenchmarkDataError,
     FeedbackError,
@@ -30,6 +31,7 @@ from automorph.utils._registry import Registry
 
 __all__ = [
     "MISSING",
+    "ArgumentOverrideError",
     "AutomorphError",
     "BenchmarkDataError",
     "FeedbackError",

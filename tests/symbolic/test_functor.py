@@ -97,6 +97,7 @@ SymLogReg = am.symbolize(LogisticRegression)
 IdentityLogReg = am.symbolize(
     LogisticRegression, type_name="tests.functor.IdentityLogReg", symbolic_eq=False
 )
+EqLogReg = am.symbolize(LogisticRegression, type_name="tests.functor.EqLogReg", symbolic_eq=True)
 SymOrderedDict = am.symbolize(OrderedDict)
 
 
@@ -161,7 +162,8 @@ def test_call_fills_unbound_arguments_by_keyword() -> None:
 
 def test_call_time_keyword_overrides_only_that_call() -> None:
     f = scale(1.0, 3.0)
-    assert f(factor=5.0) == 5.0
+    assert f(factor=5.0, override_args=True) == 5.0
+    assert f(bias=1) == 4.0  # `bias` was not given: its default is not an override
     assert f.factor == 3.0
     assert f.sym_init_args == {"x": 1.0, "factor": 3.0, "bias": 0}
     assert f() == 3.0
@@ -232,7 +234,7 @@ def test_a_parameter_named_cls_can_be_bound_and_overridden() -> None:
     f = make(list, count=2)
     assert f() == [[], []]
     assert make.partial(cls=dict)(count=1) == [{}]
-    assert f(cls=tuple) == [(), ()]
+    assert f(cls=tuple, override_args=True) == [(), ()]
     assert am.from_json(am.to_json(make(Counter)))() == [Counter()]
 
 
@@ -503,7 +505,8 @@ def test_symbolic_plain_class_json_round_trip() -> None:
     assert type(back) is SymPoint
     assert (back.x, back.y) == (3, 4)
     assert back.inits == 1
-    assert back == p
+    assert am.sym_eq(back, p)
+    assert back != p  # Point's own `==` (identity) is kept
 
 
 def test_symbolic_ordered_dict_round_trip() -> None:
@@ -565,7 +568,7 @@ def test_symbolic_estimator_json_round_trip() -> None:
     model = SymLogReg(C=0.125, max_iter=42, class_weight="balanced", tol=1e-5)
     back = am.from_json_str(am.to_json_str(model))
     assert type(back) is SymLogReg
-    assert back == model
+    assert back != model  # LogisticRegression's own `==` (identity) is kept
     assert am.sym_eq(back, model)
     assert back.get_params() == model.get_params()
     assert (back.C, back.max_iter, back.class_weight, back.tol) == (0.125, 42, "balanced", 1e-5)
@@ -589,9 +592,37 @@ def test_symbolic_eq_false_keeps_identity_equality() -> None:
 
 
 def test_symbolic_eq_true_compares_arguments() -> None:
-    assert SymLogReg(C=1.0) == SymLogReg(C=1.0)
-    assert SymLogReg(C=1.0) != SymLogReg(C=2.0)
-    assert hash(SymLogReg(C=1.0)) == hash(SymLogReg(C=1.0))
+    assert EqLogReg(C=1.0) == EqLogReg(C=1.0)
+    assert EqLogReg(C=1.0) != EqLogReg(C=2.0)
+    assert hash(EqLogReg(C=1.0)) == hash(EqLogReg(C=1.0))
+
+
+def test_a_wrapped_class_keeps_its_own_eq_and_hash_by_default() -> None:
+    @am.symbolize
+    class B:
+        def __init__(self, x: int = 1) -> None:
+            self.x = x
+
+    a, b = B(), B()
+    assert a != b and a == a
+    assert hash(a) == object.__hash__(a)
+    assert len({a, b}) == 2
+    assert am.sym_eq(a, b) and am.sym_hash(a) == am.sym_hash(b)
+
+    class Value:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Value) and other.x == self.x
+
+        def __hash__(self) -> int:
+            return hash(self.x)
+
+    SymValue = am.symbolize(Value, type_name="tests.functor.Value")
+    assert SymValue(1) == SymValue(1) == Value(1)
+    assert hash(SymValue(2)) == hash(2)
+    assert SymValue(1) != SymValue(2)
 
 
 def test_symbolic_estimator_inside_a_symbolic_tree() -> None:
