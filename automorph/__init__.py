@@ -57,6 +57,7 @@ from automorph.hyper import (
 )
 from automorph.symbolic import (
     Bounds,
+    Compound,
     Dict,
     Diff,
     FieldUpdate,
@@ -65,6 +66,8 @@ from automorph.symbolic import (
     List,
     Object,
     Symbolic,
+    compound,
+    compound_class,
     diff,
     from_json,
     from_json_str,
@@ -79,6 +82,7 @@ from automorph.symbolic import (
 from automorph.tuning import StudyResult, Trial, sample, tune
 from automorph.utils import (
     MISSING,
+    ArgumentOverrideError,
     AutomorphError,
     BenchmarkDataError,
     FeedbackError,
@@ -115,7 +119,9 @@ __all__ = [
     "InvalidDNAError",
     "SearchExhaustedError",
     "SearchSpaceError",
+    "ArgumentOverrideError",
     "Bounds",
+    "Compound",
     "Dict",
     "Diff",
     "FieldTypeError",
@@ -144,6 +150,8 @@ __all__ = [
     "__version__",
     "algorithms",
     "grammar",
+    "compound",
+    "compound_class",
     "custom",
     "define_by_run",
     "diff",

@@ -346,7 +346,9 @@ class Functor(Object):
 
     def rebind(
         self,
-        updates: Mapping[str | KeyPath, Any] | Callable[[KeyPath, Any, Symbolic], Any] | None = None,
+        updates: Mapping[str | KeyPath, Any]
+        | Callable[[KeyPath, Any, Symbolic], Any]
+        | None = None,
         /,
         *,
         notify: bool = True,
@@ -390,8 +392,8 @@ class Functor(Object):
 
     # --- copies ------------------------------------------------------------------
 
-    def _sym_clone(self, deep: bool, memo: dict[int, Any]) -> Object:
-        other = super()._sym_clone(deep, memo)
+    def _sym_clone(self, deep: bool, memo: dict[int, Any]) -> Functor:
+        other = cast(Functor, super()._sym_clone(deep, memo))
         other.__dict__["_sym_specified"] = set(self._sym_specified_set())
         return other
 
@@ -457,7 +459,8 @@ class Functor(Object):
             )
         call = dict(zip(free, args, strict=False))
         if kwargs:
-            call.update(self._sym_checked_keywords(schema, kwargs, override_args, ignore_extra_args))
+            checked = self._sym_checked_keywords(schema, kwargs, override_args, ignore_extra_args)
+            call.update(checked)
         for name, value in schema.bind(type(self).__name__, (), call).items():
             if name == schema.varkw:
                 item = cast(DictSpec, schema.specs[name]).value
@@ -507,7 +510,7 @@ class Functor(Object):
     def _sym_class_signature(cls) -> inspect.Signature:
         """The constructor's signature: the function's parameters (or the fields)."""
         if hasattr(cls, "_sym_fn"):
-            return inspect.signature(cls._sym_fn).replace(
+            return function_signature(cls._sym_fn).replace(
                 return_annotation=inspect.Signature.empty
             )
         schema = cls.sym_schema()
@@ -534,7 +537,9 @@ class Functor(Object):
         function's are), then the bound ones by keyword with their values."""
         cls = type(self)
         base = cls._sym_class_signature()
-        positional, keyword, varkw = [], [], []
+        positional: list[inspect.Parameter] = []
+        keyword: list[inspect.Parameter] = []
+        varkw: list[inspect.Parameter] = []
         for p in base.parameters.values():
             if p.kind is inspect.Parameter.VAR_POSITIONAL:
                 continue
@@ -564,9 +569,17 @@ class Functor(Object):
     def _sym_returns_annotation(cls) -> Any:
         fn = cls._sym_fn if hasattr(cls, "_sym_fn") else cls._call
         try:
-            return inspect.signature(fn).return_annotation
+            return function_signature(fn).return_annotation
         except (TypeError, ValueError):
             return inspect.Signature.empty
+
+
+def function_signature(fn: Callable[..., Any]) -> inspect.Signature:
+    """`inspect.signature(fn)` with string annotations resolved where they can be."""
+    try:
+        return inspect.signature(fn, eval_str=True)
+    except Exception:  # noqa: BLE001 - a name the function's module does not define
+        return inspect.signature(fn)
 
 
 def _is_named(schema: Schema, name: str) -> bool:
