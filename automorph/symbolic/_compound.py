@@ -19,14 +19,10 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from automorph.symbolic._base import FieldUpdate
-from automorph.symbolic._functor import (
-    _call_args,
-    _from_fields,
-    _signature_schema,
-    function_signature,
-)
+from automorph.symbolic._functor import _from_fields
 from automorph.symbolic._keypath import KeyPath
 from automorph.symbolic._object import Object, Schema
+from automorph.symbolic._signature import call_args, function_signature, signature_schema
 from automorph.utils import FieldValueError, SchemaError
 
 _UNBUILT = object()
@@ -63,7 +59,7 @@ class Compound(Object):
     def _sym_build_schema(cls) -> Schema:
         if not hasattr(cls, "_sym_factory"):
             return Schema({}, {}, {})
-        return _signature_schema(
+        return signature_schema(
             cls._sym_factory, cls.__qualname__, strict=True, localns=cls._sym_localns
         )
 
@@ -96,7 +92,7 @@ class Compound(Object):
                     "it before using the object it builds",
                     path=self.sym_path,
                 )
-            args, kwargs = _call_args(cls._sym_factory, cls.sym_schema(), self._sym_args)
+            args, kwargs = call_args(cls._sym_factory, cls.sym_schema(), self._sym_args)
             built = state["_sym_decomposed"] = cls._sym_factory(*args, **kwargs)
         return built
 
