@@ -7,13 +7,14 @@ in the order the calls happen; later runs take the decided values from a
 DNA, so the function returns a concrete program.
 
 Conditional sub-spaces are written as candidate functions: a candidate of
-`oneof`/`manyof` that is a plain Python function taking no arguments
+`oneof`/`manyof` that is a plain Python function without parameters
 (`lambda: ...` or a `def`) is called when it is chosen, and the decisions it
 makes belong to that candidate only. The collection pass calls every
 candidate function once, in order, to collect its sub-space (and returns the
 value of the first one, as it returns the first plain candidate); a decided
 run calls only the chosen one. Other candidates (symbolic objects, functors,
-classes, functions with parameters) are values, copied when chosen.
+classes, functions with parameters, even defaulted ones) are values, copied
+when chosen.
 
 A decision's value in the collection pass is the first candidate (the first
 `k` for a distinct `manyof`), the minimum of a number, and for a custom
@@ -72,18 +73,13 @@ def current_context() -> _Context | None:
 
 def is_candidate_function(value: Any) -> bool:
     """Whether a candidate is a function to call when chosen: a plain Python
-    function (or lambda) that can be called with no arguments."""
+    function (or lambda) without parameters."""
     if type(value) is not types.FunctionType:
         return False
     try:
-        params = inspect.signature(value).parameters.values()
+        return not inspect.signature(value).parameters
     except (TypeError, ValueError):
         return False
-    return all(
-        p.default is not inspect.Parameter.empty
-        or p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-        for p in params
-    )
 
 
 class _Scope:

@@ -336,13 +336,17 @@ def test_functions_with_parameters_and_symbolic_candidates_are_values() -> None:
     def needs_an_argument(x: int) -> int:
         return x
 
+    def has_a_default(x: int = 1) -> int:
+        return x
+
     def build() -> Any:
-        return am.oneof([needs_an_argument, Layer(4)])
+        return am.oneof([needs_an_argument, has_a_default, Layer(4)])
 
     space = am.define_by_run(build)
-    assert am.dna_spec(space).size == 2
+    assert am.dna_spec(space).size == 3
     assert am.materialize(space, am.DNA({"decision_0": 0})) is needs_an_argument
-    assert am.materialize(space, am.DNA({"decision_0": 1})) == Layer(4)
+    assert am.materialize(space, am.DNA({"decision_0": 1})) is has_a_default
+    assert am.materialize(space, am.DNA({"decision_0": 2})) == Layer(4)
 
 
 def test_custom_decisions_in_define_by_run_spaces() -> None:
