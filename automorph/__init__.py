@@ -57,6 +57,7 @@ from automorph.hyper import (
 )
 from automorph.symbolic import (
     Bounds,
+    Compound,
     Dict,
     Diff,
     FieldUpdate,
@@ -66,6 +67,8 @@ from automorph.symbolic import (
     Object,
     Symbolic,
     clone,
+    compound,
+    compound_class,
     diff,
     from_json,
     from_json_str,
@@ -82,6 +85,7 @@ from automorph.symbolic import (
 from automorph.tuning import Study, StudyResult, Trial, TrialsFailedError, load_study, sample, tune
 from automorph.utils import (
     MISSING,
+    ArgumentOverrideError,
     AutomorphError,
     BenchmarkDataError,
     FeedbackError,
@@ -121,7 +125,9 @@ __all__ = [
     "InvalidDNAError",
     "SearchExhaustedError",
     "SearchSpaceError",
+    "ArgumentOverrideError",
     "Bounds",
+    "Compound",
     "Dict",
     "Diff",
     "FieldTypeError",
@@ -154,6 +160,8 @@ __all__ = [
     "algorithms",
     "grammar",
     "clone",
+    "compound",
+    "compound_class",
     "custom",
     "define_by_run",
     "diff",

@@ -1,7 +1,8 @@
 """Symbolic values: Python objects that know their place in a tree.
 
 `Object`, `List` and `Dict` are the nodes; `symbolize` turns functions and
-existing classes into symbolic ones. Every node knows its parent and key path,
+existing classes into symbolic ones, `compound` a factory function into a
+symbolic class. Every node knows its parent and key path,
 and supports `rebind`, `clone`, `query`, `walk`, `format`, structural
 equality and hashing, and an exact JSON round trip.
 """
@@ -9,6 +10,7 @@ equality and hashing, and an exact JSON round trip.
 from __future__ import annotations
 
 from automorph.symbolic._base import FieldUpdate, Symbolic, sym_eq, sym_hash
+from automorph.symbolic._compound import Compound, compound, compound_class
 from automorph.symbolic._containers import Dict, List
 from automorph.symbolic._diff import Diff, diff
 from automorph.symbolic._functor import ClassWrapper, Functor, symbolize
@@ -31,6 +33,7 @@ from automorph.symbolic._spec import (
 __all__ = [
     "Bounds",
     "ClassWrapper",
+    "Compound",
     "CustomTyping",
     "Dict",
     "Diff",
@@ -48,6 +51,8 @@ __all__ = [
     "ValueSpec",
     "clone",
     "compile_annotation",
+    "compound",
+    "compound_class",
     "diff",
     "from_json",
     "from_json_str",

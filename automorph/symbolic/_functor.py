@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import inspect
 import types
-import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar, cast, overload
 
 from automorph.symbolic import _registry
-from automorph.symbolic._object import Object, Schema, _prefixed
-from automorph.symbolic._spec import DictSpec, ListSpec, ValueSpec, compile_annotation
+from automorph.symbolic._base import FieldUpdate, Symbolic, sym_eq
+from automorph.symbolic._keypath import Key, KeyPath
+from automorph.symbolic._object import (
+    Object,
+    Schema,
+    _prefixed,
+    build_schema,
+    fresh_default,
+)
+from automorph.symbolic._signature import (
+    call_args,
+    check_return,
+    function_signature,
+    return_spec,
+    signature_schema,
+)
+from automorph.symbolic._spec import ROOT, DictSpec, ValueSpec
 from automorph.utils import (
     MISSING,
+    ArgumentOverrideError,
     AutomorphError,
     MissingFieldError,
     SchemaError,
@@ -20,84 +35,6 @@ from automorph.utils import (
 )
 
 T = TypeVar("T")
-
-
-def _signature_schema(
-    fn: Callable[..., Any],
-    owner: str,
-    strict: bool,
-    skip_self: bool = False,
-    localns: dict[str, Any] | None = None,
-) -> Schema:
-    """A schema with one field per parameter of `fn` (`self` excluded if `skip_self`)."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError) as e:
-        raise SchemaError(f"cannot read the signature of {owner}: {e}") from e
-    try:
-        hints = typing.get_type_hints(fn, localns=localns, include_extras=True)
-    except Exception:  # noqa: BLE001 - unresolvable third-party hints: accept anything
-        if strict:
-            raise SchemaError(f"cannot resolve the annotations of {owner}") from None
-        hints = {}
-    specs: dict[str, ValueSpec] = {}
-    defaults: dict[str, Any] = {}
-    positional: list[str] = []
-    varargs = varkw = None
-    params = list(sig.parameters.values())
-    if skip_self and params:
-        params = params[1:]
-    for p in params:
-        where = f"{owner}.{p.name}"
-        annotation = hints.get(p.name, Any)
-        spec = compile_annotation(annotation, strict=strict, where=where)
-        default = MISSING if p.default is inspect.Parameter.empty else p.default
-        if p.kind is inspect.Parameter.VAR_POSITIONAL:
-            spec, varargs, default = ListSpec(spec), p.name, MISSING
-        elif p.kind is inspect.Parameter.VAR_KEYWORD:
-            spec, varkw, default = DictSpec(spec), p.name, MISSING
-        elif p.kind is not inspect.Parameter.KEYWORD_ONLY:
-            positional.append(p.name)
-        specs[p.name] = spec
-        defaults[p.name] = default
-    return Schema(
-        specs, defaults, {n: hints.get(n, Any) for n in specs}, tuple(positional), varargs, varkw
-    )
-
-
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-
-
-def _call_args(
-    fn: Callable[..., Any], schema: Schema, values: dict[str, Any]
-) -> tuple[list[Any], dict[str, Any]]:
-    """Positional and keyword arguments for calling `fn` with field values.
-
-    Parameters before `*args` are passed positionally (as long as no earlier
-    one is left out), so that the values collected by `*args` follow them.
-    """
-    sig = inspect.signature(fn)
-    args: list[Any] = []
-    kwargs: dict[str, Any] = {}
-    in_order = True  # whether every positional parameter so far was passed
-    for p in sig.parameters.values():
-        if p.name not in schema.specs:
-            continue
-        value = values.get(p.name, MISSING)
-        if value is MISSING:
-            in_order = in_order and p.kind not in _POSITIONAL
-            continue
-        if p.kind is inspect.Parameter.POSITIONAL_ONLY or (
-            p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and in_order
-        ):
-            args.append(value)
-        elif p.kind is inspect.Parameter.VAR_POSITIONAL:
-            args.extend(value)
-        elif p.kind is inspect.Parameter.VAR_KEYWORD:
-            kwargs.update(value)
-        else:
-            kwargs[p.name] = value
-    return args, kwargs
 
 
 def _from_fields(cls: type[Object], fields: dict[str, Any], partial: bool) -> Object:
@@ -120,11 +57,35 @@ def _from_fields(cls: type[Object], fields: dict[str, Any], partial: bool) -> Ob
     return cls._sym_trusted(stored)
 
 
+class _SignatureOf:
+    """`__signature__` of functor classes and functors: on the class, the
+    constructor's; on a functor, what a call accepts (see `Functor`)."""
+
+    def __get__(self, obj: Functor | None, owner: type[Functor]) -> inspect.Signature:
+        if obj is None:
+            return owner._sym_class_signature()
+        return obj._sym_call_signature()
+
+
 class Functor(Object):
     """A symbolic function call: arguments are bound now (and can be inspected
     and rebound), and the function runs when the functor is called.
 
-    Create functors with `@am.symbolize` on a function.
+    Create functors with `@am.symbolize` on a function, or subclass
+    `am.Functor`, declare the arguments as fields and write the body in
+    `_call(self)`, which reads them as attributes.
+
+    A call fills the unbound arguments: positional values fill them in
+    order, keyword values by name. A keyword value for an argument the
+    functor binds explicitly (one of `specified_args`) is an
+    `ArgumentOverrideError` unless the call passes `override_args=True`;
+    then it overrides it for that call only. `ignore_extra_args=True` drops
+    keywords the function does not take. Arguments collected by `**kwargs`
+    are attributes of the functor (`f.d`) and are rebound by name
+    (`f.rebind(d=1)`); `rebind(a=am.MISSING)` unbinds `a` (back to its
+    default, or unbound). The return value is checked against the
+    function's return annotation. `inspect.signature` of a functor class is
+    the function's; of a functor, what a call still accepts.
 
     >>> import automorph as am
     >>> @am.symbolize
@@ -137,17 +98,46 @@ class Functor(Object):
     6.0
     >>> scale(1.5)()
     3.0
+    >>> f.specified_args, f.unbound_args
+    ({'factor'}, {'x'})
+    >>> f(2.0, factor=1.0, override_args=True)
+    2.0
+    >>> class Affine(am.Functor):
+    ...     weight: float
+    ...     bias: float = 0.0
+    ...     def _call(self) -> float:
+    ...         return self.weight * 2 + self.bias
+    >>> Affine(1.5)(), Affine(1.5)(bias=1.0)
+    (3.0, 4.0)
     """
 
     _sym_fn: ClassVar[Callable[..., Any]]
+    _sym_returns: ClassVar[ValueSpec | None] = None
+    __signature__: ClassVar[Any] = _SignatureOf()
 
     @classmethod
     def _sym_build_schema(cls) -> Schema:
-        if not hasattr(cls, "_sym_fn"):
+        if hasattr(cls, "_sym_fn"):
+            fn = cls._sym_fn
+            schema = signature_schema(fn, cls.__qualname__, strict=True, localns=cls._sym_localns)
+        elif getattr(cls._call, "__qualname__", "") != "Functor._call":
+            fn = cls._call
+            _check_call_body(cls)
+            schema = build_schema(cls)
+        else:
             return Schema({}, {}, {})
-        return _signature_schema(
-            cls._sym_fn, cls.__qualname__, strict=True, localns=cls._sym_localns
-        )
+        cls._sym_returns = return_spec(fn, cls._sym_localns)
+        return schema
+
+    def __init__(self, /, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        schema = type(self).sym_schema()
+        given = set(schema.positional[: len(args)])
+        if len(args) > len(schema.positional) and schema.varargs is not None:
+            given.add(schema.varargs)
+        for name in kwargs:
+            given.add(name if _is_named(schema, name) else cast(str, schema.varkw))
+        self.__dict__["_sym_specified"] = given
 
     @classmethod
     def partial(cls, /, *args: Any, **kwargs: Any) -> Functor:
@@ -160,47 +150,372 @@ class Functor(Object):
             raise _prefixed(e, cls.__name__) from None
         obj = cls.__new__(cls)
         obj._sym_init(stored)
+        obj.__dict__["_sym_specified"] = set(values)
         return obj
 
     @classmethod
     def _sym_from_fields(cls, fields: dict[str, Any]) -> Object:
         return _from_fields(cls, fields, partial=True)
 
+    def _call(self) -> Any:
+        """The body of a `Functor` subclass: reads its arguments as attributes."""
+        raise NotImplementedError(f"{type(self).__name__} must implement `_call`")
+
+    # --- which arguments are bound ---------------------------------------------
+
+    def _sym_specified_set(self) -> set[str]:
+        """Field names bound explicitly (by construction, `partial` or rebind).
+
+        A functor read from JSON or a pickle counts the arguments whose values
+        differ from their defaults.
+        """
+        specified = self.__dict__.get("_sym_specified")
+        if specified is None:
+            defaults = type(self).sym_schema().defaults
+            specified = {
+                name
+                for name, value in self._sym_args.items()
+                if value is not MISSING and not _is_default(value, defaults[name])
+            }
+            self.__dict__["_sym_specified"] = specified
+        return specified
+
+    def _sym_named_args(self) -> dict[str, Any]:
+        """Argument values by argument name: `**kwargs` items by their own names."""
+        varkw = type(self).sym_schema().varkw
+        named = {k: v for k, v in self._sym_args.items() if k != varkw}
+        if varkw is not None:
+            named.update(self._sym_args[varkw])
+        return named
+
+    @property
+    def specified_args(self) -> set[str]:
+        """Names of the arguments given explicitly (`**kwargs` items by name)."""
+        schema = type(self).sym_schema()
+        names = {n for n in self._sym_specified_set() if n != schema.varkw}
+        if schema.varkw is not None:
+            names.update(self._sym_args[schema.varkw])
+        return names
+
+    @property
+    def non_default_args(self) -> set[str]:
+        """Names of the bound arguments whose values are not their defaults."""
+        schema = type(self).sym_schema()
+        names = {
+            name
+            for name, value in self._sym_args.items()
+            if name != schema.varkw
+            and value is not MISSING
+            and not _is_default(value, schema.defaults[name])
+        }
+        if schema.varkw is not None:
+            names.update(self._sym_args[schema.varkw])  # no defaults: all given
+        return names
+
+    @property
+    def default_args(self) -> set[str]:
+        """Names of the arguments whose values are their defaults."""
+        schema = type(self).sym_schema()
+        return {
+            name
+            for name, value in self._sym_args.items()
+            if name != schema.varkw
+            and (schema.defaults[name] is not MISSING or name == schema.varargs)
+            and _is_default(value, schema.defaults[name])
+        }
+
+    @property
+    def bound_args(self) -> set[str]:
+        """Names of the arguments that have a value (given or default)."""
+        return {n for n, v in self._sym_named_args().items() if v is not MISSING}
+
+    @property
+    def unbound_args(self) -> set[str]:
+        """Names of the arguments that have no value yet."""
+        return set(self.unbound)
+
     @property
     def unbound(self) -> list[str]:
-        """Names of the arguments that have no value yet."""
+        """Names of the arguments that have no value yet, in order."""
         return [k for k, v in self._sym_args.items() if v is MISSING]
 
-    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
-        """Calls the function with the bound arguments.
+    # --- rebind, attributes -----------------------------------------------------
 
-        Positional `args` fill the unbound arguments in order; keyword `kwargs`
-        fill or (for this call only) override arguments by name.
+    def _sym_store(self, key: Key, value: Any) -> None:
+        super()._sym_store(key, value)
+        self._sym_specified_set().add(cast(str, key))
+
+    def _sym_missing(self, key: Key, where: KeyPath) -> Any:
+        return MISSING  # unbind: `_sym_remove` resets the argument
+
+    def _sym_remove(self, key: Key) -> None:
+        name = cast(str, key)
+        schema = type(self).sym_schema()
+        value = schema.defaults[name]
+        if name == schema.varargs or name == schema.varkw:
+            value = schema.specs[name].apply([] if name == schema.varargs else {}, ROOT, name)
+        elif value is not MISSING:
+            value = fresh_default(value)
+        if isinstance(value, Symbolic):
+            value = self._sym_adopt(name, value)
+        Object._sym_store(self, name, value)
+        self._sym_specified_set().discard(name)
+
+    def rebind(
+        self,
+        updates: Mapping[str | KeyPath, Any]
+        | Callable[[KeyPath, Any, Symbolic], Any]
+        | None = None,
+        /,
+        *,
+        notify: bool = True,
+        **kwargs: Any,
+    ) -> Functor:
+        """`Symbolic.rebind`; names collected by `**kwargs` may be rebound directly
+        (`f.rebind(d=1)` for `f.kwargs["d"]`), and `am.MISSING` unbinds."""
+        schema = type(self).sym_schema()
+        if schema.varkw is not None:
+            moved: dict[str | KeyPath, Any] = {}
+            for name in [n for n in kwargs if n not in schema.specs]:
+                moved[KeyPath._trusted((schema.varkw, name))] = kwargs.pop(name)
+            if isinstance(updates, Mapping):
+                for key, value in updates.items():
+                    path = KeyPath.parse(key) if isinstance(key, str) else key
+                    head = path.keys[0] if path.keys else None
+                    if isinstance(head, str) and head not in schema.specs:
+                        path = KeyPath._trusted((schema.varkw, *path.keys))
+                    moved[path] = value
+            elif moved and updates is not None:
+                super().rebind(updates, notify=notify)
+            if moved:
+                updates = moved
+        return super().rebind(updates, notify=notify, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: arguments collected by **kwargs.
+        args = self.__dict__.get("_sym_args")
+        varkw = type(self).sym_schema().varkw if args is not None else None
+        if varkw is not None and not name.startswith("_") and name in args[varkw]:  # type: ignore[index]
+            return args[varkw][name]  # type: ignore[index]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_"):
+            schema = type(self).sym_schema()
+            if schema.varkw is not None and name not in schema.specs:
+                self.rebind({KeyPath._trusted((schema.varkw, name)): value})
+                return
+        super().__setattr__(name, value)
+
+    # --- copies ------------------------------------------------------------------
+
+    def _sym_clone(self, deep: bool, memo: dict[int, Any]) -> Functor:
+        other = cast(Functor, super()._sym_clone(deep, memo))
+        other.__dict__["_sym_specified"] = set(self._sym_specified_set())
+        return other
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_functor, (type(self), dict(self._sym_args), self._sym_specified_set()))
+
+    # --- call ------------------------------------------------------------------
+
+    def __call__(
+        self,
+        /,
+        *args: Any,
+        override_args: bool = False,
+        ignore_extra_args: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Calls the function with the bound arguments (see the class docstring).
+
+        Raises:
+            ArgumentOverrideError: If a keyword gives a new value to an argument
+                bound explicitly, without `override_args=True`.
+            MissingFieldError: If an argument is left without a value.
+            FieldTypeError, FieldValueError: If a value, or the return value,
+                does not match its annotation.
         """
         cls = type(self)
         schema = cls.sym_schema()
-        values = dict(self._sym_args)
-        free = [n for n in schema.positional if values.get(n, MISSING) is MISSING]
         try:
-            if len(args) > len(free):
-                raise MissingFieldError(
-                    f"got {len(args)} positional arguments but only {len(free)} "
-                    f"unbound: {', '.join(free) or 'none'}"
-                )
-            call = dict(zip(free, args, strict=False))
-            call.update(kwargs)
-            for name, value in schema.bind(cls.__name__, (), call).items():
-                values[name] = schema.specs[name].apply(value, self.sym_path, name)
-            missing = [n for n, v in values.items() if v is MISSING]
-            if missing:
-                raise MissingFieldError(
-                    f"missing a value for {', '.join(repr(m) for m in missing)}",
-                    path=self.sym_path,
-                )
+            values = self._sym_call_values(schema, args, kwargs, override_args, ignore_extra_args)
         except AutomorphError as e:
             raise _prefixed(e, cls.__name__) from None
-        call_args, call_kwargs = _call_args(cls._sym_fn, schema, values)
-        return cls._sym_fn(*call_args, **call_kwargs)
+        if hasattr(cls, "_sym_fn"):
+            fn_args, fn_kwargs = call_args(cls._sym_fn, schema, values)
+            result = cls._sym_fn(*fn_args, **fn_kwargs)
+        elif args or kwargs:
+            # Run the body on a view of this functor with the call's values.
+            view = cls.__new__(cls)
+            view.__dict__.update(self.__dict__)
+            view.__dict__["_sym_args"] = values
+            view.__dict__.update(values)
+            result = view._call()
+        else:
+            result = self._call()
+        if cls._sym_returns is not None:
+            check_return(cls._sym_returns, result, cls.__name__)
+        return result
+
+    def _sym_call_values(
+        self,
+        schema: Schema,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        override_args: bool,
+        ignore_extra_args: bool,
+    ) -> dict[str, Any]:
+        """The argument values of a call: the bound ones, updated by the call's."""
+        values = dict(self._sym_args)
+        free = [n for n in schema.positional if values.get(n, MISSING) is MISSING]
+        if len(args) > len(free):
+            raise MissingFieldError(
+                f"got {len(args)} positional arguments but only {len(free)} "
+                f"unbound: {', '.join(free) or 'none'}"
+            )
+        call = dict(zip(free, args, strict=False))
+        if kwargs:
+            checked = self._sym_checked_keywords(schema, kwargs, override_args, ignore_extra_args)
+            call.update(checked)
+        for name, value in schema.bind(type(self).__name__, (), call).items():
+            if name == schema.varkw:
+                item = cast(DictSpec, schema.specs[name]).value
+                extra = {k: item.apply(v, self.sym_path.child(name), k) for k, v in value.items()}
+                values[name] = {**values[name], **extra}
+            else:
+                values[name] = schema.specs[name].apply(value, self.sym_path, name)
+        missing = [n for n, v in values.items() if v is MISSING]
+        if missing:
+            raise MissingFieldError(
+                f"missing a value for {', '.join(repr(m) for m in missing)}",
+                path=self.sym_path,
+            )
+        return values
+
+    def _sym_checked_keywords(
+        self, schema: Schema, kwargs: dict[str, Any], override_args: bool, ignore_extra_args: bool
+    ) -> dict[str, Any]:
+        """The call's keywords, refusing silent overrides of bound arguments."""
+        specified = self._sym_specified_set()
+        extra = self._sym_args[schema.varkw] if schema.varkw is not None else {}
+        out: dict[str, Any] = {}
+        for name, value in kwargs.items():
+            where = self.sym_path.child(name)
+            if _is_named(schema, name):
+                bound, old = name in specified, self._sym_args[name]
+            elif schema.varkw is not None:
+                bound, old = name in extra, extra.get(name, MISSING)
+                where = self.sym_path.child(schema.varkw).child(name)
+            elif ignore_extra_args:
+                continue
+            else:
+                bound, old = False, MISSING
+            if bound and not override_args:
+                raise ArgumentOverrideError(
+                    f"the call gives {name!r} the value {value!r}, but the functor binds it "
+                    f"to {old!r}; pass override_args=True to override it for this call, "
+                    "or rebind it",
+                    path=where,
+                )
+            out[name] = value
+        return out
+
+    # --- signatures --------------------------------------------------------------
+
+    @classmethod
+    def _sym_class_signature(cls) -> inspect.Signature:
+        """The constructor's signature: the function's parameters (or the fields)."""
+        if hasattr(cls, "_sym_fn"):
+            return function_signature(cls._sym_fn).replace(
+                return_annotation=inspect.Signature.empty
+            )
+        schema = cls.sym_schema()
+        params = []
+        for name in schema.names:
+            kind = (
+                inspect.Parameter.POSITIONAL_OR_KEYWORD
+                if name in schema.positional
+                else inspect.Parameter.KEYWORD_ONLY
+            )
+            default = schema.defaults[name]
+            params.append(
+                inspect.Parameter(
+                    name,
+                    kind,
+                    default=inspect.Parameter.empty if default is MISSING else default,
+                    annotation=schema.annotations.get(name, inspect.Parameter.empty),
+                )
+            )
+        return inspect.Signature(params, __validate_parameters__=False)
+
+    def _sym_call_signature(self) -> inspect.Signature:
+        """What a call accepts: the unbound arguments (positional where the
+        function's are), then the bound ones by keyword with their values."""
+        cls = type(self)
+        base = cls._sym_class_signature()
+        positional: list[inspect.Parameter] = []
+        keyword: list[inspect.Parameter] = []
+        varkw: list[inspect.Parameter] = []
+        for p in base.parameters.values():
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:
+                continue
+            if p.kind is inspect.Parameter.VAR_KEYWORD:
+                varkw.append(p)
+                continue
+            value = self._sym_args.get(p.name, MISSING)
+            if value is MISSING:
+                target = keyword if p.kind is inspect.Parameter.KEYWORD_ONLY else positional
+                target.append(p.replace(default=inspect.Parameter.empty))
+            else:
+                keyword.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY, default=value))
+        for option in ("override_args", "ignore_extra_args"):
+            keyword.append(
+                inspect.Parameter(
+                    option, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=bool
+                )
+            )
+        returns = cls._sym_returns_annotation()
+        return inspect.Signature(
+            [*positional, *keyword, *varkw],
+            return_annotation=returns,
+            __validate_parameters__=False,
+        )
+
+    @classmethod
+    def _sym_returns_annotation(cls) -> Any:
+        fn = cls._sym_fn if hasattr(cls, "_sym_fn") else cls._call
+        try:
+            return function_signature(fn).return_annotation
+        except (TypeError, ValueError):
+            return inspect.Signature.empty
+
+
+def _is_named(schema: Schema, name: str) -> bool:
+    """Whether `name` is one of the function's own named parameters."""
+    return name in schema.specs and name != schema.varargs and name != schema.varkw
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if default is MISSING:
+        return isinstance(value, (list, dict)) and not value  # empty *args / **kwargs
+    return sym_eq(value, default)
+
+
+def _check_call_body(cls: type) -> None:
+    params = list(inspect.signature(cls._call).parameters)  # type: ignore[attr-defined]
+    if len(params) != 1:
+        raise SchemaError(
+            f"`{cls.__qualname__}._call` must take no arguments besides `self` (it takes "
+            f"{', '.join(params[1:])}); declare them as fields of the class, and a call "
+            "fills or overrides them"
+        )
+
+
+def _restore_functor(cls: type[Functor], args: dict[str, Any], specified: set[str]) -> Object:
+    obj = cls._sym_trusted(args)
+    obj.__dict__["_sym_specified"] = set(specified)
+    return obj
 
 
 class ClassWrapper(Object):
@@ -238,7 +553,7 @@ class ClassWrapper(Object):
         if not hasattr(cls, "_sym_wrapped") or cls._sym_wrapped.__init__ is object.__init__:  # type: ignore[misc]
             # No constructor of its own: no arguments (not object's *args, **kwargs).
             return Schema({}, {}, {})
-        return _signature_schema(
+        return signature_schema(
             cls._sym_wrapped.__init__,  # type: ignore[misc]
             cls.__qualname__,
             strict=False,
@@ -254,8 +569,18 @@ class ClassWrapper(Object):
             del state[name]
         cls = type(self)
         init = cls._sym_wrapped.__init__  # type: ignore[misc]
-        args, kwargs = _call_args(init, cls.sym_schema(), self._sym_args)
+        args, kwargs = call_args(init, cls.sym_schema(), self._sym_args)
         init(self, *args, **kwargs)
+
+    def _on_change(self, updates: dict[KeyPath, FieldUpdate]) -> None:
+        if self.sym_abstract:
+            # Now a search space: the object built from the old arguments is
+            # gone, not kept as if it still matched them.
+            state = self.__dict__
+            for name in [n for n in state if not n.startswith("_sym_")]:
+                del state[name]
+        else:
+            self._on_bound()
 
     @classmethod
     def _sym_from_fields(cls, fields: dict[str, Any]) -> Object:
@@ -291,7 +616,9 @@ def symbolize(
 ) -> Callable[[Any], Any]: ...
 
 
-def symbolize(target: Any = None, *, type_name: str | None = None, symbolic_eq: bool = True) -> Any:
+def symbolize(
+    target: Any = None, *, type_name: str | None = None, symbolic_eq: bool = False
+) -> Any:
     """Makes a function or an existing class symbolic, without editing it.
 
     On a function, returns a `Functor` class named after it: calling it binds
@@ -306,9 +633,10 @@ def symbolize(target: Any = None, *, type_name: str | None = None, symbolic_eq: 
             `@am.symbolize(type_name=...)` as a decorator with options.
         type_name: The name used in JSON; defaults to `module.qualname`.
         symbolic_eq: For classes: whether `==` and `hash` compare the
-            symbolic arguments (True) or keep the class's own behaviour
-            (False; needed for classes used as identity-keyed objects, such as
-            `torch.nn.Module`). `am.sym_eq` always compares arguments.
+            symbolic arguments (True) or keep the class's own `__eq__` and
+            `__hash__` (False, the default, as PyGlove does: a class whose
+            instances compare by identity, such as `torch.nn.Module`, keeps
+            doing so). `am.sym_eq` and `am.sym_hash` always compare arguments.
 
     >>> import automorph as am
     >>> from collections import OrderedDict

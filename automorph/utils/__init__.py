@@ -28,6 +28,7 @@ from automorph.utils._data import (
     user_data_dir,
 )
 from automorph.utils._errors import (
+    ArgumentOverrideError,
     AutomorphError,
     BenchmarkDataError,
     FeedbackError,
@@ -61,6 +62,7 @@ __all__ = [
     "DEBIAN_FASHION_MNIST",
     "MISSING",
     "PROJECTION_SHA256",
+    "ArgumentOverrideError",
     "AutomorphError",
     "BenchmarkDataError",
     "DataNotFoundError",

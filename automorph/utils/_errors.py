@@ -92,6 +92,11 @@ class RebindError(AutomorphError, TypeError, ValueError):
     TypeError and, as PyGlove raises there, a ValueError."""
 
 
+class ArgumentOverrideError(AutomorphError, TypeError):
+    """A functor call gives a new value for an argument the functor already
+    binds, without `override_args=True` (a silent override hides mistakes)."""
+
+
 class PathNotFoundError(AutomorphError, KeyError, IndexError):
     """A well-formed key path that does not lead to a value in the tree.
 

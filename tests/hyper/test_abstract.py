@@ -41,7 +41,7 @@ def test_a_symbolized_class_is_constructed_only_when_materialized() -> None:
 
 def test_symbolize_is_idempotent() -> None:
     assert am.symbolize(Plain) is am.symbolize(Plain)
-    assert am.symbolize(Plain, symbolic_eq=False) is not am.symbolize(Plain)
+    assert am.symbolize(Plain, symbolic_eq=True) is not am.symbolize(Plain)
 
     def f(x: int) -> int:
         return x

@@ -57,7 +57,7 @@ class Plain:
         self.label = f"{act}{width}"
 
 
-SymPlain = am.symbolize(Plain)
+SymPlain = am.symbolize(Plain, symbolic_eq=True)  # compared with == below
 
 
 @am.symbolize

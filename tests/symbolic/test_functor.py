@@ -97,6 +97,7 @@ SymLogReg = am.symbolize(LogisticRegression)
 IdentityLogReg = am.symbolize(
     LogisticRegression, type_name="tests.functor.IdentityLogReg", symbolic_eq=False
 )
+EqLogReg = am.symbolize(LogisticRegression, type_name="tests.functor.EqLogReg", symbolic_eq=True)
 SymOrderedDict = am.symbolize(OrderedDict)
 
 
@@ -161,7 +162,8 @@ def test_call_fills_unbound_arguments_by_keyword() -> None:
 
 def test_call_time_keyword_overrides_only_that_call() -> None:
     f = scale(1.0, 3.0)
-    assert f(factor=5.0) == 5.0
+    assert f(factor=5.0, override_args=True) == 5.0
+    assert f(bias=1) == 4.0  # `bias` was not given: its default is not an override
     assert f.factor == 3.0
     assert f.sym_init_args == {"x": 1.0, "factor": 3.0, "bias": 0}
     assert f() == 3.0
@@ -232,7 +234,7 @@ def test_a_parameter_named_cls_can_be_bound_and_overridden() -> None:
     f = make(list, count=2)
     assert f() == [[], []]
     assert make.partial(cls=dict)(count=1) == [{}]
-    assert f(cls=tuple) == [(), ()]
+    assert f(cls=tuple, override_args=True) == [(), ()]
     assert am.from_json(am.to_json(make(Counter)))() == [Counter()]
 
 
@@ -503,7 +505,8 @@ def test_symbolic_plain_class_json_round_trip() -> None:
     assert type(back) is SymPoint
     assert (back.x, back.y) == (3, 4)
     assert back.inits == 1
-    assert back == p
+    assert am.sym_eq(back, p)
+    assert back != p  # Point's own `==` (identity) is kept
 
 
 def test_symbolic_ordered_dict_round_trip() -> None:
@@ -565,7 +568,7 @@ def test_symbolic_estimator_json_round_trip() -> None:
     model = SymLogReg(C=0.125, max_iter=42, class_weight="balanced", tol=1e-5)
     back = am.from_json_str(am.to_json_str(model))
     assert type(back) is SymLogReg
-    assert back == model
+    assert back != model  # LogisticRegression's own `==` (identity) is kept
     assert am.sym_eq(back, model)
     assert back.get_params() == model.get_params()
     assert (back.C, back.max_iter, back.class_weight, back.tol) == (0.125, 42, "balanced", 1e-5)
@@ -589,9 +592,37 @@ def test_symbolic_eq_false_keeps_identity_equality() -> None:
 
 
 def test_symbolic_eq_true_compares_arguments() -> None:
-    assert SymLogReg(C=1.0) == SymLogReg(C=1.0)
-    assert SymLogReg(C=1.0) != SymLogReg(C=2.0)
-    assert hash(SymLogReg(C=1.0)) == hash(SymLogReg(C=1.0))
+    assert EqLogReg(C=1.0) == EqLogReg(C=1.0)
+    assert EqLogReg(C=1.0) != EqLogReg(C=2.0)
+    assert hash(EqLogReg(C=1.0)) == hash(EqLogReg(C=1.0))
+
+
+def test_a_wrapped_class_keeps_its_own_eq_and_hash_by_default() -> None:
+    @am.symbolize
+    class B:
+        def __init__(self, x: int = 1) -> None:
+            self.x = x
+
+    a, b = B(), B()
+    assert a != b and a == a
+    assert hash(a) == object.__hash__(a)
+    assert len({a, b}) == 2
+    assert am.sym_eq(a, b) and am.sym_hash(a) == am.sym_hash(b)
+
+    class Value:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Value) and other.x == self.x
+
+        def __hash__(self) -> int:
+            return hash(self.x)
+
+    SymValue = am.symbolize(Value, type_name="tests.functor.Value")
+    assert SymValue(1) == SymValue(1) == Value(1)
+    assert hash(SymValue(2)) == hash(2)
+    assert SymValue(1) != SymValue(2)
 
 
 def test_symbolic_estimator_inside_a_symbolic_tree() -> None:
@@ -619,3 +650,193 @@ def test_a_class_without_its_own_init_has_no_fields() -> None:
         Plain(1)
     with pytest.raises(am.UnknownFieldError, match="kwargs"):
         Plain(kwargs={})
+
+
+# --- PyGlove's functor rules (issue 20) ------------------------------------------
+
+
+@am.symbolize
+def total(a: int, b: int = 1, *rest: int, c: int = 2, **extra: int) -> int:
+    return a + b + c + sum(rest) + sum(extra.values())
+
+
+def test_var_keyword_arguments_are_attributes_and_rebound_by_name() -> None:
+    f = total(1, d=4)
+    assert f.d == 4
+    assert f.extra == {"d": 4}
+    f.rebind(d=5)
+    assert f() == 1 + 1 + 2 + 5
+    f.rebind({"e": 6})
+    f.g = 7
+    assert f.extra == {"d": 5, "e": 6, "g": 7}
+    assert f() == 1 + 1 + 2 + 5 + 6 + 7
+    f.rebind(d=am.MISSING)
+    assert f.extra == {"e": 6, "g": 7}
+    with pytest.raises(AttributeError, match="no attribute 'zz'"):
+        f.zz  # noqa: B018
+    f.rebind(extra={"q": 1})  # the field itself, by its own name
+    assert f.extra == {"q": 1}
+    assert am.from_json(am.to_json(f)).q == 1
+
+
+def test_rebind_to_missing_unbinds_an_argument() -> None:
+    f = total(3, b=5)
+    f.rebind(b=am.MISSING)
+    assert f.b == 1  # back to its default
+    assert f.specified_args == {"a"}
+    f.rebind(a=am.MISSING)
+    assert f.unbound == ["a"] and f.unbound_args == {"a"}
+    assert f(10) == 13
+    with pytest.raises(am.MissingFieldError, match="missing a value for 'a'"):
+        f()
+
+
+def test_overriding_a_bound_argument_at_call_needs_override_args() -> None:
+    f = total(1, b=2, d=3)
+    with pytest.raises(
+        am.ArgumentOverrideError,
+        match=r"total: the call gives 'b' the value 5, but the functor binds it to 2; "
+        r"pass override_args=True",
+    ) as info:
+        f(b=5)
+    assert info.value.path == "b"
+    assert isinstance(info.value, TypeError)
+    with pytest.raises(am.ArgumentOverrideError, match="gives 'd' the value 0") as info:
+        f(d=0)
+    assert info.value.path == "extra.d"
+    assert f(b=5, override_args=True) == 1 + 5 + 2 + 3
+    assert f.b == 2  # for that call only
+    assert f(c=10) == 1 + 2 + 10 + 3  # `c` has its default: not bound by the user
+    assert f(e=1) == 1 + 2 + 2 + 3 + 1  # a new **kwargs item
+    with pytest.raises(am.UnknownFieldError, match="no field 'zz'"):
+        scale(1.0)(zz=1)
+    assert scale(1.0)(zz=1, ignore_extra_args=True) == 2.0
+
+
+def test_specified_non_default_and_default_args() -> None:
+    f = total(1, b=1, d=4)
+    assert f.specified_args == {"a", "b", "d"}
+    assert f.non_default_args == {"a", "d"}
+    assert f.default_args == {"b", "c", "rest"}
+    assert f.bound_args == {"a", "b", "c", "rest", "d"}
+    g = total.partial(b=3)
+    assert (g.specified_args, g.non_default_args, g.default_args) == ({"b"}, {"b"}, {"c", "rest"})
+    g.rebind(c=9)
+    assert g.specified_args == {"b", "c"} and "c" in g.non_default_args
+    assert g.clone().specified_args == {"b", "c"}
+    assert pickle.loads(pickle.dumps(g)).specified_args == {"b", "c"}
+    # From JSON, the arguments whose values are not their defaults count as given.
+    assert am.from_json(am.to_json(f)).specified_args == {"a", "d"}
+
+
+@am.symbolize
+def halve(x: int) -> int:
+    return x // 2 if x >= 0 else "negative"  # type: ignore[return-value]
+
+
+@am.symbolize
+def bounded(x: float) -> Annotated[float, am.Bounds(0.0, 1.0)]:
+    return x
+
+
+@am.symbolize
+def listing(n: int) -> list[int]:
+    return [1] * n if n >= 0 else [1, "x"]  # type: ignore[list-item]
+
+
+def test_return_values_are_checked_against_the_return_annotation() -> None:
+    assert halve(4)() == 2
+    with pytest.raises(
+        am.FieldTypeError,
+        match=r"halve: returned 'negative', which does not match its return annotation `int`",
+    ) as info:
+        halve(-1)()
+    assert info.value.path == "returns"
+    assert bounded(0.5)() == 0.5
+    with pytest.raises(am.FieldValueError, match=r"returned 2\.0.*out of bounds"):
+        bounded(2.0)()
+    assert listing(2)() == [1, 1]
+    with pytest.raises(am.FieldTypeError, match=r"`list\[int\]`"):
+        listing(-1)()
+    assert untyped(1)() == (1, 3)  # no annotation: nothing to check
+
+
+def test_inspect_signature_of_a_functor_class_and_a_functor() -> None:
+    import inspect
+
+    assert (
+        str(inspect.signature(total))
+        == "(a: int, b: int = 1, *rest: int, c: int = 2, **extra: int)"
+    )
+    f = total.partial(b=3)
+    sig = inspect.signature(f)
+    assert str(sig) == (
+        "(a: int, *, b: int = 3, c: int = 2, override_args: bool = False, "
+        "ignore_extra_args: bool = False, **extra: int) -> int"
+    )
+    assert sig.bind(1).arguments == {"a": 1}
+    params = inspect.signature(scale(1.0)).parameters
+    assert list(params)[:4] == ["x", "factor", "bias", "override_args"]
+    assert all(p.kind is p.KEYWORD_ONLY for p in params.values())
+
+
+class Affine(am.Functor):
+    """A functor written as a class: fields are its arguments."""
+
+    weight: float
+    bias: float = 0.0
+
+    def _call(self) -> float:
+        return self.weight * 2 + self.bias
+
+
+def test_functor_subclass_with_fields_and_a_call_body() -> None:
+    import inspect
+
+    f = Affine(1.5)
+    assert f() == 3.0
+    assert f(bias=1.0) == 4.0
+    assert f.bias == 0.0  # the call's values are for that call only
+    with pytest.raises(am.ArgumentOverrideError, match=r"binds it to 1\.5"):
+        f(weight=2.0)
+    assert f(weight=2.0, override_args=True) == 4.0
+    g = Affine.partial(bias=1.0)
+    assert g(2.0) == 5.0
+    assert g.unbound == ["weight"]
+    assert str(inspect.signature(Affine)) == "(weight: float, bias: float = 0.0)"
+    assert am.from_json(am.to_json(f)) == f
+    with pytest.raises(am.FieldTypeError, match="expected float"):
+        Affine("x")
+
+
+def test_functor_subclass_call_body_takes_no_arguments() -> None:
+    with pytest.raises(
+        am.SchemaError, match=r"`.*Bad._call` must take no arguments besides `self` \(it takes x\)"
+    ):
+
+        class Bad(am.Functor):
+            def _call(self, x: int) -> int:
+                return x
+
+
+def test_functor_subclass_return_annotation_is_checked() -> None:
+    class Wrong(am.Functor):
+        x: int
+
+        def _call(self) -> str:
+            return self.x  # type: ignore[return-value]
+
+    with pytest.raises(am.FieldTypeError, match="Wrong: returned 1"):
+        Wrong(1)()
+
+
+def test_rebinding_a_wrapped_object_to_a_hyper_value_drops_its_state() -> None:
+    p = SymPoint(1, 2)
+    assert p.norm1() == 3
+    p.rebind(y=am.oneof([5, 6]))
+    assert p.sym_abstract
+    assert not hasattr(p, "x") and not hasattr(p, "inits")  # nothing stale left
+    with pytest.raises(AttributeError):
+        p.norm1()
+    p.rebind(y=7)
+    assert (p.x, p.y, p.norm1()) == (1, 7, 8)
