@@ -615,3 +615,16 @@ def test_fail_with_an_exception_without_message() -> None:
     _, feedback = next(am.sample(SPACE, num_examples=1))
     feedback.fail(KeyboardInterrupt())
     assert feedback.trial.error == "KeyboardInterrupt"
+
+
+def test_a_second_loop_continues_the_algorithm_as_pg_sample_does() -> None:
+    space = am.Dict(x=am.floatv(0.0, 1.0), y=am.oneof([1, 2, 3]))
+    algo = am.algorithms.regularized_evolution(population_size=4, tournament_size=2, seed=3)
+    first = am.tune(lambda p: p["x"], space, algo, 6)
+    second = am.tune(lambda p: p["x"], space, algo, 6)
+    assert algo.num_proposed == 12 and algo.num_feedback == 12
+    # One loop of 12 with a fresh algorithm proposes the same DNA, in the same order.
+    whole = am.tune(lambda p: p["x"], space, algo.clone(), 12)
+    assert [t.dna for t in first.trials + second.trials] == [t.dna for t in whole.trials]
+    with pytest.raises(am.FieldValueError, match=r"`algorithm` \(.*\) was set up on another"):
+        am.sample(am.Dict(z=am.intv(0, 3)), algo, 2)
