@@ -241,7 +241,7 @@ def _run_processes(tasks: list[dict[str, Any]], study: _Study, signals: _ParentS
             finally:
                 send.close()
         while signals.received is None and any(w.process.is_alive() for w in workers):
-            wait([w.process.sentinel for w in workers if w.process.is_alive()], timeout=0.25)
+            wait([w.process.sentinel for w in workers if w.process.is_alive()], timeout=0.5)
             for w in workers:
                 w.read()
             study.report()
@@ -266,6 +266,8 @@ def _stop_processes(workers: list[_Process], signum: int, signals: _ParentSignal
     deadline = time.monotonic() + STOP_GRACE_S
     while alive and time.monotonic() < deadline and signals.count <= count:
         wait([w.process.sentinel for w in alive], timeout=0.1)
+        for w in alive:
+            w.read()  # a report larger than the pipe's buffer is read as it comes
         alive = [w for w in alive if w.process.is_alive()]
     for w in alive:
         w.process.kill()
@@ -407,7 +409,7 @@ def _run_ray(
         refs = [remote.remote(task) for task in tasks]
         pending = list(refs)
         while pending and signals.received is None:
-            _, pending = ray.wait(pending, timeout=0.25)
+            _, pending = ray.wait(pending, timeout=0.5)
             study.report()
         if signals.received is None:
             ray.get(refs)
