@@ -66,7 +66,7 @@ def main(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) 
             for name in zero.CONFIG_NAMES:
                 out.write(name + "\n")
             return 0
-        return _run(args, out)
+        return _run(args, out, err)
     except (AutomorphError, OSError, ImportError) as e:  # ImportError: the `zero` extra
         err.write(f"automorph zero: error: {' '.join(str(e).split())}\n")
         return 1
@@ -87,7 +87,7 @@ def with_data(config: zero.SearchConfig, data: str) -> zero.SearchConfig:
     return config.rebind(paths) if paths else config
 
 
-def _run(args: argparse.Namespace, out: TextIO) -> int:
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = zero.get_config(args.config)
     if args.max_experiments is not None:
         config = config.rebind({"max_experiments": args.max_experiments})
@@ -99,6 +99,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         out=None if args.quiet else out,
         checkpoint=args.checkpoint,
         max_cpu_seconds=args.max_cpu_seconds,
+        err=err,  # the one-time compile is announced here, and not counted in the budget
     )
     n_features = config.search_tasks.features
     out.write(

@@ -21,7 +21,7 @@ from automorph.geno import DNA
 from automorph.hyper import Template
 from automorph.nn._data import ImageData
 from automorph.nn._supernet import Supernet
-from automorph.nn._train import Progress, batches, evaluate, fit
+from automorph.nn._train import Progress, _input_check, batches, evaluate, fit
 from automorph.utils import FieldValueError, SearchSpaceError
 
 
@@ -51,6 +51,12 @@ def _check_positive(**values: int) -> None:
     for name, value in values.items():
         if value < 1:
             raise FieldValueError(f"`{name}` ({value}) must be at least 1", path=name)
+
+
+def _check_data(model: nn.Module, train: ImageData, valid: ImageData) -> None:
+    """The check `fit` and `evaluate` make, on both splits, before any training."""
+    _input_check(model, train, "train")
+    _input_check(model, valid, "valid")
 
 
 @torch.no_grad()
@@ -87,6 +93,7 @@ def enas_search(
     start = time.process_time()
     torch.manual_seed(seed)
     supernet = Supernet(space)
+    _check_data(supernet.net, train, valid)
     algorithm = algorithm if algorithm is not None else Random(seed=seed)
     algorithm.setup(supernet.spec)
     optimizer = torch.optim.SGD(
@@ -178,6 +185,7 @@ def darts_search(
     start = time.process_time()
     torch.manual_seed(seed)
     supernet = Supernet(space)
+    _check_data(supernet.net, train, valid)
     supernet.relax()
     weights = torch.optim.SGD(supernet.weight_parameters(), lr=lr, momentum=0.9, weight_decay=3e-4)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(weights, steps)
@@ -248,9 +256,9 @@ def independent_search(
     for trial in range(trials):
         dna = algorithm.propose()
         torch.manual_seed(seed + trial)
-        model = fit(
-            template.materialize(dna), train, steps=steps, batch_size=batch_size, lr=lr, seed=seed
-        )
+        model = template.materialize(dna)
+        _check_data(model, train, valid)
+        model = fit(model, train, steps=steps, batch_size=batch_size, lr=lr, seed=seed)
         reward = evaluate(model, valid)
         algorithm.feedback(dna, reward)
         history.append((dna, reward))
@@ -283,8 +291,12 @@ def search(
     steps each. `algorithm` drives ENAS and independent search (DARTS uses
     gradients).
 
+    Every method checks `train` and `valid` against the space's
+    `input_shape` before it trains, as `fit` does.
+
     Raises:
         FieldValueError: If `method` is not one of 'enas', 'darts', 'independent'.
+        DataShapeError: If the data do not fit the space's `input_shape`.
     """
     if method == "enas":
         return enas_search(

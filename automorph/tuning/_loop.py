@@ -643,6 +643,13 @@ def tune(
             study must be in a shared store (`storage` as a SQLite path or a
             PostgreSQL URL, and a `name`), and `objective` must pickle (a
             module-level function).
+            Stops are clean: SIGINT or SIGTERM to this process stops every
+            worker within seconds, the trials they were running are stored
+            as failed ("interrupted by SIGINT"), and then the signal acts as
+            usual (a `KeyboardInterrupt` for SIGINT). If this process is
+            killed outright, its worker processes exit within a second and
+            their trials go back to the queue after `timeout_s`. Calling
+            again resumes the study.
         num_workers: How many workers run trials (with "process" or "ray").
         ray_address: The Ray cluster to use ("ray://host:10001"); a local
             instance if None and RAY_ADDRESS is unset.

@@ -36,3 +36,29 @@ def jit_inline(fn: _F) -> _F:
     """`jit`, and inlined into its callers at numba's level (hot helpers: a call
     that passes arrays costs tens of nanoseconds of reference counting)."""
     return cast(_F, _NJIT(**_OPTIONS, **_INLINE)(fn))
+
+
+def is_cached(kernel: Callable[..., Any]) -> bool:
+    """Whether numba's on-disk cache holds `kernel` compiled for this machine.
+
+    A cached kernel loads in a fraction of a second; one that is not compiles
+    on its first call (with its callees, about a minute for the evaluator).
+    This reads numba's cache index as numba does (its source stamp and the
+    machine's codegen key); if numba's internals change, it answers False.
+    """
+    try:
+        cache = kernel._cache  # type: ignore[attr-defined]
+        index = cache._cache_file._load_index()
+        magic = kernel.targetctx.codegen().magic_tuple()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - any surprise means "not known to be cached"
+        return False
+    return any(isinstance(key, tuple) and len(key) > 1 and key[1] == magic for key in index)
+
+
+def cache_dir(kernel: Callable[..., Any]) -> str:
+    """Where numba keeps the compiled `kernel` (a `__pycache__` beside the
+    source, a user cache directory, or NUMBA_CACHE_DIR); "" if unknown."""
+    try:
+        return str(kernel._cache._cache_path)  # type: ignore[attr-defined]
+    except AttributeError:
+        return ""

@@ -90,6 +90,49 @@ def evaluate_program(
     return float(np.median(fits) if combine == "median" else fits.mean()), fits
 
 
+COMPILE_NOTICE = (
+    "automorph zero: compiling the evaluator (about a minute of CPU, once: numba keeps it "
+    "in {where})"
+)
+
+
+def _entry_kernels() -> tuple[Any, ...]:
+    """The kernels a search calls from Python (each compiles its callees)."""
+    kern, search, _ = _kernels()
+    return kern.rng_seed, kern.evaluate, search.randomize_component, search.evolve
+
+
+def compile_evaluator(err: TextIO | None = sys.stderr) -> bool:
+    """Compiles the kernels of a search now (or loads them from numba's cache).
+
+    The first search on a machine compiles the evaluator, about a minute of
+    CPU; numba caches it on disk, so later runs load it in a fraction of a
+    second. `run_search` calls this before it starts its CPU budget. A
+    compile is announced on `err` (None: silent) before it starts.
+
+    Returns:
+        Whether the kernels were compiled (False: they came from the cache).
+    """
+    from automorph.zero._jit import cache_dir, is_cached
+
+    entries = _entry_kernels()
+    compiling = not all(is_cached(kernel) for kernel in entries)
+    if compiling and err is not None:
+        err.write(COMPILE_NOTICE.format(where=cache_dir(entries[-1]) or "its cache") + "\n")
+        err.flush()
+    # One tiny search calls every entry kernel with the types real searches use.
+    config = SearchConfig(
+        search_tasks=TaskSpec(num_train=10, num_valid=10, num_tasks=1),
+        population_size=2,
+        tournament_size=2,
+        cache_size=4,
+    )
+    evolver = Evolver(config, config.search_tasks.build(), seed=0)
+    evolver.initialize()
+    evolver.step(2)
+    return compiling
+
+
 class Evolver:
     """Regularized evolution of one population on one set of tasks (compiled).
 
@@ -270,6 +313,7 @@ def run_search(
     out: TextIO | None = sys.stdout,
     checkpoint: str | Path | None = None,
     max_cpu_seconds: float | None = None,
+    err: TextIO | None = sys.stderr,
 ) -> SearchResult:
     """Runs experiments until a program's selection fitness exceeds
     `config.sufficient_fitness`, `config.max_experiments` have run, or
@@ -279,9 +323,14 @@ def run_search(
     line and experiment, and a later call with the same path, config and seed
     resumes it exactly.
 
+    The evaluator is compiled first (`compile_evaluator`: a compile, as
+    opposed to a load from numba's cache, is announced on `err`), and
+    `max_cpu_seconds` counts from after it.
+
     Raises:
         ConfigError: If a checkpoint belongs to another config or seed.
     """
+    compile_evaluator(err)
     run = _Run(config, seed, out, Path(checkpoint) if checkpoint else None)
     return run.go(max_cpu_seconds)
 

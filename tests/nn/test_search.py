@@ -113,6 +113,32 @@ def test_bad_budgets_and_data_are_named(images: Any) -> None:
         amnn.ImageData(np.zeros((4, 1, 8, 8)), torch.zeros(4))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("split", ["train", "valid"])
+@pytest.mark.parametrize("method", ["enas", "darts", "independent"])
+def test_search_checks_the_data_shape_before_it_trains(
+    images: Any, method: str, split: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train, valid = images
+    wrong = amnn.ImageData(torch.zeros(128, 3, 8, 8), torch.zeros(128, dtype=torch.long))
+    data = {"train": train, "valid": valid, split: wrong}
+
+    def no_training(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a training step ran before the data were checked")
+
+    monkeypatch.setattr(torch.optim.SGD, "step", no_training)
+    with pytest.raises(
+        amnn.DataShapeError,
+        match=rf"images must have shape \(1, 8, 8\).*got \(3, 8, 8\) at `{split}.x`",
+    ):
+        amnn.search(
+            _zero_or_conv(),
+            data["train"],
+            data["valid"],
+            method=method,  # type: ignore[arg-type]
+            budget=50,
+        )
+
+
 def test_fashion_mnist_loads_by_path_with_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(
         am.BenchmarkDataError, match=r"no fashion_mnist data .*missing\.npz \(given\)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -22,10 +23,27 @@ def objective(example: Any) -> float:
     return float(example["x"] * example["k"])
 
 
-def test_a_process_pool_runs_every_trial_once(tmp_path: Path) -> None:
+def together(example: Any) -> float:
+    """`objective`; each worker's first trial waits (a minute at most) for the other's."""
+    folder = Path(os.environ["AUTOMORPH_TEST_MARK"])
+    mine = folder / str(os.getpid())
+    if not mine.exists():
+        mine.write_text("")
+        deadline = time.monotonic() + 60
+        while len(list(folder.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return objective(example)
+
+
+def test_a_process_pool_runs_every_trial_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "workers").mkdir()
+    monkeypatch.setenv("AUTOMORPH_TEST_MARK", str(tmp_path / "workers"))
     path = str(tmp_path / "study.db")
+    handlers = [signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)]
     result = am.tune(
-        objective,
+        together,
         SPACE,
         algorithms.Random(seed=4),
         40,
@@ -39,6 +57,46 @@ def test_a_process_pool_runs_every_trial_once(tmp_path: Path) -> None:
     assert [t.id for t in trials] == list(range(1, 41))
     assert {t.status for t in trials} == {"completed"}
     assert len({t.worker for t in trials}) == 2
+    assert [signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)] == handlers
+
+
+def failing(example: Any) -> float:
+    raise ValueError(f"no good: {example['k']}")
+
+
+def test_an_error_in_a_worker_is_raised_by_the_caller(tmp_path: Path) -> None:
+    path = str(tmp_path / "study.db")
+    with pytest.raises(ValueError, match="no good") as caught:
+        am.tune(failing, SPACE, algorithms.Random(seed=1), 4, name="e", storage=path,
+                executor="process", num_workers=2)  # fmt: skip
+    assert any("in worker" in note for note in getattr(caught.value, "__notes__", []))
+    trials = open_storage(path).get_trials("e")
+    assert trials and all(t.status == "failed" and "no good" in str(t.error) for t in trials)
+
+
+def dies_once(example: Any, feedback: Any) -> float:
+    """Trial 1 kills its worker process, the first time it runs."""
+    mark = Path(os.environ["AUTOMORPH_TEST_MARK"])
+    if feedback.id == 1 and not mark.exists():
+        mark.write_text("killed")
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.01)
+    return float(example["x"])
+
+
+def test_a_dead_worker_does_not_stop_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOMORPH_TEST_MARK", str(tmp_path / "mark"))
+    path = str(tmp_path / "study.db")
+    with pytest.warns(RuntimeWarning, match=r"died with exit code -9; the other workers ran"):
+        result = am.tune(dies_once, SPACE, algorithms.Random(seed=2), 12, name="d",
+                         storage=path, executor="process", num_workers=2,
+                         heartbeat_s=0.1, timeout_s=1.0)  # fmt: skip
+    assert (tmp_path / "mark").exists()
+    assert result.num_completed == 12  # the survivor ran trial 1 again, after its timeout
+    first = open_storage(path).get_trial("d", 1)
+    assert (first.status, first.retries) == ("completed", 1)
 
 
 def test_workers_need_a_shared_store() -> None:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import automorph
 from automorph.cli import main as cli_main
 from automorph.zero import (
     MUTATIONS,
@@ -18,6 +24,7 @@ from automorph.zero import (
     Memory,
     Program,
     SearchConfig,
+    _search,
     get_config,
     run_search,
 )
@@ -141,3 +148,49 @@ def test_cli_runs_a_search(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "unknown zero config 'nope'" in capsys.readouterr().err
     assert cli_main(["zero", "configs"]) == 0
     assert "linear-demo" in capsys.readouterr().out
+
+
+def test_the_cpu_budget_starts_after_the_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+    def slow_compile(err: object = None) -> bool:  # a compile: CPU time before the search
+        start = time.process_time()
+        while time.process_time() - start < 1.0:
+            pass
+        return True
+
+    monkeypatch.setattr(_search, "compile_evaluator", slow_compile)
+    config = _tiny(max_experiments=1)
+    result = run_search(config, seed=3, out=None, max_cpu_seconds=0.3)
+    assert result.cpu_seconds < 1.0  # the compile is not in the budget ...
+    assert result.counters["programs"] > config.population_size  # ... which evolves programs
+
+
+def test_the_warm_up_compiles_what_a_search_calls() -> None:
+    _search.compile_evaluator(None)
+    kernels = _search._entry_kernels()
+    before = [len(kernel.signatures) for kernel in kernels]
+    run_search(_tiny(max_experiments=1), seed=3, out=None, max_cpu_seconds=0.2)
+    assert [len(kernel.signatures) for kernel in kernels] == before  # no compile in the run
+    err = io.StringIO()
+    assert not _search.compile_evaluator(err)  # in numba's cache now: loaded, not compiled
+    assert err.getvalue() == ""
+
+
+def _zero_run(cache: Path) -> subprocess.CompletedProcess[str]:
+    root = str(Path(automorph.__file__).parent.parent)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=root, OPENBLAS_NUM_THREADS="1")
+    command = [sys.executable, "-m", "automorph.cli", "zero", "run", "--config", "linear-tiny"]
+    command += ["--seed", "3", "--max-experiments", "1", "--max-cpu-seconds", "1", "--quiet"]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
+
+
+@pytest.mark.slow
+def test_zero_run_announces_the_one_time_compile_and_does_not_count_it(tmp_path: Path) -> None:
+    first = _zero_run(tmp_path / "numba")  # an empty numba cache: the evaluator compiles
+    assert first.returncode == 0, first.stderr
+    assert "compiling the evaluator (about a minute of CPU, once" in first.stderr
+    cpu = float(re.search(r"cpu_secs=([0-9.]+)", first.stdout).group(1))  # type: ignore[union-attr]
+    programs = int(re.search(r"programs=(\d+)", first.stdout).group(1))  # type: ignore[union-attr]
+    assert cpu < 10.0  # the compile alone takes over 30 CPU seconds
+    assert programs > 100  # the population (100) and children evolved within the budget
+    again = _zero_run(tmp_path / "numba")
+    assert again.returncode == 0 and "compiling" not in again.stderr  # loaded from the cache
