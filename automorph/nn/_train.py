@@ -60,9 +60,13 @@ def _input_check(model: nn.Module, data: ImageData, where: str) -> None:
 def batches(
     data: ImageData, batch_size: int, generator: torch.Generator
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Endless shuffled minibatches of `data`."""
+    """Endless shuffled minibatches of `data` (all of it, each time, when it
+    holds fewer examples than `batch_size`)."""
     if batch_size < 1:
         raise FieldValueError(f"`batch_size` ({batch_size}) must be at least 1", path="batch_size")
+    if len(data) == 0:
+        raise FieldValueError("the data holds no examples to train on", path="data")
+    batch_size = min(batch_size, len(data))
     while True:
         order = torch.randperm(len(data), generator=generator)
         for start in range(0, len(data) - batch_size + 1, batch_size):

@@ -7,12 +7,14 @@ record, stores keep, and results, the command line and plots show.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 from automorph.algorithms import Reward
 from automorph.storage import DIRECTIONS
 from automorph.utils import FeedbackError, FieldTypeError, FieldValueError
+
+T = TypeVar("T")
 
 Directions = tuple[str, ...]
 """One direction per objective, or one direction for every objective."""
@@ -104,6 +106,19 @@ def better(a: float, b: float | None, directions: Sequence[str]) -> bool:
     if b is None:
         return True
     return a < b if directions[0] == "minimize" else a > b
+
+
+def best_of(trials: Iterable[T], directions: Sequence[str]) -> T | None:
+    """The first trial (a `Trial` or a stored record) with the best
+    single-objective reward, or None if none has a float reward."""
+    best: T | None = None
+    for trial in trials:
+        reward = getattr(trial, "reward", None)
+        if isinstance(reward, float) and (
+            best is None or better(reward, getattr(best, "reward", None), directions)
+        ):
+            best = trial
+    return best
 
 
 def describe(directions: Sequence[str]) -> str:

@@ -93,12 +93,7 @@ def tune_with_workers(
         store.close()
     if meter is not None:
         finished = [t for t in trials if t.status != "pending"]
-        best = None
-        for t in finished:
-            if isinstance(t.reward, float) and (
-                best is None or _direction.better(t.reward, best.reward, stored)  # type: ignore[arg-type]
-            ):
-                best = t
+        best = _direction.best_of(finished, stored)
         meter.close(len(finished), best.reward if best else None, best.id if best else None)
     result = StudyResult(trials, template.spec, bool(algorithm.multi_objective), name, stored)
     check_not_all_failed(result)

@@ -57,6 +57,7 @@ from typing import Any
 
 from automorph.algorithms import SearchAlgorithm
 from automorph.storage import Storage, open_storage
+from automorph.tuning._direction import best_of
 from automorph.tuning._progress import Progress
 from automorph.tuning._shared import default_worker_id
 from automorph.utils import AutomorphError, FieldValueError, StorageError, TrialStateError
@@ -432,12 +433,12 @@ def _report(store: Storage, name: str, progress: Progress | None) -> None:
     if progress is None:
         return
     try:
+        directions = store.get_study(name).directions
         trials = store.get_trials(name)
     except Exception:  # noqa: BLE001 - the study may not exist yet
         return
     done = [t for t in trials if t.status in ("completed", "skipped", "failed")]
-    rewarded = [t for t in done if isinstance(t.reward, float)]
-    best = max(rewarded, key=lambda t: t.reward, default=None)  # type: ignore[arg-type,return-value]
+    best = best_of(done, directions)
     progress.update(len(done), best.reward if best else None, best.id if best else None)
 
 

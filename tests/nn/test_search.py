@@ -172,3 +172,16 @@ def test_fashion_mnist_loads_by_path_with_a_clear_error(tmp_path: Path) -> None:
         (idx / stem).write_bytes(header + array.tobytes())
     train2, test2 = amnn.load_fashion_mnist(idx)
     assert torch.equal(train2.x, train.x) and torch.equal(test2.y, test.y)
+
+
+def test_data_smaller_than_a_batch_is_trained_on_whole() -> None:
+    from automorph.nn._train import batches
+
+    data = amnn.ImageData(torch.zeros(3, 1, 4, 4), torch.tensor([0, 1, 2]))
+    stream = batches(data, 64, torch.Generator().manual_seed(0))
+    for _ in range(3):  # endless, each batch all three examples (it looped forever before)
+        x, y = next(stream)
+        assert x.shape[0] == 3 and sorted(y.tolist()) == [0, 1, 2]
+    empty = amnn.ImageData(torch.zeros(0, 1, 4, 4), torch.zeros(0, dtype=torch.long))
+    with pytest.raises(am.FieldValueError, match="no examples to train on"):
+        next(batches(empty, 8, torch.Generator()))
