@@ -28,6 +28,7 @@ import numpy as np
 
 import automorph as am
 from automorph import grammar
+from automorph.utils import data_help
 from automorph.utils import load_data as load_dataset
 
 
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> am.StudyResult:
         "--data",
         type=Path,
         default=None,
-        help="fashion_mnist.npz, its folder or an IDX folder (default: $AUTOMORPH_DATA, ...)",
+        help=data_help("fashion_mnist"),
     )
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--steps", type=int, default=30, help="training mini-batches per trial")

@@ -27,6 +27,7 @@ import torch
 import automorph as am
 from automorph import algorithms
 from automorph import nn as amnn
+from automorph.utils import data_help
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -34,7 +35,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--data",
         default=None,
-        help="fashion_mnist.npz, its folder or an IDX folder (default: $AUTOMORPH_DATA, ...)",
+        help=data_help("fashion_mnist"),
     )
     parser.add_argument("--method", choices=["darts", "enas", "both"], default="both")
     parser.add_argument("--algorithm", default="regularized_evolution", help="drives ENAS")

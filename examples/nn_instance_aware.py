@@ -20,6 +20,7 @@ import torch
 import automorph as am
 from automorph import algorithms
 from automorph import nn as amnn
+from automorph.utils import data_help
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -28,9 +29,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--data",
         default=None,
-        help="fashion_mnist.npz, its folder, or a folder of its IDX files (default: "
-        "$AUTOMORPH_DATA, the user data folder, then Debian's dataset-fashion-mnist; "
-        "`automorph data where` shows them)",
+        help=data_help("fashion_mnist"),
     )
     parser.add_argument("--supernet-steps", type=int, default=1500)
     parser.add_argument("--controller-steps", type=int, default=400)

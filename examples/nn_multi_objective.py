@@ -17,6 +17,7 @@ import torch
 import automorph as am
 from automorph import algorithms
 from automorph import nn as amnn
+from automorph.utils import data_help
 
 
 def space() -> Any:
@@ -32,9 +33,7 @@ def main(argv: list[str] | None = None) -> am.StudyResult:
     parser.add_argument(
         "--data",
         default=None,
-        help="fashion_mnist.npz, its folder, or a folder of its IDX files (default: "
-        "$AUTOMORPH_DATA, the user data folder, then Debian's dataset-fashion-mnist; "
-        "`automorph data where` shows them)",
+        help=data_help("fashion_mnist"),
     )
     parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--steps", type=int, default=150, help="training steps per trial")

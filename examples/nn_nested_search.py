@@ -18,6 +18,7 @@ import torch
 import automorph as am
 from automorph import algorithms
 from automorph import nn as amnn
+from automorph.utils import data_help
 
 
 def main(argv: list[str] | None = None) -> am.StudyResult:
@@ -26,9 +27,7 @@ def main(argv: list[str] | None = None) -> am.StudyResult:
     parser.add_argument(
         "--data",
         default=None,
-        help="fashion_mnist.npz, its folder, or a folder of its IDX files (default: "
-        "$AUTOMORPH_DATA, the user data folder, then Debian's dataset-fashion-mnist; "
-        "`automorph data where` shows them)",
+        help=data_help("fashion_mnist"),
     )
     parser.add_argument("--outer", type=int, default=4, help="training settings tried")
     parser.add_argument("--inner-steps", type=int, default=200, help="ENAS steps per setting")

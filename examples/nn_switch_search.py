@@ -17,6 +17,7 @@ import torch
 import automorph as am
 from automorph import algorithms
 from automorph import nn as amnn
+from automorph.utils import data_help
 
 
 def main(argv: list[str] | None = None) -> float:
@@ -26,9 +27,7 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument(
         "--data",
         default=None,
-        help="fashion_mnist.npz, its folder, or a folder of its IDX files (default: "
-        "$AUTOMORPH_DATA, the user data folder, then Debian's dataset-fashion-mnist; "
-        "`automorph data where` shows them)",
+        help=data_help("fashion_mnist"),
     )
     parser.add_argument("--budget", type=int, default=400, help="training steps of the search")
     parser.add_argument("--train", type=int, default=10000)

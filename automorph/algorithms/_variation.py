@@ -332,18 +332,32 @@ def _cross(
         options = [p[decision_id] for p in (first, second) if decision_id in p]
         if not options:
             return MISSING
-        if isinstance(point, CustomDecisionPoint) and len(options) == 2:
-            return point.hooks.crossover(options[0], options[1], rng)
-        if isinstance(point, Choices) and point.distinct and point.num_choices > 1:
-            picked = taken.setdefault(_base(decision_id), [])
-            for value in options:
-                if value not in picked:
-                    picked.append(value)
-                    return value
-            return MISSING  # both parents' picks are taken: draw a free one
-        return options[0]
+        return _inherit(decision_id, point, options, taken, rng)
 
     return spec.random_dna(rng, fill)
+
+
+def _inherit(
+    decision_id: str,
+    point: DecisionPoint,
+    options: list[Any],
+    taken: dict[str, list[int]],
+    rng: np.random.Generator,
+) -> Any:
+    """The child's value of a decision from its parents' `options` (the first
+    parent's first): a custom decision is crossed with the next parent's
+    value; a distinct pick takes the first value no earlier pick has taken
+    (MISSING when all are: the child draws a free one)."""
+    if isinstance(point, CustomDecisionPoint) and len(options) > 1:
+        return point.hooks.crossover(options[0], options[1], rng)
+    if isinstance(point, Choices) and point.distinct and point.num_choices > 1:
+        picked = taken.setdefault(_base(decision_id), [])
+        for value in options:
+            if value not in picked:
+                picked.append(value)
+                return value
+        return MISSING
+    return options[0]
 
 
 def _cross_many(spec: Space, parents: list[DNA], rng: np.random.Generator) -> DNA:
@@ -358,16 +372,7 @@ def _cross_many(spec: Space, parents: list[DNA], rng: np.random.Generator) -> DN
             return MISSING
         first = int(rng.integers(len(having))) if len(having) > 1 else 0
         options = [p[decision_id] for p in having[first:] + having[:first]]
-        if isinstance(point, CustomDecisionPoint) and len(options) > 1:
-            return point.hooks.crossover(options[0], options[1], rng)
-        if isinstance(point, Choices) and point.distinct and point.num_choices > 1:
-            picked = taken.setdefault(_base(decision_id), [])
-            for value in options:
-                if value not in picked:
-                    picked.append(value)
-                    return value
-            return MISSING
-        return options[0]
+        return _inherit(decision_id, point, options, taken, rng)
 
     return spec.random_dna(rng, fill)
 

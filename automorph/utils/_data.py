@@ -118,6 +118,22 @@ DATASETS: Mapping[str, DatasetInfo] = {
 """The data sets, by name."""
 
 
+def data_help(name: str) -> str:
+    """The help text of a `--data` option for the data set `name`.
+
+    >>> data_help("cifar10_projected").split(" (")[0]
+    'cifar10_projected.npz or its folder'
+    """
+    info = _info(name)
+    if name == "fashion_mnist":
+        what = f"{info.file}, its folder, or a folder of its IDX files"
+        places = f"${DATA_ENV}, the user data folder, then Debian's dataset-fashion-mnist"
+    else:
+        what = f"{info.file} or its folder"
+        places = f"${DATA_ENV}, then the user data folder"
+    return f"{what} (default: {places}; `automorph data where` shows where it looks)"
+
+
 def user_data_dir() -> Path:
     """The user's data folder for automorph (it need not exist).
 
