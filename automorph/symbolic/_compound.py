@@ -18,6 +18,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from automorph.symbolic import _registry
 from automorph.symbolic._base import FieldUpdate
 from automorph.symbolic._functor import _from_fields
 from automorph.symbolic._keypath import KeyPath
@@ -106,6 +107,10 @@ class Compound(Object):
     @classmethod
     def _sym_from_fields(cls, fields: dict[str, Any]) -> Object:
         return _from_fields(cls, fields, partial=False)
+
+
+# A base, never written to JSON itself (the classes `compound` makes are registered).
+_registry.unregister(Compound._sym_type_name)
 
 
 _OWN = frozenset(n for n in dir(Compound) if not n.startswith("_"))
