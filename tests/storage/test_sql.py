@@ -291,7 +291,7 @@ def test_the_file_header_is_read_once_per_file_and_process(
     # Closing any descriptor of a file drops this process's POSIX locks on it,
     # SQLite's too, so the raw header read must never run while a connection of
     # this process may be open on the file: it runs the first time only.
-    import automorph.storage._sql as sql
+    import automorph.storage._sql_engine as sql
 
     read: list[str] = []
     real_read = sql._check_header
