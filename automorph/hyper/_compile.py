@@ -358,7 +358,7 @@ def iterate(
     [[1, 'a'], [1, 'b'], [2, 'a'], [2, 'b']]
     """
     template = Template(space)
-    for count, dna in enumerate(template.spec.iter_dna(float_points)):
+    for count, dna in enumerate(template.spec.iter_dna(float_points=float_points)):
         if num_examples is not None and count >= num_examples:
             return
         yield template.materialize(dna, validate=False)

@@ -85,7 +85,7 @@ def test_to_dict_by_id_and_by_name() -> None:
     assert dna.to_dict() == {"op": 0, "lr": 0.1, "bits": (0, 0, 0)}
     assert dna.to_dict(SPEC, key="name") == {"op": 0, "rate": 0.1, "bits": (0, 0, 0)}
     assert am.DNA.from_dict(SPEC, dna.to_dict(SPEC, key="name")) == dna
-    with pytest.raises(ValueError, match="`key` must be 'id', or 'name' together with a `space`"):
+    with pytest.raises(ValueError, match="needs the DNA's space: pass it as `space`"):
         dna.to_dict(key="name")
     with pytest.raises(ValueError, match="`key` must be"):
         dna.to_dict(SPEC, key="label")
