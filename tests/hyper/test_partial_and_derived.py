@@ -1,0 +1,144 @@
+"""Partial templates (`where=`), materializing from choice and literal dicts,
+and derived values (`same_as`, `ValueReference`, `DerivedValue`) (issue 20)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import automorph as am
+from automorph.hyper import DerivedValue, OneOf, Template, ValueReference, same_as
+
+
+class Layer(am.Object, type_name="tests.hyper.partial.Layer"):
+    units: int
+    act: str = "relu"
+
+
+class Sum(DerivedValue, type_name="tests.hyper.partial.Sum"):
+    def derive(self, *values: Any) -> Any:
+        return sum(values)
+
+
+def is_choice(hyper: Any) -> bool:
+    return isinstance(hyper, OneOf)
+
+
+# --- materialize from dicts -------------------------------------------------------
+
+
+def test_materialize_reads_choice_strings_and_literals() -> None:
+    space = am.Dict(a=am.oneof([1, 2, 3], name="a"), b=am.oneof(["x", "y"]), f=am.floatv(0.0, 1.0))
+    assert am.materialize(space, {"a": "2/3", "b": "y", "f": 0.5}) == {"a": 3, "b": "y", "f": 0.5}
+    assert am.materialize(space, {"a": 2, "b": "'x'", "f": 0.5}, use_ints_as_literals=True) == {
+        "a": 2,
+        "b": "x",
+        "f": 0.5,
+    }
+    spec = am.dna_spec(space)
+    dna = am.DNA({"a": 1, "b": 1, "f": 0.25})
+    for value_type in ("value", "choice", "literal"):
+        written = dna.to_dict(spec, key="name", value_type=value_type)  # type: ignore[arg-type]
+        literal = value_type == "literal"
+        assert am.materialize(space, written, use_ints_as_literals=literal) == am.materialize(
+            space, dna
+        )
+    with pytest.raises(am.InvalidDNAError, match="'z' is none of the 2 candidates") as info:
+        am.materialize(space, {"a": 0, "b": "z", "f": 0.5})
+    assert info.value.path == "b"
+
+
+# --- partial templates ---------------------------------------------------------------
+
+
+def test_dna_spec_where_keeps_only_the_selected_decisions() -> None:
+    space = am.Dict(
+        a=am.oneof([1, 2]), net=Layer(units=am.intv(8, 16), act=am.oneof(["relu", "gelu"]))
+    )
+    spec = am.dna_spec(space, where=is_choice)
+    assert [p.location for p in spec.decision_points()] == ["a", "net.act"]
+    assert spec.size == 4
+
+
+def test_materialize_where_leaves_the_other_hyper_values_in_place() -> None:
+    space = am.Dict(
+        a=am.oneof([1, 2]), net=Layer(units=am.intv(8, 16), act=am.oneof(["relu", "gelu"]))
+    )
+    partial = am.materialize(space, am.DNA({"a": 1, "net.act": 0}), where=is_choice)
+    assert partial["a"] == 2 and partial["net"].act == "relu"
+    assert isinstance(partial["net"].units, am.hyper.IntValue)  # still a search space
+    rest = am.dna_spec(partial)
+    assert [p.location for p in rest.decision_points()] == ["net.units"]
+    final = am.materialize(partial, am.DNA({"net.units": 12}))
+    assert final == am.Dict(a=2, net=Layer(units=12, act="relu"))
+    # The space itself is untouched, and encoding reads the partial program back.
+    assert isinstance(space["a"], OneOf)
+    assert Template(space, where=is_choice).encode(partial) == am.DNA({"a": 1, "net.act": 0})
+
+
+def test_where_applies_inside_candidates() -> None:
+    space = am.Dict(op=am.oneof([Layer(units=am.intv(1, 2), act=am.oneof(["a", "b"])), "skip"]))
+    spec = am.dna_spec(space, where=is_choice)
+    assert [p.location for p in spec.decision_points()] == ["op", "act"]
+    partial = am.materialize(space, {"op": 0, "op[=0].act": 1}, where=is_choice)
+    assert partial["op"].act == "b" and isinstance(partial["op"].units, am.hyper.IntValue)
+
+
+def test_where_is_refused_for_define_by_run_spaces() -> None:
+    space = am.define_by_run(lambda: am.oneof([1, 2]))
+    with pytest.raises(am.SearchSpaceError, match="cannot take `where`"):
+        am.dna_spec(space, where=is_choice)
+
+
+# --- derived values ---------------------------------------------------------------------
+
+
+def test_value_reference_follows_another_decision_and_makes_none() -> None:
+    space = am.Dict(a=am.oneof([1, 2]), b=am.hyper.ValueReference(["a"]))
+    assert am.dna_spec(space).size == 2
+    assert list(am.iterate(space)) == [{"a": 1, "b": 1}, {"a": 2, "b": 2}]
+    assert am.materialize(space, am.DNA({"a": 1})) == {"a": 2, "b": 2}
+    assert am.encode(space, am.Dict(a=2, b=2)) == am.DNA({"a": 1})
+
+
+def test_references_resolve_from_the_nearest_ancestor_and_into_typed_fields() -> None:
+    space = am.Dict(
+        width=am.oneof([16, 32]),
+        encoder=Layer(units=same_as("width")),
+        decoder=am.Dict(inner=Layer(units=am.intv(1, 2)), units=same_as("inner.units")),
+    )
+    programs = list(am.iterate(space))
+    assert [(p["encoder"].units, p["decoder"]["units"]) for p in programs] == [
+        (16, 1),
+        (16, 2),
+        (32, 1),
+        (32, 2),
+    ]
+    assert isinstance(space["encoder"].units, ValueReference)  # the space is unchanged
+
+
+def test_a_reference_to_a_symbolic_value_gets_a_copy() -> None:
+    space = am.Dict(a=am.oneof([Layer(units=1), Layer(units=2)]), b=same_as("a"))
+    program = am.materialize(space, am.DNA({"a": 1}))
+    assert program["b"] == Layer(units=2) and program["b"] is not program["a"]
+
+
+def test_derived_values_combine_several_decisions() -> None:
+    space = am.Dict(a=am.oneof([1, 2]), b=am.oneof([10, 20]), total=Sum(["a", "b"]))
+    assert [p["total"] for p in am.iterate(space)] == [11, 21, 12, 22]
+    assert am.from_json(am.to_json(space)) == space  # a derived value is symbolic
+
+
+def test_derived_value_errors() -> None:
+    with pytest.raises(am.SearchSpaceError, match="follows exactly one path, got 2"):
+        ValueReference(["a", "b"])
+    with pytest.raises(am.SearchSpaceError, match="the reference 'zz' is found from no node"):
+        am.materialize(am.Dict(a=am.oneof([1, 2]), b=same_as("zz")), am.DNA({"a": 0}))
+    chained = am.Dict(a=am.oneof([1, 2]), b=same_as("a"), c=same_as("b"))
+    with pytest.raises(am.SearchSpaceError, match="leads to another derived value"):
+        am.materialize(chained, am.DNA({"a": 0}))
+    with pytest.raises(am.FieldTypeError):
+        am.materialize(am.Dict(a=am.oneof(["x"]), l=Layer(units=same_as("a"))), {"a": 0})
+    with pytest.raises(NotImplementedError, match="must implement `derive`"):
+        am.materialize(am.Dict(a=am.oneof([1]), d=DerivedValue(["a"])), {"a": 0})
