@@ -23,39 +23,24 @@ from typing import Any, Literal
 import numpy as np
 
 from automorph.geno._dna import DNA
+from automorph.geno._walk import (
+    NO_DRAWS,
+    Draws,
+    Factory,
+    Pairs,
+    Start,
+    complete_symmetric,
+    constant,
+    elementary_symmetric,
+    factory,
+    join,
+    product,
+)
 from automorph.symbolic import Object
 from automorph.utils import MISSING, FieldTypeError, InvalidDNAError, SearchSpaceError
 
 # provider(decision_id, point) -> a value to use for that decision, or MISSING to sample it.
 Provider = Callable[[str, "DecisionPoint"], Any]
-
-
-class Draws:
-    """Uniform numbers in [0, 1) from a numpy generator, drawn in batches."""
-
-    __slots__ = ("_buf", "_pos", "rng")
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self._buf: list[float] = []
-        self._pos = 0
-
-    def next(self) -> float:
-        if self._pos >= len(self._buf):
-            self._buf = self.rng.random(32).tolist()
-            self._pos = 0
-        u = self._buf[self._pos]
-        self._pos += 1
-        return u
-
-
-def join(prefix: str, location: str) -> str:
-    """The id of a decision at `location` under a candidate whose id prefix is `prefix`."""
-    if not prefix:
-        return location
-    if not location:
-        return prefix
-    return prefix + location if location[0] == "[" else f"{prefix}.{location}"
 
 
 class DecisionPoint(Object, type_name="automorph.DecisionPoint"):
@@ -319,7 +304,7 @@ class Space(Object, type_name="automorph.Space"):
             found.append((decision_id, point, value))
             return value if value is not MISSING else _PLACEHOLDER
 
-        self._sample_into("", _NO_DRAWS, {}, fill)
+        self._sample_into("", NO_DRAWS, {}, fill)
         return found
 
     def names_of(self, dna: DNA) -> dict[str, Any]:
@@ -379,7 +364,7 @@ class Space(Object, type_name="automorph.Space"):
                 point.hooks.values()  # raises if the hooks cannot enumerate
         if start is not None:
             self.validate(start)
-        walk = _product([_factory(e, "", float_points) for e in self.elements], start)
+        walk = product([factory(e, "", float_points) for e in self.elements], start)
         for pairs in walk:
             values = dict(pairs)
             if start is not None and values == dict(start):
@@ -437,76 +422,6 @@ def _name_key(decision_id: str, point: DecisionPoint) -> str | None:
     if isinstance(point, Choices) and point.num_choices > 1:
         return point.name + decision_id[decision_id.rindex("[") :]
     return point.name
-
-
-class _NoDraws(Draws):
-    """Draws for walks that must never sample (every value comes from `fill`)."""
-
-    def __init__(self) -> None:
-        pass
-
-    def next(self) -> float:
-        return 0.0
-
-
-_NO_DRAWS = _NoDraws()
-
-
-Pairs = list[tuple[str, Any]]
-Start = Mapping[str, Any] | None
-Factory = Callable[[Start], Iterator[Pairs]]
-
-
-def _factory(element: DecisionPoint, prefix: str, float_points: int | None) -> Factory:
-    """A function that starts a fresh enumeration of `element` under `prefix`
-    (from a start DNA's values on, when given one)."""
-    return lambda start: element._enumerate(prefix, float_points, start)
-
-
-def _constant(pairs: Pairs) -> Factory:
-    """A factory of enumerations of the one item `pairs`."""
-    return lambda start: iter([pairs])
-
-
-def _on_path(part: Pairs, start: Start) -> bool:
-    """Whether `part` holds exactly `start`'s values (the walk is still on
-    `start`'s path, so what follows starts from `start` too)."""
-    return start is not None and all(start.get(k, MISSING) == v for k, v in part)
-
-
-def _product(factories: list[Factory], start: Start = None) -> Iterator[Pairs]:
-    """Concatenations of one item from each factory's enumeration, the last
-    varying fastest (as `itertools.product`); with a `start`, only those not
-    below it.
-
-    Lazy: enumerations are restarted rather than stored, so the first items
-    of a huge space come at once and memory stays proportional to its depth.
-    """
-    n = len(factories)
-    if n == 0:
-        yield []
-        return
-    iters: list[Iterator[Pairs]] = [factories[0](start)]
-    # Per level: whether its enumeration started from `start` and has not
-    # yet moved past `start`'s own item.
-    fresh: list[bool] = [start is not None]
-    parts: list[Pairs] = []
-    while iters:
-        level = len(iters) - 1
-        part = next(iters[-1], None)
-        if part is None:
-            iters.pop()
-            fresh.pop()
-            continue
-        on_path = fresh[level] and _on_path(part, start)
-        fresh[level] = False
-        del parts[level:]
-        parts.append(part)
-        if len(iters) == n:
-            yield [pair for p in parts for pair in p]
-        else:
-            iters.append(factories[len(iters)](start if on_path else None))
-            fresh.append(on_path)
 
 
 def _invalid(decision_id: str, message: str) -> InvalidDNAError:
@@ -725,13 +640,13 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
             if first is not MISSING and index < first:
                 continue
             chosen = [*picks, index]
-            parts: list[Factory] = [_constant([(decision_id, index)])]
+            parts: list[Factory] = [constant([(decision_id, index)])]
             parts.extend(
-                _factory(e, f"{decision_id}[={index}]", float_points)
+                factory(e, f"{decision_id}[={index}]", float_points)
                 for e in self.candidates[index].elements
             )
             parts.append(self._rest(ids, chosen, float_points))
-            yield from _product(parts, start if index == first else None)
+            yield from product(parts, start if index == first else None)
 
     def _size(self) -> int | float:
         sizes = [c.size for c in self.candidates]
@@ -741,29 +656,11 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
         if math.inf in sizes:
             return math.inf
         if self.distinct:
-            total = _elementary_symmetric(sizes, k)  # type: ignore[arg-type]
+            total = elementary_symmetric(sizes, k)  # type: ignore[arg-type]
             return total if self.sorted else total * math.factorial(k)
         if self.sorted:
-            return _complete_symmetric(sizes, k)  # type: ignore[arg-type]
+            return complete_symmetric(sizes, k)  # type: ignore[arg-type]
         return int(sum(sizes)) ** k  # type: ignore[no-any-return]
-
-
-def _elementary_symmetric(values: list[int], k: int) -> int:
-    """Sum over k-subsets of the product of their values."""
-    e = [1] + [0] * k
-    for v in values:
-        for j in range(k, 0, -1):
-            e[j] += e[j - 1] * v
-    return e[k]
-
-
-def _complete_symmetric(values: list[int], k: int) -> int:
-    """Sum over k-multisets of the product of their values."""
-    h = [1] + [0] * k
-    for v in values:
-        for j in range(1, k + 1):
-            h[j] += h[j - 1] * v
-    return h[k]
 
 
 class Float(DecisionPoint, type_name="automorph.Float"):
