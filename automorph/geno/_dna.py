@@ -27,6 +27,11 @@ class DNA(Mapping[str, Any]):
     decision. It is immutable, hashable, ordered as its space's decision
     points, and independent of the program: algorithms only ever see DNA.
 
+    DNA of one space are ordered (`<`, `sorted`) as `Space.iter_dna`
+    enumerates them: decision by decision, the first that differs deciding.
+    `am.to_json(dna)` writes a DNA like any value (also inside a symbolic
+    tree); `dna.to_json()` gives the bare dict of decisions that storage keeps.
+
     >>> import automorph as am
     >>> space = am.dna_spec(am.Dict(op=am.oneof(["conv", "pool"]), lr=am.floatv(0.1, 1.0)))
     >>> dna = am.DNA({"op": 1, "lr": 0.5})

@@ -620,7 +620,20 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
     def _enumerate(
         self, prefix: str, float_points: int | None, start: Start = None
     ) -> Iterator[list[tuple[str, Any]]]:
+        if self.num_choices == 1 and start is None:  # the common case, kept lean
+            return self._enumerate_one(join(prefix, self.location), float_points)
         return self._enumerate_picks(self.pick_ids(prefix), [], float_points, start)
+
+    def _enumerate_one(self, decision_id: str, float_points: int | None) -> Iterator[Pairs]:
+        for index, candidate in enumerate(self.candidates):
+            if self._trivial[index]:
+                yield [(decision_id, index)]
+                continue
+            parts: list[Factory] = [constant([(decision_id, index)])]
+            parts.extend(
+                factory(e, f"{decision_id}[={index}]", float_points) for e in candidate.elements
+            )
+            yield from product(parts)
 
     def _rest(self, ids: list[str], picks: list[int], float_points: int | None) -> Factory:
         """A factory of the enumerations of the picks after `picks`."""

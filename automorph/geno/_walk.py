@@ -94,6 +94,9 @@ def product(factories: list[Factory], start: Start = None) -> Iterator[Pairs]:
     if n == 0:
         yield []
         return
+    if start is None:
+        yield from _fresh_product(factories)
+        return
     iters: list[Iterator[Pairs]] = [factories[0](start)]
     # Per level: whether its enumeration started from `start` and has not
     # yet moved past `start`'s own item.
@@ -133,3 +136,21 @@ def complete_symmetric(values: list[int], k: int) -> int:
         for j in range(1, k + 1):
             h[j] += h[j - 1] * v
     return h[k]
+
+
+def _fresh_product(factories: list[Factory]) -> Iterator[Pairs]:
+    """`product` without a start (the common case, kept lean)."""
+    n = len(factories)
+    iters: list[Iterator[Pairs]] = [factories[0](None)]
+    parts: list[Pairs] = []
+    while iters:
+        part = next(iters[-1], None)
+        if part is None:
+            iters.pop()
+            continue
+        del parts[len(iters) - 1 :]
+        parts.append(part)
+        if len(iters) == n:
+            yield [pair for p in parts for pair in p]
+        else:
+            iters.append(factories[len(iters)](None))
