@@ -184,14 +184,15 @@ class DNA(Mapping[str, Any]):
 
     @classmethod
     def from_dict(
-        cls, space: Space, values: Mapping[str, Any], use_ints_as_literals: bool = False
+        cls, space: Space, values: Mapping[str, Any], use_ints_as_literals: bool | None = False
     ) -> DNA:
         """The DNA for decisions keyed by id or by name, validated against `space`.
 
         A choice's value may be its candidate index, a choice string
         ("1/3"), or the candidate itself (a literal, as `to_dict(...,
         value_type="literal")` writes it); an int is an index unless
-        `use_ints_as_literals`.
+        `use_ints_as_literals` (None: whichever the int can be, and an error
+        where it could be either and they differ).
         """
         return space.dna_from_dict(values, use_ints_as_literals)
 

@@ -248,7 +248,9 @@ class Space(Object, type_name="automorph.Space"):
         self.validate(dna)
         return dna
 
-    def dna_from_dict(self, values: Mapping[str, Any], use_ints_as_literals: bool = False) -> DNA:
+    def dna_from_dict(
+        self, values: Mapping[str, Any], use_ints_as_literals: bool | None = False
+    ) -> DNA:
         """The DNA for values keyed by decision id or by decision name.
 
         A named choice of several picks is keyed `name[0]`, `name[1]`, ...; a
@@ -256,7 +258,8 @@ class Space(Object, type_name="automorph.Space"):
         stands for the first of them, as in `names_of`. A choice's value is
         its candidate index, a choice string ("1/3"), or the candidate's
         literal (see `DNA.to_dict`); an int is an index unless
-        `use_ints_as_literals`.
+        `use_ints_as_literals` (None: whichever the int can be, and an error
+        where it could be either and they differ).
 
         Raises:
             InvalidDNAError: If the values do not make a DNA of this space.
@@ -560,17 +563,32 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
             return MISSING  # would read back as a choice string
         return value
 
-    def index_of(self, decision_id: str, value: Any, ints_as_literals: bool = False) -> Any:
+    def index_of(self, decision_id: str, value: Any, ints_as_literals: bool | None = False) -> Any:
         """The candidate index that `value` stands for: an index (an int,
         unless `ints_as_literals`), a choice string "i/n", or a candidate's
-        literal value (as `show` writes it, or its text).
+        literal value (as `show` writes it, or its text). With
+        `ints_as_literals=None` an int is whichever it can be.
 
         Raises:
-            InvalidDNAError: If a choice string or a literal names no candidate.
+            InvalidDNAError: If a choice string or a literal names no
+                candidate, or (with None) an int is an index of one candidate
+                and the literal of another.
         """
         n = len(self.candidates)
-        if type(value) is int and not ints_as_literals:
-            return value
+        if type(value) is int and ints_as_literals is not True:
+            if ints_as_literals is False or not self.literal_values:
+                return value
+            found = [i for i, text in enumerate(self.literal_values) if text == repr(value)]
+            if not found or found == [value]:
+                return value
+            if len(found) == 1 and not 0 <= value < n:
+                return found[0]
+            raise _invalid(
+                decision_id,
+                f"{value} is both the index of candidate {value} and the literal of candidate "
+                f"{found[0]}: pass `use_ints_as_literals=True` (literals) or False (indices), "
+                f"or write a choice string such as '{value}/{n}'",
+            )
         if type(value) is str:
             match = _CHOICE.fullmatch(value)
             if match is not None:

@@ -131,7 +131,7 @@ class Template:
         self,
         dna: DNA | Mapping[str, Any],
         validate: bool = True,
-        use_ints_as_literals: bool = False,
+        use_ints_as_literals: bool | None = False,
     ) -> Any:
         """The concrete program for `dna` (a DNA, or a dict of decisions as
         `DNA.from_dict` reads it: values as indices, choice strings such as
@@ -206,9 +206,17 @@ class Template:
         except _Mismatch as e:
             raise SearchSpaceError(f"cannot encode: {e.why}", path=e.path) from None
         try:
-            return self.spec.dna_from_dict(out)
+            dna = self.spec.dna_from_dict(out)
         except InvalidDNAError as e:  # a value outside the space, caught only by the spec
             raise SearchSpaceError(f"cannot encode: {e.message}", path=e.path) from None
+        if self._derived:
+            program = self.materialize(dna, validate=False)
+            if not (sym_eq(program, value) or program == value):
+                raise SearchSpaceError(
+                    "cannot encode: a value where the space has a derived value differs from "
+                    f"what it derives (the decisions make {program!r})"
+                )
+        return dna
 
     def _encode(self, node: Any, value: Any, prefix: str, path: str, out: dict[str, Any]) -> None:
         if isinstance(node, HyperValue) and id(node) in self._locations:
@@ -364,7 +372,7 @@ def materialize(
     dna: DNA | Mapping[str, Any],
     where: Where | None = None,
     *,
-    use_ints_as_literals: bool = False,
+    use_ints_as_literals: bool | None = None,
 ) -> Any:
     """The concrete program that `dna` picks out of `space`.
 
@@ -377,8 +385,11 @@ def materialize(
             is true and leave the others in place (a partial template, as
             `dna_spec(space, where)` describes; PyGlove's
             `pg.template(value, where=...)`).
-        use_ints_as_literals: Read ints in a dict as candidates' literal
-            values rather than indices.
+        use_ints_as_literals: How to read an int given for a choice: True,
+            as a candidate's literal value (PyGlove's `pg.materialize`
+            default); False, as a candidate index; None (the default),
+            as whichever it can be, and an error where it is both the index
+            of one candidate and the literal of another.
 
     Raises:
         InvalidDNAError: If `dna` does not fit `space`.

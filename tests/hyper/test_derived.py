@@ -30,6 +30,8 @@ def test_value_reference_follows_another_decision_and_makes_none() -> None:
     assert list(am.iterate(space)) == [{"a": 1, "b": 1}, {"a": 2, "b": 2}]
     assert am.materialize(space, am.DNA({"a": 1})) == {"a": 2, "b": 2}
     assert am.encode(space, am.Dict(a=2, b=2)) == am.DNA({"a": 1})
+    with pytest.raises(am.SearchSpaceError, match="differs from what it derives"):
+        am.encode(space, am.Dict(a=2, b=1))
 
 
 def test_references_resolve_from_the_nearest_ancestor_and_into_typed_fields() -> None:

@@ -84,3 +84,18 @@ def test_where_is_refused_for_define_by_run_spaces() -> None:
     space = am.define_by_run(lambda: am.oneof([1, 2]))
     with pytest.raises(am.SearchSpaceError, match="cannot take `where`"):
         am.dna_spec(space, where=is_choice)
+
+
+def test_materialize_reads_an_int_as_whatever_it_can_be_and_refuses_ambiguity() -> None:
+    space = am.Dict(w=am.oneof([16, 32]), same=am.oneof([0, 1, 2]), a=am.oneof([1, 2, 3]))
+    # 32 can only be a literal, 1 an index; for `same` both readings agree.
+    assert am.materialize(space, {"w": 32, "same": 1, "a": "1/3"}) == {"w": 32, "same": 1, "a": 2}
+    with pytest.raises(
+        am.InvalidDNAError, match="both the index of candidate 2 and the literal"
+    ) as info:
+        am.materialize(space, {"w": 0, "same": 0, "a": 2})
+    assert info.value.path == "a"
+    assert am.materialize(space, {"w": 0, "same": 0, "a": 2}, use_ints_as_literals=False)["a"] == 3
+    assert am.materialize(space, {"w": 16, "same": 0, "a": 2}, use_ints_as_literals=True)["a"] == 2
+    with pytest.raises(am.InvalidDNAError, match="must be an index"):
+        am.materialize(space, {"w": 16, "same": 0, "a": 0}, use_ints_as_literals=False)
