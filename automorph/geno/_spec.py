@@ -368,10 +368,13 @@ class Space(Object, type_name="automorph.Space"):
         if start is not None:
             self.validate(start)
         walk = product([factory(e, "", float_points) for e in self.elements], start)
+        first = start is not None
         for pairs in walk:
             values = dict(pairs)
-            if start is not None and values == dict(start):
-                continue  # the walk starts at `start` itself
+            if first:
+                first = False
+                if values == dict(start):  # type: ignore[arg-type]
+                    continue  # the walk starts at `start` itself
             yield DNA._trusted(values, self._token)
 
     def first_dna(self, float_points: int | None = None) -> DNA:
