@@ -78,7 +78,7 @@ class Grid(SearchAlgorithm, type_name="automorph.algorithms.Grid"):
     needs_feedback = False
 
     def _setup(self) -> None:
-        self._cursor: Iterator[DNA] = self._spec.iter_dna(self.float_points)
+        self._cursor: Iterator[DNA] = self._spec.iter_dna(float_points=self.float_points)
 
     def _propose(self, rng: np.random.Generator) -> DNA:
         dna = next(self._cursor, None)

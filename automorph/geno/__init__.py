@@ -13,12 +13,11 @@ from automorph.geno._spec import (
     CustomDecisionPoint,
     CustomHooks,
     DecisionPoint,
-    Draws,
     Float,
     Int,
     Space,
-    join,
 )
+from automorph.geno._walk import Draws, join
 
 DNASpec = Space
 

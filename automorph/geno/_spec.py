@@ -13,8 +13,9 @@ in a DNA.
 
 from __future__ import annotations
 
-import itertools
+import ast
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import KW_ONLY
 from typing import Any, Literal
@@ -22,39 +23,24 @@ from typing import Any, Literal
 import numpy as np
 
 from automorph.geno._dna import DNA
+from automorph.geno._walk import (
+    NO_DRAWS,
+    Draws,
+    Factory,
+    Pairs,
+    Start,
+    complete_symmetric,
+    constant,
+    elementary_symmetric,
+    factory,
+    join,
+    product,
+)
 from automorph.symbolic import Object
-from automorph.utils import MISSING, InvalidDNAError, SearchSpaceError
+from automorph.utils import MISSING, FieldTypeError, InvalidDNAError, SearchSpaceError
 
 # provider(decision_id, point) -> a value to use for that decision, or MISSING to sample it.
 Provider = Callable[[str, "DecisionPoint"], Any]
-
-
-class Draws:
-    """Uniform numbers in [0, 1) from a numpy generator, drawn in batches."""
-
-    __slots__ = ("_buf", "_pos", "rng")
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self._buf: list[float] = []
-        self._pos = 0
-
-    def next(self) -> float:
-        if self._pos >= len(self._buf):
-            self._buf = self.rng.random(32).tolist()
-            self._pos = 0
-        u = self._buf[self._pos]
-        self._pos += 1
-        return u
-
-
-def join(prefix: str, location: str) -> str:
-    """The id of a decision at `location` under a candidate whose id prefix is `prefix`."""
-    if not prefix:
-        return location
-    if not location:
-        return prefix
-    return prefix + location if location[0] == "[" else f"{prefix}.{location}"
 
 
 class DecisionPoint(Object, type_name="automorph.DecisionPoint"):
@@ -111,7 +97,11 @@ class DecisionPoint(Object, type_name="automorph.DecisionPoint"):
         """The decision's value for a number read by `from_numbers`."""
         return value
 
-    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
+    def _enumerate(
+        self, prefix: str, float_points: int | None, start: Start = None
+    ) -> Iterator[list[tuple[str, Any]]]:
+        """This decision's values in order; from `start`'s value on (those not
+        below it) when a `start` DNA is given."""
         raise NotImplementedError
 
     def _size(self) -> int | float:
@@ -258,48 +248,66 @@ class Space(Object, type_name="automorph.Space"):
         self.validate(dna)
         return dna
 
-    def dna_from_dict(self, values: Mapping[str, Any]) -> DNA:
+    def dna_from_dict(
+        self, values: Mapping[str, Any], use_ints_as_literals: bool | None = False
+    ) -> DNA:
         """The DNA for values keyed by decision id or by decision name.
 
         A named choice of several picks is keyed `name[0]`, `name[1]`, ...; a
         name active at several ids (inside the candidates of such a choice)
-        stands for the first of them, as in `names_of`.
+        stands for the first of them, as in `names_of`. A choice's value is
+        its candidate index, a choice string ("1/3"), or the candidate's
+        literal (see `DNA.to_dict`); an int is an index unless
+        `use_ints_as_literals` (None: whichever the int can be, and an error
+        where it could be either and they differ).
+
+        Raises:
+            InvalidDNAError: If the values do not make a DNA of this space.
         """
-        by_id = {}
-        names = getattr(self, "_names", {})
-        ids_of_names: dict[str, str] = {}
-        for decision_id, point, _ in self._active_ids(values, names):
-            key = _name_key(decision_id, point)
-            if key is not None:
-                ids_of_names.setdefault(key, decision_id)
-        for key, value in values.items():
-            by_id[ids_of_names.get(key, key)] = value
+        used: set[str] = set()
+
+        def convert(key: str, point: DecisionPoint, value: Any) -> Any:
+            used.add(key)
+            if isinstance(point, Choices):
+                return point.index_of(key, value, use_ints_as_literals)
+            return value
+
         ordered = {}
-        for decision_id, _, _ in self._active_ids(by_id, {}):
-            if decision_id in by_id:
-                ordered[decision_id] = by_id[decision_id]
-        for key in by_id:
-            ordered.setdefault(key, by_id[key])
+        for decision_id, _, value in self._active_ids(values, convert):
+            if value is not MISSING:
+                ordered[decision_id] = value
+        for key in values:
+            if key not in used:  # reported by `validate` as an unknown decision
+                ordered.setdefault(key, values[key])
         dna = DNA._trusted(ordered)
         self.validate(dna)
         return dna
 
     def _active_ids(
-        self, values: Mapping[str, Any], names: Mapping[str, DecisionPoint]
+        self,
+        values: Mapping[str, Any],
+        convert: Callable[[str, DecisionPoint, Any], Any] | None = None,
     ) -> list[tuple[str, DecisionPoint, Any]]:
-        """(id, point, value) of the decisions active under `values` (keyed by id or name)."""
+        """(id, point, value) of the decisions active under `values` (keyed by
+        id, or by name for the first id that has the name), each value passed
+        through `convert(key, point, value)` where given."""
         found: list[tuple[str, DecisionPoint, Any]] = []
-        lookup = dict(values)
+        names_used: set[str] = set()
 
         def fill(decision_id: str, point: DecisionPoint) -> Any:
-            value = lookup.get(decision_id, MISSING)
-            key = _name_key(decision_id, point)
-            if value is MISSING and key is not None and key in lookup:
-                value = lookup[key]
+            key = decision_id
+            value = values.get(decision_id, MISSING)
+            name = _name_key(decision_id, point)
+            if value is MISSING and name is not None and name not in names_used:
+                key, value = name, values.get(name, MISSING)
+            if name is not None:
+                names_used.add(name)
+            if value is not MISSING and convert is not None:
+                value = convert(key, point, value)
             found.append((decision_id, point, value))
             return value if value is not MISSING else _PLACEHOLDER
 
-        self._sample_into("", _NO_DRAWS, {}, fill)
+        self._sample_into("", NO_DRAWS, {}, fill)
         return found
 
     def names_of(self, dna: DNA) -> dict[str, Any]:
@@ -309,16 +317,34 @@ class Space(Object, type_name="automorph.Space"):
         ...; where a name is active at several ids, the first is keyed by the
         name and the others by id. `dna_from_dict` reads the result back.
         """
+        return self.dna_to_dict(dna, "name", "value")
+
+    def dna_to_dict(self, dna: DNA, key: str, value_type: str) -> dict[str, Any]:
+        """`dna` as a dict keyed by "id" or "name", choice values given as
+        "value", "choice" or "literal" (see `DNA.to_dict`)."""
+        self.validate(dna)
         out: dict[str, Any] = {}
-        for decision_id, point, value in self._active_ids(dna, {}):
-            key = _name_key(decision_id, point)
-            out[key if key is not None and key not in out else decision_id] = value
+        for decision_id, point, value in self._active_ids(dna):
+            name = _name_key(decision_id, point) if key == "name" else None
+            if isinstance(point, Choices) and value_type != "value":
+                value = point.show(value, literal=value_type == "literal")
+            out[name if name is not None and name not in out else decision_id] = value
         return out
 
-    def iter_dna(self, float_points: int | None = None) -> Iterator[DNA]:
-        """Every DNA of the space, in order (the last decision varies fastest).
+    def iter_dna(
+        self, start: Mapping[str, Any] | None = None, *, float_points: int | None = None
+    ) -> Iterator[DNA]:
+        """Every DNA of the space in order, or those after `start`.
+
+        The order is the one `DNA` sorts by: decisions compared one by one
+        in decision order (a choice's candidate index, then the decisions
+        inside that candidate, then the next decision), so the last decision
+        varies fastest, and `sorted` of any DNA of the space agrees with it.
 
         Args:
+            start: A DNA of the space; the walk yields only the DNA after it
+                (as PyGlove's `iter_dna(dna)` does). A float value off the grid
+                is allowed: the walk goes on from the next grid point.
             float_points: Grid points per float decision (linear or log as
                 the decision's scale); without it a space with floats cannot
                 be enumerated.
@@ -326,15 +352,51 @@ class Space(Object, type_name="automorph.Space"):
         Raises:
             SearchSpaceError: If the space has a float and no `float_points`,
                 or a custom decision that cannot enumerate its values.
+            InvalidDNAError: If `start` does not fit the space.
         """
+        if start is not None and not isinstance(start, Mapping):
+            raise FieldTypeError(
+                f"`iter_dna`'s first argument is the DNA to start after, got {start!r}; "
+                "pass the grid size by keyword: `iter_dna(float_points=...)`"
+            )
         # Fail before the first DNA, not mid-walk when a candidate is reached.
         for prefix, point in self._first_ids(""):
             if isinstance(point, Float) and float_points is None:
                 next(point._enumerate(prefix, None))  # raises, naming the decision
             if isinstance(point, CustomDecisionPoint):
                 point.hooks.values()  # raises if the hooks cannot enumerate
-        for pairs in _product([_factory(e, "", float_points) for e in self.elements]):
-            yield DNA._trusted(dict(pairs), self._token)
+        if start is not None:
+            self.validate(start)
+        walk = product([factory(e, "", float_points) for e in self.elements], start)
+        first = start is not None
+        for pairs in walk:
+            values = dict(pairs)
+            if first:
+                first = False
+                if values == dict(start):  # type: ignore[arg-type]
+                    continue  # the walk starts at `start` itself
+            yield DNA._trusted(values, self._token)
+
+    def first_dna(self, float_points: int | None = None) -> DNA:
+        """The first DNA of `iter_dna()` (every choice's first candidate, every
+        number at its minimum).
+
+        Raises:
+            SearchSpaceError: As `iter_dna` does.
+        """
+        return next(self.iter_dna(float_points=float_points))
+
+    def next_dna(
+        self, dna: Mapping[str, Any] | None = None, float_points: int | None = None
+    ) -> DNA | None:
+        """The DNA after `dna` in `iter_dna()` order; None after the last, and
+        the first DNA when `dna` is None (as in PyGlove).
+
+        Raises:
+            SearchSpaceError: As `iter_dna` does.
+            InvalidDNAError: If `dna` does not fit the space.
+        """
+        return next(self.iter_dna(dna, float_points=float_points), None)
 
     def _first_ids(self, prefix: str) -> Iterator[tuple[str, DecisionPoint]]:
         """(prefix, point) of every decision point, active or not, under the
@@ -348,6 +410,7 @@ class Space(Object, type_name="automorph.Space"):
 
 
 _PLACEHOLDER = object()
+_CHOICE = re.compile(r"(\d+)/(\d+)")
 
 
 def _id_of(prefix: str, point: DecisionPoint) -> str:
@@ -365,60 +428,6 @@ def _name_key(decision_id: str, point: DecisionPoint) -> str | None:
     if isinstance(point, Choices) and point.num_choices > 1:
         return point.name + decision_id[decision_id.rindex("[") :]
     return point.name
-
-
-class _NoDraws(Draws):
-    """Draws for walks that must never sample (every value comes from `fill`)."""
-
-    def __init__(self) -> None:
-        pass
-
-    def next(self) -> float:
-        return 0.0
-
-
-_NO_DRAWS = _NoDraws()
-
-
-Pairs = list[tuple[str, Any]]
-
-
-def _factory(
-    element: DecisionPoint, prefix: str, float_points: int | None
-) -> Callable[[], Iterator[Pairs]]:
-    """A function that starts a fresh enumeration of `element` under `prefix`."""
-    return lambda: element._enumerate(prefix, float_points)
-
-
-def _constant(pairs: Pairs) -> Callable[[], Iterator[Pairs]]:
-    """A factory of enumerations of the one item `pairs`."""
-    return lambda: iter([pairs])
-
-
-def _product(factories: list[Callable[[], Iterator[Pairs]]]) -> Iterator[Pairs]:
-    """Concatenations of one item from each factory's enumeration, the last
-    varying fastest (as `itertools.product`).
-
-    Lazy: enumerations are restarted rather than stored, so the first items
-    of a huge space come at once and memory stays proportional to its depth.
-    """
-    n = len(factories)
-    if n == 0:
-        yield []
-        return
-    iters: list[Iterator[Pairs]] = [factories[0]()]
-    parts: list[Pairs] = []
-    while iters:
-        part = next(iters[-1], None)
-        if part is None:
-            iters.pop()
-            continue
-        del parts[len(iters) - 1 :]
-        parts.append(part)
-        if len(iters) == n:
-            yield [pair for p in parts for pair in p]
-        else:
-            iters.append(factories[len(iters)]())
 
 
 def _invalid(decision_id: str, message: str) -> InvalidDNAError:
@@ -533,6 +542,81 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
                 f"[0, {len(self.candidates) - 1}], got {value!r}",
             )
 
+    def show(self, index: int, literal: bool = False) -> Any:
+        """Candidate `index` as a choice string ("1/3"), or as its literal
+        value where it is a plain value that names it alone (else the
+        choice string)."""
+        if literal:
+            value = self._literal(index)
+            if value is not MISSING:
+                return value
+        return f"{index}/{len(self.candidates)}"
+
+    def _literal(self, index: int) -> Any:
+        texts = self.literal_values
+        if texts is None or texts.count(texts[index]) > 1:
+            return MISSING
+        try:
+            value = ast.literal_eval(texts[index])
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return MISSING
+        if type(value) not in (int, float, str, bool, type(None)):
+            return MISSING
+        if type(value) is str and _CHOICE.fullmatch(value):
+            return MISSING  # would read back as a choice string
+        return value
+
+    def index_of(self, decision_id: str, value: Any, ints_as_literals: bool | None = False) -> Any:
+        """The candidate index that `value` stands for: an index (an int,
+        unless `ints_as_literals`), a choice string "i/n", or a candidate's
+        literal value (as `show` writes it, or its text). With
+        `ints_as_literals=None` an int is whichever it can be.
+
+        Raises:
+            InvalidDNAError: If a choice string or a literal names no
+                candidate, or (with None) an int is an index of one candidate
+                and the literal of another.
+        """
+        n = len(self.candidates)
+        if type(value) is int and ints_as_literals is not True:
+            if ints_as_literals is False or not self.literal_values:
+                return value
+            found = [i for i, text in enumerate(self.literal_values) if text == repr(value)]
+            if not found or found == [value]:
+                return value
+            if len(found) == 1 and not 0 <= value < n:
+                return found[0]
+            raise _invalid(
+                decision_id,
+                f"{value} is both the index of candidate {value} and the literal of candidate "
+                f"{found[0]}: pass `use_ints_as_literals=True` (literals) or False (indices), "
+                f"or write a choice string such as '{value}/{n}'",
+            )
+        if type(value) is str:
+            match = _CHOICE.fullmatch(value)
+            if match is not None:
+                if int(match.group(2)) != n:
+                    raise _invalid(
+                        decision_id,
+                        f"the choice {value!r} is out of {match.group(2)} candidates, but this "
+                        f"decision has {n}: write it as 'index/{n}'",
+                    )
+                return int(match.group(1))
+        texts = self.literal_values
+        if not texts:
+            return value  # no literals to match: `check_value` reports it
+        found = [i for i, text in enumerate(texts) if text == repr(value)]
+        if not found and type(value) is str:
+            found = [i for i, text in enumerate(texts) if text == value]
+        if len(found) == 1:
+            return found[0]
+        raise _invalid(
+            decision_id,
+            f"{value!r} is {'more than one' if found else 'none'} of the {n} candidates "
+            f"({', '.join(texts)}); give an index, a choice string 'index/{n}', or a "
+            "candidate's literal value",
+        )
+
     def _read(self, prefix: str, numbers: Iterator[Any], out: dict[str, Any]) -> None:
         for decision_id in self.pick_ids(prefix):
             value: Any = next(numbers, MISSING)
@@ -543,25 +627,60 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
             for element in self.candidates[value].elements:
                 element._read(f"{decision_id}[={value}]", numbers, out)
 
-    def _pick_tuples(self) -> Iterator[tuple[int, ...]]:
-        n, k = range(len(self.candidates)), self.num_choices
-        if self.distinct:
-            return itertools.combinations(n, k) if self.sorted else itertools.permutations(n, k)
+    def _allowed(self, picks: list[int]) -> Iterator[int]:
+        """The candidates the next pick may take after `picks`, in order."""
+        n = len(self.candidates)
+        if not picks:
+            return iter(range(n))
         if self.sorted:
-            return itertools.combinations_with_replacement(n, k)
-        return itertools.product(n, repeat=k)
+            return iter(range(picks[-1] + 1 if self.distinct else picks[-1], n))
+        if self.distinct:
+            return (i for i in range(n) if i not in picks)
+        return iter(range(n))
 
-    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
-        ids = self.pick_ids(prefix)
-        for picks in self._pick_tuples():
-            parts: list[Callable[[], Iterator[Pairs]]] = []
-            for decision_id, index in zip(ids, picks, strict=True):
-                parts.append(_constant([(decision_id, index)]))
-                parts.extend(
-                    _factory(e, f"{decision_id}[={index}]", float_points)
-                    for e in self.candidates[index].elements
-                )
-            yield from _product(parts)
+    def _enumerate(
+        self, prefix: str, float_points: int | None, start: Start = None
+    ) -> Iterator[list[tuple[str, Any]]]:
+        if self.num_choices == 1 and start is None:  # the common case, kept lean
+            return self._enumerate_one(join(prefix, self.location), float_points)
+        return self._enumerate_picks(self.pick_ids(prefix), [], float_points, start)
+
+    def _enumerate_one(self, decision_id: str, float_points: int | None) -> Iterator[Pairs]:
+        for index, candidate in enumerate(self.candidates):
+            if self._trivial[index]:
+                yield [(decision_id, index)]
+                continue
+            parts: list[Factory] = [constant([(decision_id, index)])]
+            parts.extend(
+                factory(e, f"{decision_id}[={index}]", float_points) for e in candidate.elements
+            )
+            yield from product(parts)
+
+    def _rest(self, ids: list[str], picks: list[int], float_points: int | None) -> Factory:
+        """A factory of the enumerations of the picks after `picks`."""
+        return lambda start: self._enumerate_picks(ids, picks, float_points, start)
+
+    def _enumerate_picks(
+        self, ids: list[str], picks: list[int], float_points: int | None, start: Start
+    ) -> Iterator[Pairs]:
+        """The picks from `len(picks)` on, each followed by the decisions of
+        its candidate (depth first, as the DNA's decisions are ordered)."""
+        if len(picks) == len(ids):
+            yield []
+            return
+        decision_id = ids[len(picks)]
+        first: Any = start.get(decision_id, MISSING) if start is not None else MISSING
+        for index in self._allowed(picks):
+            if first is not MISSING and index < first:
+                continue
+            chosen = [*picks, index]
+            parts: list[Factory] = [constant([(decision_id, index)])]
+            parts.extend(
+                factory(e, f"{decision_id}[={index}]", float_points)
+                for e in self.candidates[index].elements
+            )
+            parts.append(self._rest(ids, chosen, float_points))
+            yield from product(parts, start if index == first else None)
 
     def _size(self) -> int | float:
         sizes = [c.size for c in self.candidates]
@@ -571,29 +690,11 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
         if math.inf in sizes:
             return math.inf
         if self.distinct:
-            total = _elementary_symmetric(sizes, k)  # type: ignore[arg-type]
+            total = elementary_symmetric(sizes, k)  # type: ignore[arg-type]
             return total if self.sorted else total * math.factorial(k)
         if self.sorted:
-            return _complete_symmetric(sizes, k)  # type: ignore[arg-type]
+            return complete_symmetric(sizes, k)  # type: ignore[arg-type]
         return int(sum(sizes)) ** k  # type: ignore[no-any-return]
-
-
-def _elementary_symmetric(values: list[int], k: int) -> int:
-    """Sum over k-subsets of the product of their values."""
-    e = [1] + [0] * k
-    for v in values:
-        for j in range(k, 0, -1):
-            e[j] += e[j - 1] * v
-    return e[k]
-
-
-def _complete_symmetric(values: list[int], k: int) -> int:
-    """Sum over k-multisets of the product of their values."""
-    h = [1] + [0] * k
-    for v in values:
-        for j in range(1, k + 1):
-            h[j] += h[j - 1] * v
-    return h[k]
 
 
 class Float(DecisionPoint, type_name="automorph.Float"):
@@ -646,7 +747,9 @@ class Float(DecisionPoint, type_name="automorph.Float"):
             return [float(v) for v in np.geomspace(lo, hi, points)]
         return [float(v) for v in np.linspace(lo, hi, points)]
 
-    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
+    def _enumerate(
+        self, prefix: str, float_points: int | None, start: Start = None
+    ) -> Iterator[list[tuple[str, Any]]]:
         if float_points is None:
             raise SearchSpaceError(
                 "a float decision has infinitely many values; give `float_points` to walk "
@@ -654,8 +757,10 @@ class Float(DecisionPoint, type_name="automorph.Float"):
                 path=join(prefix, self.location),
             )
         decision_id = join(prefix, self.location)
+        low: Any = start.get(decision_id, MISSING) if start is not None else MISSING
         for value in self.grid(float_points):
-            yield [(decision_id, value)]
+            if low is MISSING or value >= low:
+                yield [(decision_id, value)]
 
     def _size(self) -> int | float:
         return math.inf
@@ -688,9 +793,12 @@ class Int(DecisionPoint, type_name="automorph.Int"):
                 f"expected an int in [{self.min_value}, {self.max_value}], got {value!r}",
             )
 
-    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
+    def _enumerate(
+        self, prefix: str, float_points: int | None, start: Start = None
+    ) -> Iterator[list[tuple[str, Any]]]:
         decision_id = join(prefix, self.location)
-        for value in range(self.min_value, self.max_value + 1):
+        low: Any = start.get(decision_id, MISSING) if start is not None else MISSING
+        for value in range(self.min_value if low is MISSING else low, self.max_value + 1):
             yield [(decision_id, value)]
 
     def _size(self) -> int | float:
@@ -746,10 +854,14 @@ class CustomDecisionPoint(DecisionPoint, type_name="automorph.CustomDecisionPoin
         except Exception as e:
             raise _invalid(decision_id, f"invalid custom value: {e}") from e
 
-    def _enumerate(self, prefix: str, float_points: int | None) -> Iterator[list[tuple[str, Any]]]:
+    def _enumerate(
+        self, prefix: str, float_points: int | None, start: Start = None
+    ) -> Iterator[list[tuple[str, Any]]]:
         decision_id = join(prefix, self.location)
+        low: Any = start.get(decision_id, MISSING) if start is not None else MISSING
         for value in self.hooks.values():
-            yield [(decision_id, value)]
+            if low is MISSING or value == low or not value < low:
+                yield [(decision_id, value)]
 
     def _size(self) -> int | float:
         return self.hooks.size()

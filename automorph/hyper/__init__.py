@@ -3,6 +3,8 @@
 `oneof`, `manyof`, `permutate`, `floatv`, `intv` and `custom` stand for
 decisions inside a program; `dna_spec` gives the program's genotype,
 `materialize` a concrete program for a DNA, `encode` the DNA of a program.
+Derived values (`same_as`, `ValueReference`, `DerivedValue`) follow other
+values of the program and make no decision of their own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from automorph.hyper._compile import (
     materialize,
     random_sample,
 )
+from automorph.hyper._derived import DerivedValue, ValueReference, same_as
 from automorph.hyper._dynamic import DynamicSpace, define_by_run
 from automorph.hyper._values import (
     CustomHyper,
@@ -33,6 +36,7 @@ from automorph.hyper._values import (
 
 __all__ = [
     "CustomHyper",
+    "DerivedValue",
     "DynamicSpace",
     "FloatValue",
     "HyperValue",
@@ -40,6 +44,7 @@ __all__ = [
     "ManyOf",
     "OneOf",
     "Template",
+    "ValueReference",
     "custom",
     "define_by_run",
     "dna_spec",
@@ -52,4 +57,5 @@ __all__ = [
     "oneof",
     "permutate",
     "random_sample",
+    "same_as",
 ]

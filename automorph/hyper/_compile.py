@@ -9,16 +9,20 @@ decisions, rebuilding those with), and encodes a program back into DNA.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from automorph.geno import DNA, Space, join
+from automorph.hyper._derived import DerivedValue, resolve_derived
 from automorph.hyper._dynamic import DynamicSpace
 from automorph.hyper._values import CustomHyper, FloatValue, HyperValue, IntValue, ManyOf, OneOf
 from automorph.symbolic import Dict, Key, KeyPath, List, Object, Symbolic, rebuild, sym_eq
 from automorph.utils import InvalidDNAError, SearchSpaceError
+
+# where(hyper_value) -> whether a template decides it (else it is left in place).
+Where = Callable[[Any], bool]
 
 
 def _child_location(location: str, key: Key) -> str:
@@ -57,12 +61,16 @@ class Template:
     DNA({'units': 32, 'act': 0})
     """
 
-    def __init__(self, space: Any) -> None:
+    def __init__(self, space: Any, where: Where | None = None) -> None:
         space = _symbolic_containers(space)
         self.space = space
+        self._where = where
+        self._derived = False  # whether the space holds derived values
         self._locations: dict[int, str] = {}
         self._has_hyper: dict[int, bool] = {}
         if isinstance(space, DynamicSpace):
+            if where is not None:
+                raise SearchSpaceError("a define-by-run space cannot take `where`")
             self.spec = space.collect()
         else:
             self.spec = Space(elements=self._collect(space, ""))
@@ -75,6 +83,11 @@ class Template:
     # --- DNASpec ---------------------------------------------------------------
 
     def _collect(self, value: Any, location: str) -> list[Any]:
+        if isinstance(value, DerivedValue):
+            self._derived = True
+            return []
+        if isinstance(value, HyperValue) and self._where is not None and not self._where(value):
+            return []  # left in place: a value of the program (a partial template)
         if isinstance(value, HyperValue):
             if self._locations.get(id(value), location) != location:
                 # Only possible through plain tuples, which symbolic trees do not copy.
@@ -114,25 +127,35 @@ class Template:
 
     # --- materialize -------------------------------------------------------------
 
-    def materialize(self, dna: DNA, validate: bool = True) -> Any:
-        """The concrete program for `dna`.
+    def materialize(
+        self,
+        dna: DNA | Mapping[str, Any],
+        validate: bool = True,
+        use_ints_as_literals: bool | None = False,
+    ) -> Any:
+        """The concrete program for `dna` (a DNA, or a dict of decisions as
+        `DNA.from_dict` reads it: values as indices, choice strings such as
+        "1/3", or candidates' literal values).
 
         Raises:
             InvalidDNAError: If `validate` and `dna` does not fit the space.
         """
-        if validate:
+        if not isinstance(dna, DNA):
+            dna = self.spec.dna_from_dict(dna, use_ints_as_literals)
+        elif validate:
             self.spec.validate(dna)
         if isinstance(self.space, DynamicSpace):
             return self.space.apply(dna)
         try:
-            return self._build(self.space, dna, "")
+            program = self._build(self.space, dna, "")
         except KeyError as e:
             raise InvalidDNAError(
                 f"the DNA has no decision {e.args[0]!r}", path=e.args[0]
             ) from None
+        return resolve_derived(program) if self._derived else program
 
     def _build(self, value: Any, dna: DNA, prefix: str) -> Any:
-        if isinstance(value, HyperValue):
+        if isinstance(value, HyperValue) and id(value) in self._locations:
             return self._decide(value, dna, prefix)
         if type(value) is tuple and self._has_hyper.get(id(value)):
             return tuple(self._build(item, dna, prefix) for item in value)
@@ -143,7 +166,7 @@ class Template:
         built: dict[Key, Any] = {}
         hyper_keys: list[Key] = []
         for key, child in value.sym_items():
-            if isinstance(child, HyperValue) or (
+            if (isinstance(child, HyperValue) and id(child) in self._locations) or (
                 type(child) is tuple and self._has_hyper.get(id(child))
             ):
                 hyper_keys.append(key)  # decided values are validated against the field
@@ -183,13 +206,23 @@ class Template:
         except _Mismatch as e:
             raise SearchSpaceError(f"cannot encode: {e.why}", path=e.path) from None
         try:
-            return self.spec.dna_from_dict(out)
+            dna = self.spec.dna_from_dict(out)
         except InvalidDNAError as e:  # a value outside the space, caught only by the spec
             raise SearchSpaceError(f"cannot encode: {e.message}", path=e.path) from None
+        if self._derived:
+            program = self.materialize(dna, validate=False)
+            if not (sym_eq(program, value) or program == value):
+                raise SearchSpaceError(
+                    "cannot encode: a value where the space has a derived value differs from "
+                    f"what it derives (the decisions make {program!r})"
+                )
+        return dna
 
     def _encode(self, node: Any, value: Any, prefix: str, path: str, out: dict[str, Any]) -> None:
-        if isinstance(node, HyperValue):
+        if isinstance(node, HyperValue) and id(node) in self._locations:
             self._encode_decision(node, value, prefix, path, out)
+        elif isinstance(node, DerivedValue):
+            return  # follows the decisions: any value it took is theirs
         elif isinstance(node, Symbolic):
             if not isinstance(value, Symbolic if isinstance(node, Object) else (list, dict)) or (
                 isinstance(node, Object) and type(value) is not type(node)
@@ -319,24 +352,57 @@ def _symbolic_containers(value: Any) -> Any:
 # --- the public functions ---------------------------------------------------------
 
 
-def dna_spec(space: Any) -> Space:
+def dna_spec(space: Any, where: Where | None = None) -> Space:
     """The DNASpec (a `Space` of decision points) of a search space.
+
+    With `where`, only the hyper-values for which `where(hyper_value)` is
+    true are decisions; the others are left in place, as values of the
+    program (PyGlove's `pg.dna_spec(value, where=...)`).
 
     >>> import automorph as am
     >>> spec = am.dna_spec(am.Dict(lr=am.floatv(1e-4, 1e-1, scale="log"), depth=am.intv(2, 8)))
     >>> [p.location for p in spec.decision_points()], spec.size
     (['lr', 'depth'], inf)
     """
-    return Template(space).spec
+    return Template(space, where).spec
 
 
-def materialize(space: Any, dna: DNA) -> Any:
+def materialize(
+    space: Any,
+    dna: DNA | Mapping[str, Any],
+    where: Where | None = None,
+    *,
+    use_ints_as_literals: bool | None = None,
+) -> Any:
     """The concrete program that `dna` picks out of `space`.
+
+    Args:
+        space: The search space.
+        dna: A DNA, or a dict of decisions keyed by id or name, whose values
+            are candidate indices, choice strings ("1/3") or candidates'
+            literal values, as `DNA.to_dict(..., value_type=...)` writes them.
+        where: Decide only the hyper-values for which `where(hyper_value)`
+            is true and leave the others in place (a partial template, as
+            `dna_spec(space, where)` describes; PyGlove's
+            `pg.template(value, where=...)`).
+        use_ints_as_literals: How to read an int given for a choice: True,
+            as a candidate's literal value (PyGlove's `pg.materialize`
+            default); False, as a candidate index; None (the default),
+            as whichever it can be, and an error where it is both the index
+            of one candidate and the literal of another.
 
     Raises:
         InvalidDNAError: If `dna` does not fit `space`.
+
+    >>> import automorph as am
+    >>> space = am.Dict(a=am.oneof([1, 2, 3]), b=am.oneof(["x", "y"]))
+    >>> am.materialize(space, {"a": "2/3", "b": "y"})
+    {'a': 3, 'b': 'y'}
+    >>> partial = am.materialize(space, {"a": 0}, where=lambda h: str(h.sym_path) == "a")
+    >>> partial["a"], am.dna_spec(partial).size
+    (1, 2)
     """
-    return Template(space).materialize(dna)
+    return Template(space, where).materialize(dna, use_ints_as_literals=use_ints_as_literals)
 
 
 def encode(space: Any, value: Any) -> DNA:
@@ -358,7 +424,7 @@ def iterate(
     [[1, 'a'], [1, 'b'], [2, 'a'], [2, 'b']]
     """
     template = Template(space)
-    for count, dna in enumerate(template.spec.iter_dna(float_points)):
+    for count, dna in enumerate(template.spec.iter_dna(float_points=float_points)):
         if num_examples is not None and count >= num_examples:
             return
         yield template.materialize(dna, validate=False)

@@ -14,7 +14,15 @@ from automorph.symbolic._compound import Compound, compound, compound_class
 from automorph.symbolic._containers import Dict, List
 from automorph.symbolic._diff import Diff, diff
 from automorph.symbolic._functor import ClassWrapper, Functor, symbolize
-from automorph.symbolic._json import from_json, from_json_str, load, save, to_json, to_json_str
+from automorph.symbolic._json import (
+    from_json,
+    from_json_str,
+    load,
+    register_json_type,
+    save,
+    to_json,
+    to_json_str,
+)
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._object import Object, Schema
 from automorph.symbolic._ops import clone, query, sym_lt
@@ -59,6 +67,7 @@ __all__ = [
     "load",
     "query",
     "rebuild",
+    "register_json_type",
     "registered_names",
     "save",
     "sym_eq",

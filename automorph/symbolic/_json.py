@@ -121,12 +121,40 @@ def _to(value: Any) -> Any:
         raise
     if isinstance(value, type) and issubclass(value, Object):
         return {"_class": value._sym_type_name}
+    if t in _PLAIN_TYPES:  # a registered non-symbolic type (a DNA)
+        return _to_plain_type(value)
     raise _Fail(
         SerializationError(
             f"cannot write a {t.__module__}.{t.__qualname__} to JSON: only None, bool, int, "
             "float, str, lists, dicts, tuples and registered symbolic objects can be written"
         )
     )
+
+
+_PLAIN_TYPES: set[type] = set()
+
+
+def register_json_type(cls: type, name: str) -> None:
+    """Lets values of `cls`, a class that is not symbolic, be written and read
+    like symbolic objects (`{"_type": name, <field>: ...}`).
+
+    `cls` gives `_sym_json_fields(self) -> dict` (its fields, any JSON-able
+    values) and the classmethod `_sym_from_fields(fields) -> instance`, which
+    checks what it is given; the type is looked up by `name` only.
+    """
+    _registry.register(cls, name)
+    _PLAIN_TYPES.add(cls)
+
+
+def _to_plain_type(value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"_type": type(value)._sym_type_name}
+    for key, item in value._sym_json_fields().items():
+        try:
+            out[key] = _to(item)
+        except _Fail as fail:
+            fail.keys.append(key)
+            raise
+    return out
 
 
 def from_json(value: Any) -> Any:

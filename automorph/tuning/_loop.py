@@ -17,8 +17,10 @@ lives in the store: every process that opens the same study cooperates on it
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -63,6 +65,37 @@ from automorph.utils import (
 )
 
 logger = logging.getLogger("automorph.tuning")
+
+SkipOn = type[BaseException]
+
+
+def _skip_rules(
+    exceptions: SkipOn | Sequence[SkipOn | tuple[type[BaseException], str]],
+) -> list[tuple[type[BaseException], str | None]]:
+    """`skip_on_exceptions`' argument as (type, pattern or None) pairs."""
+    items = [exceptions] if isinstance(exceptions, type) else list(exceptions)
+    rules: list[tuple[type[BaseException], str | None]] = []
+    for item in items:
+        if isinstance(item, type) and issubclass(item, BaseException):
+            rules.append((item, None))
+        elif (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], type)
+            and issubclass(item[0], BaseException)
+            and isinstance(item[1], str)
+        ):
+            rules.append((item[0], item[1]))
+        else:
+            raise FieldTypeError(
+                f"`skip_on_exceptions` takes exception types or (type, message pattern) "
+                f"pairs, got {item!r}"
+            )
+    return rules
+
+
+def _matches(pattern: str | None, error: BaseException) -> bool:
+    return pattern is None or re.search(pattern, str(error)) is not None
 
 
 class Feedback:
@@ -218,6 +251,42 @@ class Feedback:
         if self.trial.status != "pending":
             raise self._ended_error("`skip()`")
         self._loop._end(self.trial, "skipped", None if reason is None else str(reason))
+
+    @contextlib.contextmanager
+    def skip_on_exceptions(
+        self, exceptions: SkipOn | Sequence[SkipOn | tuple[type[BaseException], str]]
+    ) -> Iterator[None]:
+        """A `with` block that skips the trial when its body raises one of
+        `exceptions`, recording the error as the reason, and lets the search
+        go on (PyGlove's `feedback.skip_on_exceptions`).
+
+        Args:
+            exceptions: Exception types; an item may be `(type, pattern)`, which
+                matches only errors whose message matches the regular
+                expression `pattern` (`re.search`). Other errors propagate.
+
+        Raises:
+            FieldTypeError: If an item is neither an exception type nor a
+                `(type, pattern)` pair.
+
+        >>> import automorph as am
+        >>> loop = am.sample(am.Dict(x=am.intv(0, 2)), am.algorithms.Grid())
+        >>> for example, feedback in loop:
+        ...     with feedback.skip_on_exceptions((ZeroDivisionError,)):
+        ...         feedback(1 / example["x"])
+        >>> [(t.status, t.error) for t in loop.result.trials][:2]
+        [('skipped', 'ZeroDivisionError: division by zero'), ('completed', None)]
+        """
+        rules = _skip_rules(exceptions)
+        try:
+            yield
+        except BaseException as e:
+            if not any(isinstance(e, kind) and _matches(pattern, e) for kind, pattern in rules):
+                raise
+            reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            logger.warning("trial %d is skipped on an exception: %s", self.trial.id, reason)
+            if self.trial.status == "pending":
+                self.skip(reason)
 
     def fail(self, error: BaseException | str) -> None:
         """Ends the trial as failed, recording `error` (an exception or a message).

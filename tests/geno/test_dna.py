@@ -85,7 +85,7 @@ def test_to_dict_by_id_and_by_name() -> None:
     assert dna.to_dict() == {"op": 0, "lr": 0.1, "bits": (0, 0, 0)}
     assert dna.to_dict(SPEC, key="name") == {"op": 0, "rate": 0.1, "bits": (0, 0, 0)}
     assert am.DNA.from_dict(SPEC, dna.to_dict(SPEC, key="name")) == dna
-    with pytest.raises(ValueError, match="`key` must be 'id', or 'name' together with a `space`"):
+    with pytest.raises(ValueError, match="needs the DNA's space: pass it as `space`"):
         dna.to_dict(key="name")
     with pytest.raises(ValueError, match="`key` must be"):
         dna.to_dict(SPEC, key="label")
@@ -208,3 +208,21 @@ def test_random_dna_is_one_of_the_enumerated_of_a_finite_space(spec: Space, seed
     everything = list(spec.iter_dna())
     assert len(everything) == len(set(everything)) == spec.size
     assert spec.random_dna(np.random.default_rng(seed)) in set(everything)
+
+
+@PROPERTY
+@given(spaces(floats=False), st.integers(0, 2**32 - 1))
+def test_enumeration_is_sorted_and_walks_on_from_any_dna(spec: Space, seed: int) -> None:
+    assume(spec.size <= 500)
+    everything = list(spec.iter_dna())
+    assert sorted(everything) == everything  # `<` agrees with the enumeration order
+    start = spec.random_dna(np.random.default_rng(seed))
+    i = everything.index(start)
+    assert list(spec.iter_dna(start)) == everything[i + 1 :]
+    assert spec.next_dna(start) == (everything[i + 1] if i + 1 < len(everything) else None)
+    for value_type in ("choice", "literal"):
+        written = start.to_dict(spec, key="name", value_type=value_type)  # type: ignore[arg-type]
+        assert (
+            am.DNA.from_dict(spec, written, use_ints_as_literals=value_type == "literal") == start
+        )
+    assert am.from_json(am.to_json(start)) == start
