@@ -8,15 +8,8 @@ searched.
 from __future__ import annotations
 
 from automorph.geno._dna import DNA
-from automorph.geno._spec import (
-    Choices,
-    CustomDecisionPoint,
-    CustomHooks,
-    DecisionPoint,
-    Float,
-    Int,
-    Space,
-)
+from automorph.geno._points import CustomDecisionPoint, CustomHooks, Float, Int
+from automorph.geno._spec import Choices, DecisionPoint, Space
 from automorph.geno._walk import Draws, join
 
 DNASpec = Space

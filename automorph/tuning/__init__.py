@@ -19,8 +19,8 @@ data that a storage layer can persist.
 from __future__ import annotations
 
 from automorph.tuning._checks import TrialsFailedError
+from automorph.tuning._feedback import Feedback
 from automorph.tuning._loop import (
-    Feedback,
     FeedbackObjective,
     Objective,
     SearchLoop,
