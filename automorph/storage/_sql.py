@@ -187,6 +187,10 @@ class SQLStorage(Storage):
         busy_timeout_s: How long a transaction waits for another one's lock
             (SQLite's busy timeout, PostgreSQL's `lock_timeout`) before it
             gives up with a `StorageError`.
+        connect_timeout_s: How long connecting to a PostgreSQL server may take
+            (libpq's `connect_timeout`, in whole seconds, at least 2; a
+            `connect_timeout=` in the URL wins) before opening fails with a
+            `StorageError`; a server that does not answer never hangs a worker.
         echo: Log every SQL statement (SQLAlchemy's `echo`).
 
     Opening an empty database creates the tables. A database that is not an
@@ -216,11 +220,21 @@ class SQLStorage(Storage):
 
     shared: ClassVar[bool] = True
 
-    def __init__(self, url: str, *, busy_timeout_s: float = 30.0, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_s: float = 30.0,
+        connect_timeout_s: float = 5.0,
+        echo: bool = False,
+    ) -> None:
         self._url = str(url)
         self._busy_timeout_s = float(busy_timeout_s)
+        self._connect_timeout_s = float(connect_timeout_s)
         self._echo = bool(echo)
-        self._engine, self._where = make_engine(self._url, self._busy_timeout_s, self._echo)
+        self._engine, self._where = make_engine(
+            self._url, self._busy_timeout_s, self._echo, self._connect_timeout_s
+        )
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._writer = self._engine.execution_options(automorph_write=True)
         self._pid = os.getpid()
@@ -246,11 +260,19 @@ class SQLStorage(Storage):
         return f"SQLStorage({self.url!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"url": self._url, "busy_timeout_s": self._busy_timeout_s, "echo": self._echo}
+        return {
+            "url": self._url,
+            "busy_timeout_s": self._busy_timeout_s,
+            "connect_timeout_s": self._connect_timeout_s,
+            "echo": self._echo,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(  # type: ignore[misc]
-            state["url"], busy_timeout_s=state["busy_timeout_s"], echo=state["echo"]
+            state["url"],
+            busy_timeout_s=state["busy_timeout_s"],
+            connect_timeout_s=state.get("connect_timeout_s", 5.0),
+            echo=state["echo"],
         )
 
     def _open(self) -> None:
@@ -266,6 +288,12 @@ class SQLStorage(Storage):
             if empty:
                 self._create_schema()
         except exc.DBAPIError as error:
+            if not self._sqlite and "timeout" in str(error.orig).lower():
+                raise StorageError(
+                    f"cannot open {self._where}: no answer within the connect timeout "
+                    f"({self._connect_timeout_s:g} s; `connect_timeout_s`, or connect_timeout= "
+                    f"in the URL): is the server running and reachable? ({error.orig})"
+                ) from error
             raise StorageError(f"cannot open {self._where}: {error.orig}") from error
         if self._sqlite:
             mark_checked(self._file)  # a file SQLite has just created, too

@@ -5,6 +5,7 @@ SQLAlchemy opens it."""
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -25,8 +26,12 @@ _DRIVER_HINTS = {
 }
 
 
-def make_engine(url: str, busy_timeout_s: float, echo: bool) -> tuple[Engine, str]:
-    """The engine for `url`, and how messages name the store."""
+def make_engine(
+    url: str, busy_timeout_s: float, echo: bool, connect_timeout_s: float = 5.0
+) -> tuple[Engine, str]:
+    """The engine for `url`, and how messages name the store. A PostgreSQL
+    connection gives up after `connect_timeout_s` (libpq counts whole seconds,
+    at least 2) unless the URL sets connect_timeout itself."""
     try:
         parsed = sa.make_url(url)
     except exc.ArgumentError as error:
@@ -49,6 +54,8 @@ def make_engine(url: str, busy_timeout_s: float, echo: bool) -> tuple[Engine, st
         where = f"the PostgreSQL database {parsed.render_as_string(hide_password=True)}"
         if "options" not in parsed.query:
             connect_args["options"] = f"-c lock_timeout={max(1, round(busy_timeout_s * 1000))}"
+        if "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = max(2, math.ceil(connect_timeout_s))
     else:
         raise StorageError(
             f"automorph stores studies in SQLite or PostgreSQL, not {backend!r} ({url!r})"

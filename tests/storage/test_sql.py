@@ -375,3 +375,40 @@ def test_processes_opening_and_dropping_stores_lose_no_trial(tmp_path: Path) -> 
     store = SQLStorage(sqlite_url(tmp_path / "s.db"))
     assert len(store.get_trials("study")) == 200
     store.close()
+
+
+def test_a_postgresql_server_that_does_not_answer_is_an_error_within_the_timeout() -> None:
+    # A real listener on loopback that accepts the connection and never answers
+    # libpq's startup message: before the connect timeout, opening hung forever.
+    import socket
+    import subprocess
+    import sys
+    import textwrap
+
+    pytest.importorskip("psycopg")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    script = textwrap.dedent(
+        f"""
+        import time
+        from automorph.storage import open_storage
+        from automorph.utils import StorageError
+        start = time.monotonic()
+        try:
+            open_storage("postgresql+psycopg://u@127.0.0.1:{port}/db", connect_timeout_s=2)
+        except StorageError as error:
+            print(round(time.monotonic() - start, 1), error)
+        """
+    )
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+        )
+    finally:
+        server.close()
+    assert run.returncode == 0, run.stderr[-2000:]
+    seconds, message = run.stdout.split(" ", 1)
+    assert float(seconds) < 30
+    assert "no answer within the connect timeout (2 s" in message and f":{port}/db" in message
