@@ -10,6 +10,7 @@ algorithm learns them, in study order, at its next proposal.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -31,6 +32,8 @@ from automorph.utils import (
     StorageError,
     TrialStateError,
 )
+
+logger = logging.getLogger("automorph.tuning")
 
 
 def default_worker_id() -> str:
@@ -70,6 +73,7 @@ class SharedStudy:
         self.heartbeat_s = heartbeat_s
         self.timeout_s = timeout_s
         self.retry_limit = retry_limit
+        self._lost: set[int] = set()  # trials another worker took over
         spec_json = to_json_str(template.spec)
         info = StudyInfo(
             name,
@@ -189,7 +193,27 @@ class SharedStudy:
             self._seq = max(self._seq, event.seq)
 
     def measured(self, trial: Trial, measurement: Measurement) -> None:
-        self.storage.add_measurement(self.name, trial.id, self.worker, measurement.to_json())
+        """Stores a measurement; if the study has given the trial to another
+        worker (this one was paused or cut off past `timeout_s`), the trial is
+        dropped here: logged once, no error, and its result is not stored."""
+        if trial.id in self._lost:
+            return
+        try:
+            self.storage.add_measurement(self.name, trial.id, self.worker, measurement.to_json())
+        except TrialStateError:
+            self._drop(trial)
+
+    def _drop(self, trial: Trial) -> None:
+        if trial.id not in self._lost:
+            self._lost.add(trial.id)
+            logger.warning(
+                "study %r: trial %d was taken over by another worker (no heartbeat from %s "
+                "for over %g s); this worker drops it and goes on",
+                self.name,
+                trial.id,
+                self.worker,
+                self.timeout_s,
+            )
 
     def finish(self, trial: Trial, status: str, reward: Any, error: str | None) -> bool:
         """Stores the trial's end; False if the study had already given it to
@@ -208,6 +232,7 @@ class SharedStudy:
                 metadata=trial.metadata or None,
             )
         except TrialStateError:
+            self._drop(trial)
             return False
         except SerializationError as unstorable:
             self._fail_unstorable(trial, unstorable, error)

@@ -251,3 +251,91 @@ def test_sigint_stops_ray_tasks_and_the_ray_instance_the_call_started(tmp_path: 
     stopped = {t.id: t.error for t in trials if t.status == "failed"}
     assert set(stopped) == in_flight
     assert all("interrupted by SIGINT" in str(error) for error in stopped.values())
+
+
+PAUSED_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import time
+
+    import automorph as am
+    from automorph import algorithms
+
+
+    def objective(example, feedback):
+        for step in range(8):
+            feedback.add_measurement(float(example["x"]), step=step)
+            time.sleep(0.25)
+        return float(example["x"])
+
+
+    if __name__ == "__main__":
+        result = am.tune(
+            objective, am.Dict(x=am.floatv(0.0, 1.0)), algorithms.Random(seed=2), 3,
+            name="paused", storage=sys.argv[1], worker="paused-worker",
+            heartbeat_s=0.2, timeout_s=1.0,
+        )
+        print("finished", sorted(t.id for t in result.trials))
+    """
+)
+
+
+def test_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over_and_goes_on(
+    tmp_path: Path,
+) -> None:
+    # SIGSTOP the only worker inside a trial, give its trial to another worker
+    # as the study does when heartbeats stop, then SIGCONT it: it used to crash
+    # with TrialStateError at its next measurement.
+    script = tmp_path / "paused.py"
+    script.write_text(PAUSED_SCRIPT)
+    db = tmp_path / "paused.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(automorph.__file__).parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        running: list[TrialRecord] = []
+        while not running:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+            if db.exists():
+                store = open_storage(db)
+                try:
+                    running = store.get_trials("paused", status="running")
+                except StudyNotFoundError:
+                    pass
+                finally:
+                    store.close()
+        os.kill(proc.pid, signal.SIGSTOP)
+        time.sleep(1.5)  # its heartbeats are now older than timeout_s
+        store = open_storage(db)
+        try:
+            assert running[0].id in store.requeue_stale("paused", 1.0, 2)
+            taken = store.claim_trial("paused", "other-worker")
+            assert taken is not None and taken.id == running[0].id
+        finally:
+            store.close()
+        os.kill(proc.pid, signal.SIGCONT)
+        out, err = proc.communicate(timeout=STARTUP_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err[-3000:]
+    assert "TrialStateError" not in err
+    assert f"trial {running[0].id} was taken over by another worker" in err
+    assert out.startswith("finished")
+    store = open_storage(db)
+    try:
+        trials = {t.id: t for t in store.get_trials("paused")}
+    finally:
+        store.close()
+    # The paused worker stored nothing more into the trial it lost; the
+    # other worker's claim stands (it went stale too, and was run again).
+    assert len(trials) >= 3
+    assert all(t.status != "running" or t.worker == "other-worker" for t in trials.values())
