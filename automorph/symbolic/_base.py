@@ -14,9 +14,11 @@ import copy
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
 
+from automorph.symbolic._format import _FormatContext
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._spec import ROOT, ValueSpec
 from automorph.symbolic._txn import Transaction, record_adoption
+from automorph.symbolic._updates import _check_no_overlap, _updates_from_function
 from automorph.utils import (
     MISSING,
     KeyPathError,
@@ -568,36 +570,6 @@ call .seal(False) to unseal it
         return to_json_str(self, indent=indent)
 
 
-class _FormatContext(NamedTuple):
-    compact: bool
-    verbose: bool
-    hide_defaults: bool
-
-
-def format_value(value: Any, ctx: _FormatContext, indent: int) -> str:
-    """Text of any value inside a tree, for `format`."""
-    if isinstance(value, Symbolic):
-        return value._sym_format(ctx, indent)
-    if isinstance(value, str) and not ctx.verbose and len(value) > 40:
-        return repr(value[:37] + "...")
-    if isinstance(value, type):
-        return value.__qualname__
-    return repr(value)
-
-
-def format_block(
-    opening: str, closing: str, parts: list[str], ctx: _FormatContext, indent: int
-) -> str:
-    """Joins formatted children on one line, or one per line indented."""
-    if not parts:
-        return opening + closing
-    if ctx.compact:
-        return opening + ", ".join(parts) + closing
-    pad = "  " * (indent + 1)
-    body = "".join(f"{pad}{part},\n" for part in parts)
-    return f"{opening}\n{body}{'  ' * indent}{closing}"
-
-
 def _walk(node: Symbolic, path: KeyPath, include_leaves: bool) -> Iterator[tuple[KeyPath, Any]]:
     for key, value in node.sym_items():
         child = path.child(key)
@@ -606,49 +578,6 @@ def _walk(node: Symbolic, path: KeyPath, include_leaves: bool) -> Iterator[tuple
             yield from _walk(value, child, include_leaves)
         elif include_leaves:
             yield child, value
-
-
-def _updates_from_function(
-    root: Symbolic, fn: Callable[[KeyPath, Any, Symbolic], Any]
-) -> list[tuple[KeyPath, Any]]:
-    items: list[tuple[KeyPath, Any]] = []
-
-    def visit(node: Symbolic, path: KeyPath) -> None:
-        for key, value in node.sym_items():
-            child = path.child(key)
-            new = fn(child, value, node)
-            if new is not value:
-                items.append((child, new))
-            elif isinstance(value, Symbolic):
-                visit(value, child)
-
-    visit(root, ROOT)
-    return items
-
-
-def _check_no_overlap(resolved: list[tuple[KeyPath, Any, Symbolic, Key]]) -> None:
-    """Refuses two updates of one value, or of a value and something inside it,
-    however their paths are spelled (`xs[-1]` and `xs[2]` may be the same)."""
-    targets: dict[tuple[int, Key], KeyPath] = {}
-    for path, _, container, key in resolved:
-        other = targets.setdefault((id(container), key), path)
-        if other is not path:
-            _conflict(other, path)
-    for path, _, container, _ in resolved:
-        node = container
-        while node._sym_parent is not None:
-            found = targets.get((id(node._sym_parent), node._sym_key))  # type: ignore[arg-type]
-            if found is not None:
-                _conflict(found, path)
-            node = node._sym_parent
-
-
-def _conflict(a: KeyPath, b: KeyPath) -> None:
-    first, second = sorted([a, b])
-    raise KeyPathError(
-        f"conflicting updates: `{first}` and `{second}` change the same value "
-        "(or one changes a value inside the other)"
-    )
 
 
 def _notify(changes: list[tuple[Symbolic, Key, Any, Any]], stop: Symbolic | None = None) -> None:

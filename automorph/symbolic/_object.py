@@ -17,14 +17,12 @@ from automorph.symbolic._base import (
     FLAGS,
     FieldUpdate,
     Symbolic,
-    _FormatContext,
     clone_value,
-    format_block,
-    format_value,
     sym_eq,
     sym_hash,
     values_equal,
 )
+from automorph.symbolic._format import _FormatContext, format_block, format_value
 from automorph.symbolic._keypath import Key, KeyPath
 from automorph.symbolic._ops import without_defaults
 from automorph.symbolic._spec import (
