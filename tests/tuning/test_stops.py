@@ -24,7 +24,7 @@ import pytest
 
 import automorph
 from automorph.storage import TrialRecord, open_storage
-from automorph.utils import StudyNotFoundError
+from automorph.utils import StorageError, StudyNotFoundError
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
@@ -263,7 +263,7 @@ PAUSED_SCRIPT = textwrap.dedent(
 
 
     def objective(example, feedback):
-        for step in range(8):
+        for step in range(12):
             feedback.add_measurement(float(example["x"]), step=step)
             time.sleep(0.25)
         return float(example["x"])
@@ -278,6 +278,33 @@ PAUSED_SCRIPT = textwrap.dedent(
         print("finished", sorted(t.id for t in result.trials))
     """
 )
+
+
+def _take_over_while_stopped(proc: subprocess.Popen[str], db: Path) -> int:
+    """Stops the worker (SIGSTOP) inside a trial, requeues its trial once its
+    heartbeats are stale and claims it for another worker; returns its id.
+
+    A worker stopped inside a write transaction holds SQLite's lock, which
+    no one can take until it runs again: then it is resumed and stopped again
+    a moment later."""
+    for _ in range(20):
+        os.kill(proc.pid, signal.SIGSTOP)
+        time.sleep(1.5)  # its heartbeats are now older than timeout_s
+        store = open_storage(db, busy_timeout_s=1.0)
+        try:
+            requeued = store.requeue_stale("paused", 1.0, 2)
+            taken = store.claim_trial("paused", "other-worker") if requeued else None
+        except StorageError as error:
+            assert "locked" in str(error), error
+            taken = None
+        finally:
+            store.close()
+        if taken is not None:
+            assert taken.id in requeued
+            return taken.id
+        os.kill(proc.pid, signal.SIGCONT)
+        time.sleep(0.2)
+    raise AssertionError("the worker was never stopped outside a write while in a trial")
 
 
 def test_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over_and_goes_on(
@@ -311,15 +338,7 @@ def test_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over_and_goes_
                     pass
                 finally:
                     store.close()
-        os.kill(proc.pid, signal.SIGSTOP)
-        time.sleep(1.5)  # its heartbeats are now older than timeout_s
-        store = open_storage(db)
-        try:
-            assert running[0].id in store.requeue_stale("paused", 1.0, 2)
-            taken = store.claim_trial("paused", "other-worker")
-            assert taken is not None and taken.id == running[0].id
-        finally:
-            store.close()
+        taken = _take_over_while_stopped(proc, db)
         os.kill(proc.pid, signal.SIGCONT)
         out, err = proc.communicate(timeout=STARTUP_S)
     finally:
@@ -328,7 +347,7 @@ def test_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over_and_goes_
             proc.communicate()
     assert proc.returncode == 0, err[-3000:]
     assert "TrialStateError" not in err
-    assert f"trial {running[0].id} was taken over by another worker" in err
+    assert f"trial {taken} was taken over by another worker" in err
     assert out.startswith("finished")
     store = open_storage(db)
     try:
