@@ -25,6 +25,7 @@ is `failed`.
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -135,6 +136,27 @@ class TrialRecord:
     error: str | None = None
     proposed_seq: int = 0
     finished_seq: int | None = None
+
+
+def new_trial(
+    study: str,
+    trial_id: int,
+    dna: dict[str, Any],
+    example: str | None,
+    proposed_seq: int,
+    worker: str | None = None,
+) -> TrialRecord:
+    """A trial as a store records it when it is made: `running` for the
+    `worker` that proposed it, or `pending` (enqueued) without one."""
+    now = time.time()
+    if worker is None:
+        return TrialRecord(
+            study, trial_id, dna, "pending", example=example, created=now, proposed_seq=proposed_seq
+        )
+    return TrialRecord(
+        study, trial_id, dna, "running", example=example, created=now, started=now,
+        worker=worker, heartbeat=now, proposed_seq=proposed_seq,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

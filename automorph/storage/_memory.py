@@ -16,6 +16,7 @@ from automorph.storage._base import (
     TrialRecord,
     TrialState,
     events_of,
+    new_trial,
 )
 from automorph.storage._json import dumps_metadata
 from automorph.utils import StudyExistsError, StudyNotFoundError, TrialStateError
@@ -107,36 +108,26 @@ class MemoryStorage(Storage):
             if made is None:
                 return None
             dna, example = made
-            now = time.time()
-            trial = TrialRecord(
-                study,
-                len(trials) + 1,
-                copy.deepcopy(dna),
-                "running",
-                example=example,
-                created=now,
-                started=now,
-                worker=worker,
-                heartbeat=now,
-                proposed_seq=self._next_seq(study),
-            )
-            trials.append(trial)
-            return copy.deepcopy(trial)
+            return self._add(study, trials, dna, example, worker)
 
     def enqueue_trial(self, study: str, dna: dict[str, Any], example: str | None) -> TrialRecord:
         with self._lock:
-            trials = self._study(study)
-            trial = TrialRecord(
-                study,
-                len(trials) + 1,
-                copy.deepcopy(dna),
-                "pending",
-                example=example,
-                created=time.time(),
-                proposed_seq=self._next_seq(study),
-            )
-            trials.append(trial)
-            return copy.deepcopy(trial)
+            return self._add(study, self._study(study), dna, example, None)
+
+    def _add(
+        self,
+        study: str,
+        trials: list[TrialRecord],
+        dna: dict[str, Any],
+        example: str | None,
+        worker: str | None,
+    ) -> TrialRecord:
+        """Appends a new trial (under the lock); see `new_trial`."""
+        trial = new_trial(
+            study, len(trials) + 1, copy.deepcopy(dna), example, self._next_seq(study), worker
+        )
+        trials.append(trial)
+        return copy.deepcopy(trial)
 
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
         with self._lock:

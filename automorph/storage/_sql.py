@@ -32,6 +32,7 @@ from automorph.storage._base import (
     StudyInfo,
     TrialRecord,
     TrialState,
+    new_trial,
 )
 from automorph.storage._json import dumps, dumps_metadata, fresh, loads, loads_rows
 from automorph.storage._sql_engine import (
@@ -465,35 +466,29 @@ class SQLStorage(Storage):
             if made is None:
                 return None
             dna, example = made
-            trial_id = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one()
-            now = time.time()
-            trial = TrialRecord(
-                study,
-                trial_id,
-                fresh(dna, "the DNA"),
-                "running",
-                example=example,
-                created=now,
-                started=now,
-                worker=worker,
-                heartbeat=now,
-                proposed_seq=seq,
-            )
-            conn.execute(INSERT_TRIAL, _trial_row(sid, trial))
-            conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
-            return trial
+            return self._insert(conn, study, sid, seq, dna, example, worker)
 
     def enqueue_trial(self, study: str, dna: dict[str, Any], example: str | None) -> TrialRecord:
         with self._transaction(write=True) as conn:
             sid, seq = self._lock_study(conn, study)
-            trial_id = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one()
-            trial = TrialRecord(
-                study, trial_id, fresh(dna, "the DNA"), "pending", example=example,
-                created=time.time(), proposed_seq=seq,
-            )  # fmt: skip
-            conn.execute(INSERT_TRIAL, _trial_row(sid, trial))
-            conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
-            return trial
+            return self._insert(conn, study, sid, seq, dna, example, None)
+
+    def _insert(
+        self,
+        conn: Connection,
+        study: str,
+        sid: int,
+        seq: int,
+        dna: dict[str, Any],
+        example: str | None,
+        worker: str | None,
+    ) -> TrialRecord:
+        """Stores a new trial taking event number `seq` (the study locked); see `new_trial`."""
+        trial_id = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one()
+        trial = new_trial(study, trial_id, fresh(dna, "the DNA"), example, seq, worker)
+        conn.execute(INSERT_TRIAL, _trial_row(sid, trial))
+        conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
+        return trial
 
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
         with self._transaction(write=True) as conn:
