@@ -7,13 +7,12 @@ automorph data build-cifar10 --source cifar-10-python.tar.gz [--output DIR]
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TextIO
 
+from automorph.cli._subcommand import run_subcommand
 from automorph.utils import (
     DATA_ENV,
     DATASETS,
-    AutomorphError,
     DataNotFoundError,
     build_cifar10_projected,
     data_locations,
@@ -73,21 +72,15 @@ def main(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) 
     >>> main(["where", "--data", "nowhere"], out=io.StringIO())
     1
     """
-    out = out or sys.stdout
-    err = err or sys.stderr
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 2
-    try:
-        if args.command == "where":
-            return _where(args.data, out)
-        target = build_cifar10_projected(args.source, args.output or user_data_dir())
-        out.write(f"wrote {target}\n")
-        return 0
-    except (AutomorphError, OSError) as e:
-        err.write(f"automorph data: error: {' '.join(str(e).split())}\n")
-        return 1
+    return run_subcommand("automorph data", build_parser(), _dispatch, argv, out=out, err=err)
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.command == "where":
+        return _where(args.data, out)
+    target = build_cifar10_projected(args.source, args.output or user_data_dir())
+    out.write(f"wrote {target}\n")
+    return 0
 
 
 def _where(data: str | None, out: TextIO) -> int:

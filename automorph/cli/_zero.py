@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any, TextIO
 
 from automorph import zero
+from automorph.cli._subcommand import run_subcommand
 from automorph.symbolic import KeyPath
 from automorph.utils import DATA_ENV, AutomorphError, user_data_dir
 
@@ -55,21 +55,23 @@ def main(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) 
     >>> main(["configs"], out=io.StringIO())
     0
     """
-    out = out or sys.stdout
-    err = err or sys.stderr
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 2
-    try:
-        if args.command == "configs":
-            for name in zero.CONFIG_NAMES:
-                out.write(name + "\n")
-            return 0
-        return _run(args, out, err)
-    except (AutomorphError, OSError, ImportError) as e:  # ImportError: the `zero` extra
-        err.write(f"automorph zero: error: {' '.join(str(e).split())}\n")
-        return 1
+    return run_subcommand(
+        "automorph zero",
+        build_parser(),
+        _dispatch,
+        argv,
+        (AutomorphError, OSError, ImportError),  # ImportError: the `zero` extra
+        out,
+        err,
+    )
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.command == "configs":
+        for name in zero.CONFIG_NAMES:
+            out.write(name + "\n")
+        return 0
+    return _run(args, out, err)
 
 
 def with_data(config: zero.SearchConfig, data: str) -> zero.SearchConfig:
