@@ -15,6 +15,17 @@ is made twice.
 A trial enqueued by the user (`enqueue_trial`, a warm start) starts as
 `pending`: it is claimed before anything new is proposed.
 
+Proposals at scale: one worker at a time holds a study's proposer lease
+(`take_lease`). It proposes for the workers that wait for a trial
+(`wait_for_trial`, counted by `demand`) outside any transaction, and stores
+its proposals in one short transaction (`add_trials`), which refuses them if
+the lease has passed to another worker. Waiting workers claim them
+(`claim_trial`). So the lock covers only claiming, recording proposals and
+finishing; model fitting and proposing run outside it, and every proposal
+still takes the next event number, so replaying the events in order rebuilds
+the proposer's algorithm on any worker. `propose_trial` (propose under the
+lock) stays for stores' users that want one atomic step.
+
 Trial lifecycle: `running` (claimed by a worker, which sends heartbeats) ->
 `completed` | `skipped` | `failed`. A running trial whose heartbeat is older
 than the timeout goes back to `pending` (`requeue_stale`), to be claimed by
@@ -38,7 +49,9 @@ DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
 DIRECTIONS_KEY = "directions"
 
 # Bumped when the layout of stored data changes; stores of other versions are refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Stores of these versions are brought up to SCHEMA_VERSION when opened (2 added tables).
+MIGRATES_FROM: tuple[int, ...] = (1,)
 
 
 @dataclass
@@ -174,6 +187,27 @@ class Event:
     reward: float | list[float] | None = None
 
 
+@dataclass(frozen=True)
+class Demand:
+    """What a study's proposer reads before each round (see `Storage.demand`).
+
+    Attributes:
+        waiting: Workers that wait for a trial (seen within the window).
+        pending: Trials stored and not yet claimed.
+        running: Trials claimed and not finished.
+        trials: Trials in the study (the highest trial id).
+        exhausted: Whether a proposer found nothing left to propose.
+        proposer: The worker that holds an unexpired lease, if any.
+    """
+
+    waiting: int
+    pending: int
+    running: int
+    trials: int = 0
+    exhausted: bool = False
+    proposer: str | None = None
+
+
 # make(events) -> (dna JSON, example JSON text or None) of the new trial, or None to stop.
 Proposer = Callable[[list[Event]], "tuple[dict[str, Any], str | None] | None"]
 
@@ -229,6 +263,49 @@ class Storage(abc.ABC):
         next event number). Returns None (storing nothing) if `make` does.
         """
 
+    # --- the proposer lease ---------------------------------------------------------
+
+    @abc.abstractmethod
+    def take_lease(self, study: str, worker: str, lease_s: float) -> bool:
+        """Makes `worker` the study's proposer for `lease_s` seconds from now
+        if no other worker holds an unexpired lease (or renews its own);
+        returns whether `worker` holds the lease.
+
+        Raises:
+            StudyNotFoundError: If there is no such study.
+        """
+
+    @abc.abstractmethod
+    def release_lease(self, study: str, worker: str, exhausted: bool = False) -> None:
+        """Gives the lease up if `worker` holds it; with `exhausted`, records
+        that the study's algorithm has nothing left to propose."""
+
+    @abc.abstractmethod
+    def add_trials(
+        self,
+        study: str,
+        worker: str,
+        made: Sequence[tuple[dict[str, Any], str | None]],
+        keep: bool = False,
+    ) -> list[TrialRecord] | None:
+        """Stores proposals `(dna JSON, example JSON text or None)` as new
+        trials, in order, each taking the next event number, if `worker` holds
+        the study's lease; with `keep` the first is `running` for `worker`,
+        the others `pending`. Returns None, storing nothing, if the lease is
+        another worker's.
+        """
+
+    @abc.abstractmethod
+    def wait_for_trial(self, study: str, worker: str) -> None:
+        """Records that `worker` waits for a trial (until it claims one), so
+        the proposer counts it in `demand`; call again to say it still waits."""
+
+    @abc.abstractmethod
+    def demand(self, study: str, within_s: float) -> Demand:
+        """The workers waiting (those that said so within `within_s`
+        seconds), the pending and running trials, how many trials there are,
+        the exhausted flag and the current proposer."""
+
     @abc.abstractmethod
     def enqueue_trial(self, study: str, dna: dict[str, Any], example: str | None) -> TrialRecord:
         """Stores a trial given by the user (a warm start) as `pending`, taking
@@ -242,7 +319,7 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
         """Atomically takes the oldest `pending` trial for `worker` (now
-        `running`), or returns None if there is none."""
+        `running`; the worker no longer waits), or returns None if there is none."""
 
     @abc.abstractmethod
     def heartbeat(self, study: str, trial_id: int, worker: str) -> bool:
@@ -269,8 +346,11 @@ class Storage(abc.ABC):
         reward: float | list[float] | None = None,
         error: str | None = None,
         metadata: dict[str, Any] | None = None,
+        example: str | None = None,
     ) -> TrialRecord:
-        """Ends a running trial of `worker` (taking the next event number).
+        """Ends a running trial of `worker` (taking the next event number);
+        `example`, if given, becomes its stored example (the worker that
+        materialized it sends it with the result).
 
         Raises:
             TrialStateError: If the trial is not running for `worker` (it was

@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from automorph.storage._base import (
     FINISHED,
+    Demand,
     Event,
     Proposer,
     Storage,
@@ -43,6 +45,10 @@ class MemoryStorage(Storage):
         self._studies: dict[str, StudyInfo] = {}
         self._trials: dict[str, list[TrialRecord]] = {}
         self._seq: dict[str, int] = {}
+        # Per study: the proposer lease (worker, expires) and the exhausted flag.
+        self._lease: dict[str, tuple[str | None, float]] = {}
+        self._exhausted: dict[str, bool] = {}
+        self._waiting: dict[str, dict[str, float]] = {}
 
     def _study(self, name: str) -> list[TrialRecord]:
         trials = self._trials.get(name)
@@ -96,6 +102,71 @@ class MemoryStorage(Storage):
         with self._lock:
             self._study(name)
             del self._studies[name], self._trials[name], self._seq[name]
+            self._lease.pop(name, None)
+            self._exhausted.pop(name, None)
+            self._waiting.pop(name, None)
+
+    # --- the proposer lease ---------------------------------------------------------
+
+    def take_lease(self, study: str, worker: str, lease_s: float) -> bool:
+        with self._lock:
+            self._study(study)
+            holder, expires = self._lease.get(study, (None, 0.0))
+            now = time.time()
+            if holder not in (None, worker) and expires >= now:
+                return False
+            self._lease[study] = (worker, now + lease_s)
+            return True
+
+    def release_lease(self, study: str, worker: str, exhausted: bool = False) -> None:
+        with self._lock:
+            self._study(study)
+            if self._lease.get(study, (None, 0.0))[0] == worker:
+                self._lease[study] = (None, 0.0)
+                if exhausted:
+                    self._exhausted[study] = True
+
+    def add_trials(
+        self,
+        study: str,
+        worker: str,
+        made: Sequence[tuple[dict[str, Any], str | None]],
+        keep: bool = False,
+    ) -> list[TrialRecord] | None:
+        with self._lock:
+            trials = self._study(study)
+            if self._lease.get(study, (None, 0.0))[0] != worker:
+                return None
+            out = []
+            for i, (dna, example) in enumerate(made):
+                out.append(
+                    self._add(study, trials, dna, example, worker if keep and not i else None)
+                )
+            if keep and out:
+                self._waiting.get(study, {}).pop(worker, None)
+            return out
+
+    def wait_for_trial(self, study: str, worker: str) -> None:
+        with self._lock:
+            self._study(study)
+            self._waiting.setdefault(study, {})[worker] = time.time()
+
+    def demand(self, study: str, within_s: float) -> Demand:
+        with self._lock:
+            trials = self._study(study)
+            since = time.time() - within_s
+            waiting = sum(1 for t in self._waiting.get(study, {}).values() if t >= since)
+            pending = sum(1 for t in trials if t.status == "pending")
+            running = sum(1 for t in trials if t.status == "running")
+            holder, expires = self._lease.get(study, (None, 0.0))
+            return Demand(
+                waiting,
+                pending,
+                running,
+                len(trials),
+                self._exhausted.get(study, False),
+                holder if expires >= time.time() else None,
+            )
 
     # --- trials --------------------------------------------------------------
 
@@ -133,6 +204,7 @@ class MemoryStorage(Storage):
         with self._lock:
             for trial in self._study(study):
                 if trial.status == "pending":
+                    self._waiting.get(study, {}).pop(worker, None)
                     now = time.time()
                     trial.status, trial.worker = "running", worker
                     trial.started = trial.heartbeat = now
@@ -165,6 +237,7 @@ class MemoryStorage(Storage):
         reward: float | list[float] | None = None,
         error: str | None = None,
         metadata: dict[str, Any] | None = None,
+        example: str | None = None,
     ) -> TrialRecord:
         """See `Storage.finish_trial`.
 
@@ -185,6 +258,8 @@ class MemoryStorage(Storage):
             trial.error = error
             if metadata:
                 trial.metadata.update(copy.deepcopy(metadata))
+            if example is not None:
+                trial.example = example
             trial.finished = time.time()
             trial.finished_seq = self._next_seq(study)
             return copy.deepcopy(trial)

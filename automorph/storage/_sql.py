@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from automorph.storage._base import (
     FINISHED,
+    MIGRATES_FROM,
     SCHEMA_VERSION,
     Event,
     Proposer,
@@ -41,13 +42,17 @@ from automorph.storage._sql_engine import (
     mark_checked,
     release_engine,
 )
+from automorph.storage._sql_leases import LeaseMixin
 from automorph.storage._sql_schema import (
     ALL_STUDIES,
+    ANY_PENDING,
     ANY_STALE,
     APPEND,
     CLAIM,
+    DELETE_LEASE,
     DELETE_STUDY,
     DELETE_TRIALS,
+    DELETE_WAITING,
     EVENTS,
     FAIL,
     FINISH,
@@ -64,6 +69,7 @@ from automorph.storage._sql_schema import (
     META,
     NEXT_TRIAL_ID,
     NO_SQLALCHEMY,
+    NOT_WAITING,
     OLDEST_PENDING,
     REQUEUE,
     SCHEMA,
@@ -178,7 +184,7 @@ def _not_running(study: str, trial_id: int, status: str, owner: str | None, work
 # --- the store ----------------------------------------------------------------------
 
 
-class SQLStorage(Storage):
+class SQLStorage(LeaseMixin, Storage):
     """Studies in a SQLite file or a PostgreSQL database, shared by processes.
 
     Args:
@@ -240,6 +246,7 @@ class SQLStorage(Storage):
         self._writer = self._engine.execution_options(automorph_write=True)
         self._pid = os.getpid()
         self._file = ""
+        self._migrates = False  # the store has an older layout, to bring up to date
         # Connections end with the store: an engine holds reference cycles, and
         # would otherwise keep its connections (and their descriptors) open until
         # the garbage collector gets to it, long after the store is gone.
@@ -286,7 +293,7 @@ class SQLStorage(Storage):
             if self._sqlite:
                 # After the checks: switching to WAL writes the file's header.
                 self._switch_to_wal()
-            if empty:
+            if empty or self._migrates:
                 self._create_schema()
         except exc.DBAPIError as error:
             if not self._sqlite and "timeout" in str(error.orig).lower():
@@ -336,7 +343,9 @@ class SQLStorage(Storage):
                 "does not mark it as one"
             )
         version = meta.get("schema_version")
-        if version != str(SCHEMA_VERSION):
+        if version in {str(v) for v in MIGRATES_FROM}:
+            self._migrates = True
+        elif version != str(SCHEMA_VERSION):
             raise StorageError(
                 f"{self._where} was written by automorph schema {version}; "
                 f"this automorph reads schema {SCHEMA_VERSION}"
@@ -351,6 +360,7 @@ class SQLStorage(Storage):
             if not self._sqlite:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_INIT_LOCK_KEY)))
             # Another process may have created it meanwhile: look again, under the lock.
+            self._migrates = False
             if self._read_layout(conn):
                 SCHEMA.create_all(conn)
                 conn.execute(
@@ -360,6 +370,15 @@ class SQLStorage(Storage):
                         {"key": "schema_version", "value": str(SCHEMA_VERSION)},
                     ],
                 )
+            elif self._migrates:
+                # An older layout: add the tables it lacks (create_all skips the others).
+                SCHEMA.create_all(conn)
+                conn.execute(
+                    sa.update(META)
+                    .where(META.c.key == "schema_version")
+                    .values(value=str(SCHEMA_VERSION))
+                )
+                self._migrates = False
 
     # --- transactions ----------------------------------------------------------
 
@@ -453,6 +472,8 @@ class SQLStorage(Storage):
         with self._transaction(write=True) as conn:
             sid, _ = self._lock_study(conn, name)
             conn.execute(DELETE_TRIALS, {"sid": sid})
+            conn.execute(DELETE_LEASE, {"sid": sid})
+            conn.execute(DELETE_WAITING, {"sid": sid})
             conn.execute(DELETE_STUDY, {"sid": sid})
 
     # --- trials --------------------------------------------------------------------
@@ -491,6 +512,12 @@ class SQLStorage(Storage):
         return trial
 
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
+        with self._transaction(write=False) as conn:
+            # Most calls of an idle worker find nothing: look without the write lock.
+            if conn.execute(ANY_PENDING, {"name": study}).first() is None:
+                if conn.execute(SELECT_STUDY, {"name": study}).first() is None:
+                    raise self._not_found(conn, study)
+                return None
         with self._transaction(write=True) as conn:
             row = conn.execute(SELECT_STUDY, {"name": study}).first()
             if row is None:
@@ -506,6 +533,7 @@ class SQLStorage(Storage):
             else:
                 now = time.time()
                 conn.execute(CLAIM, {"sid": sid, "tid": trial.id, "v_worker": worker, "v_now": now})
+                conn.execute(NOT_WAITING, {"sid": sid, "worker": worker})
                 trial.status, trial.worker = "running", worker
                 trial.started = trial.heartbeat = now
                 return trial
@@ -549,6 +577,7 @@ class SQLStorage(Storage):
         reward: float | list[float] | None = None,
         error: str | None = None,
         metadata: dict[str, Any] | None = None,
+        example: str | None = None,
     ) -> TrialRecord:
         """See `Storage.finish_trial`.
 
@@ -582,6 +611,8 @@ class SQLStorage(Storage):
                 trial.status, trial.reward, trial.error = status, value, error
                 if added:
                     trial.metadata.update(added)
+                if example is not None:
+                    trial.example = example
                 trial.finished, trial.finished_seq = time.time(), seq
                 conn.execute(
                     FINISH,
@@ -592,6 +623,7 @@ class SQLStorage(Storage):
                         "v_reward": None if value is None else dumps(value),
                         "v_error": error,
                         "v_metadata": dumps(trial.metadata),
+                        "v_example": trial.example,
                         "v_now": trial.finished,
                         "v_seq": seq,
                     },

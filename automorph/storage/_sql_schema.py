@@ -1,12 +1,16 @@
 """The layout of a SQL store, and the statements `SQLStorage` runs on it.
 
-Three tables hold a store:
+Five tables hold a store:
 
 - `automorph_meta`: key/value rows; `store` = "automorph" marks the database
   as an automorph store and `schema_version` says which layout it has
   (`SCHEMA_VERSION`; bump it when anything here changes).
 - `automorph_studies`: one row per study (JSON text fields) with `next_seq`,
   the number its next event will take.
+- `automorph_leases`: per study, which worker holds the proposer lease
+  until when, and whether the algorithm ran out of proposals.
+- `automorph_waiting`: the workers waiting for a trial, with when they last
+  said so (a claim deletes the row).
 - `automorph_trials`: one row per trial, keyed by (study, trial id), with its
   two event numbers `proposed_seq` and `finished_seq`. A study's event
   sequence is read from these two columns (both indexed), so there is no
@@ -88,6 +92,33 @@ TRIALS = sa.Table(
     sa.Index("ix_automorph_trials_finished", "study_id", "finished_seq", unique=True),
 )
 
+LEASES = sa.Table(
+    "automorph_leases",
+    SCHEMA,
+    sa.Column(
+        "study_id",
+        sa.Integer,
+        sa.ForeignKey("automorph_studies.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("worker", sa.String),
+    sa.Column("expires", sa.Double, nullable=False),
+    sa.Column("exhausted", sa.Boolean, nullable=False),
+)
+
+WAITING = sa.Table(
+    "automorph_waiting",
+    SCHEMA,
+    sa.Column(
+        "study_id",
+        sa.Integer,
+        sa.ForeignKey("automorph_studies.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("worker", sa.String, primary_key=True),
+    sa.Column("since", sa.Double, nullable=False),
+)
+
 _S, _T = STUDIES.c, TRIALS.c
 _P = sa.bindparam
 STUDY_ID = sa.select(_S.id).where(_S.name == _P("name")).scalar_subquery()
@@ -144,6 +175,30 @@ INSERT_STUDY = sa.insert(STUDIES)
 ALL_STUDIES = sa.select(STUDIES).order_by(_S.id)
 DELETE_TRIALS = sa.delete(TRIALS).where(_T.study_id == _P("sid"))
 DELETE_STUDY = sa.delete(STUDIES).where(_S.id == _P("sid"))
+_L, _W = LEASES.c, WAITING.c
+LEASE = sa.select(_L.worker, _L.expires, _L.exhausted).where(_L.study_id == _P("sid"))
+INSERT_LEASE = sa.insert(LEASES)
+SET_LEASE = (
+    sa.update(LEASES)
+    .where(_L.study_id == _P("sid"))
+    .values(worker=_P("v_worker"), expires=_P("v_expires"))
+)
+RELEASE_LEASE = (
+    sa.update(LEASES)
+    .where(_L.study_id == _P("sid"), _L.worker == _P("owner"))
+    .values(worker=None, expires=0.0, exhausted=sa.or_(_L.exhausted, _P("v_exhausted")))
+)
+DELETE_LEASE = sa.delete(LEASES).where(_L.study_id == _P("sid"))
+NOT_WAITING = sa.delete(WAITING).where(_W.study_id == _P("sid"), _W.worker == _P("worker"))
+INSERT_WAITING = sa.insert(WAITING)
+DELETE_WAITING = sa.delete(WAITING).where(_W.study_id == _P("sid"))
+NUM_WAITING = sa.select(sa.func.count()).where(_W.study_id == _P("sid"), _W.since >= _P("since"))
+ANY_PENDING = sa.select(_T.trial_id).where(_T.study_id == STUDY_ID, _T.status == "pending").limit(1)
+STATUS_COUNTS = (
+    sa.select(_T.status, sa.func.count())
+    .where(_T.study_id == _P("sid"), _T.status.in_(["pending", "running"]))
+    .group_by(_T.status)
+)
 INSERT_TRIAL = sa.insert(TRIALS)
 # SET values take `v_` names: SQLAlchemy reserves the column names for itself.
 CLAIM = (
@@ -164,6 +219,7 @@ FINISH = (
         reward=_P("v_reward"),
         error=_P("v_error"),
         metadata=_P("v_metadata"),
+        example=_P("v_example"),
         finished=_P("v_now"),
         finished_seq=_P("v_seq"),
     )

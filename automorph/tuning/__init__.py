@@ -20,17 +20,13 @@ from __future__ import annotations
 
 from automorph.tuning._checks import TrialsFailedError
 from automorph.tuning._feedback import Feedback
-from automorph.tuning._loop import (
-    FeedbackObjective,
-    Objective,
-    SearchLoop,
-    sample,
-    tune,
-)
+from automorph.tuning._loop import SearchLoop, sample
+from automorph.tuning._options import StudyOptions
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._study import Study, load_study
 from automorph.tuning._trial import Measurement, Trial, TrialStatus
+from automorph.tuning._tune import FeedbackObjective, Objective, tune
 
 __all__ = [
     "Feedback",
@@ -40,6 +36,7 @@ __all__ = [
     "Progress",
     "SearchLoop",
     "Study",
+    "StudyOptions",
     "StudyResult",
     "Trial",
     "TrialStatus",

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import secrets
 import signal
 import threading
 import time
@@ -55,11 +54,10 @@ from multiprocessing.connection import Connection, wait
 from types import FrameType
 from typing import Any
 
-from automorph.algorithms import SearchAlgorithm
 from automorph.storage import Storage, open_storage
 from automorph.tuning._direction import best_of
 from automorph.tuning._progress import Progress
-from automorph.tuning._shared import default_worker_id
+from automorph.tuning._stored import default_worker_id
 from automorph.utils import AutomorphError, FieldValueError, StorageError, TrialStateError
 
 #: Seconds that stopped workers get to record their trials before they are killed.
@@ -68,29 +66,32 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def worker_task(payload: dict[str, Any], stop: _WorkerStop | None = None) -> int:
-    """One worker of a study: runs the search loop until the study is done.
+    """One worker of a study: runs the worker loop until the study is done.
 
     With `stop` (a worker process), the objective is interruptible by the
     signals `stop` catches. Returns the number of trials this worker finished.
     """
-    from automorph.tuning._loop import tune
+    from automorph.tuning._worker import run_worker
 
     objective = payload["objective"]
-    result = tune(
+    loop = run_worker(
         objective if stop is None else stop.wrap(objective),
         payload["space"],
         payload["algorithm"],
         payload["num_trials"],
-        name=payload["name"],
-        storage=payload["storage"],
-        worker=payload["worker"],
-        catch=payload["catch"],
-        early_stopping=payload["early_stopping"],
-        heartbeat_s=payload["heartbeat_s"],
-        timeout_s=payload["timeout_s"],
-        retry_limit=payload["retry_limit"],
+        payload["options"],
+        payload["catch"],
     )
-    return sum(1 for t in result.trials if t.status != "pending")
+    return loop.num_finished
+
+
+def check_shared_storage(storage: Any) -> None:
+    """Raises unless `storage` names a store that processes share."""
+    if not isinstance(storage, (str, os.PathLike)):
+        raise FieldValueError(
+            "several workers need the study in a store that processes share: give "
+            "`storage` as a SQLite file path or a PostgreSQL URL (not a Storage object)"
+        )
 
 
 def run_workers(
@@ -102,24 +103,21 @@ def run_workers(
 ) -> None:
     """Runs `num_workers` copies of `worker_task` on `executor` and waits
     (see the module docstring for what SIGINT, SIGTERM and SIGKILL do)."""
-    storage = payload["storage"]
-    if not isinstance(storage, (str, os.PathLike)):
-        raise FieldValueError(
-            f"executor={executor!r} needs the study in a store that processes share: give "
-            "`storage` as a SQLite file path or a PostgreSQL URL (not a Storage object)"
-        )
+    options = payload["options"]
+    storage = options.storage
+    check_shared_storage(storage)
     if executor not in ("process", "ray"):
         raise FieldValueError(f"`executor` must be 'local', 'process' or 'ray', got {executor!r}")
     store = open_storage(storage)
     try:
         if not type(store).shared:
             raise StorageError(f"executor={executor!r} needs a shared store, not {storage!r}")
-        prefix = payload["worker"] or default_worker_id()
-        tasks = [dict(payload, worker=f"{prefix}-{i}") for i in range(num_workers)]
-        algorithm: SearchAlgorithm = payload["algorithm"]
-        if algorithm.seed is None:  # every worker of the study must share one seed
-            algorithm.rebind(seed=secrets.randbelow(2**31))
-        study = _Study(store, payload["name"], [task["worker"] for task in tasks], progress)
+        prefix = options.worker or default_worker_id()
+        tasks = [
+            dict(payload, options=options.but(worker=f"{prefix}-{i}")) for i in range(num_workers)
+        ]
+        workers = [task["options"].worker for task in tasks]
+        study = _Study(store, options.name, workers, progress)
         with _ParentSignals() as signals:
             if executor == "process":
                 _run_processes(tasks, study, signals)
@@ -234,9 +232,9 @@ def _run_processes(tasks: list[dict[str, Any]], study: _Study, signals: _ParentS
             process = context.Process(
                 target=_process_main,
                 args=(task, send, os.getpid()),
-                name=f"automorph-worker-{task['worker']}",
+                name=f"automorph-worker-{task['options'].worker}",
             )
-            workers.append(_Process(task["worker"], process, receive))
+            workers.append(_Process(task["options"].worker, process, receive))
             try:
                 process.start()
             finally:
@@ -327,7 +325,7 @@ class _WorkerStop:
 
     def wrap(self, objective: Callable[..., Any]) -> Callable[..., Any]:
         """`objective`, with the same parameters, interruptible by this handler."""
-        from automorph.tuning._loop import _takes_feedback
+        from automorph.tuning._worker import takes_feedback_param
 
         def run(*args: Any) -> Any:
             self.in_objective = True
@@ -339,7 +337,7 @@ class _WorkerStop:
             finally:
                 self.in_objective = False
 
-        if _takes_feedback(objective):
+        if takes_feedback_param(objective):
 
             def with_feedback(example: Any, feedback: Any) -> Any:
                 return run(example, feedback)
@@ -370,7 +368,7 @@ def _process_main(payload: dict[str, Any], send: Connection, parent: int) -> Non
     stop = _WorkerStop()
     for signum in _STOP_SIGNALS:
         signal.signal(signum, stop.handler)
-    _watch_parent(parent, min(1.0, float(payload["heartbeat_s"])))
+    _watch_parent(parent, min(1.0, float(payload["options"].heartbeat_s)))
     report: tuple[str, Any]
     text = ""
     try:

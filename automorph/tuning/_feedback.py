@@ -177,8 +177,7 @@ class Feedback:
         checked = check_metrics(metrics, trial.id) if metrics else {}
         measurement = Measurement(value, step, checked, time.time() - trial.created)
         trial.measurements.append(measurement)
-        if self._loop._shared is not None:
-            self._loop._shared.measured(trial, measurement)
+        self._loop._study.measured(trial, measurement)
 
     def done(self) -> None:
         """Completes the trial with its last measurement, whose reward goes to the algorithm.
@@ -291,14 +290,7 @@ class Feedback:
         # Policies take higher as better: a minimized reward is negated for them.
         sign = -1.0 if loop.directions[0] == "minimize" else 1.0
         curve = [(m.step, sign * m.reward) for m in trial.measurements]  # type: ignore[operator]
-        if loop._shared is not None:
-            others = loop._shared.others(trial.id)
-        else:
-            others = {
-                t.id: [(m.step, sign * m.reward) for m in t.measurements]  # type: ignore[operator]
-                for t in loop._trials
-                if t is not trial and t.measurements
-            }
+        others = loop._study.curves(trial.id, sign)
         return bool(policy.should_stop(trial.id, curve, others))
 
     def end_loop(self) -> None:

@@ -26,7 +26,7 @@ from automorph.storage import (
 )
 from automorph.symbolic import from_json_str
 from automorph.tuning._result import StudyResult, records_frame
-from automorph.tuning._shared import _json_or_none, trial_from_record
+from automorph.tuning._stored import _json_or_none, trial_from_record
 from automorph.tuning._trial import Trial
 from automorph.utils import AutomorphError, FieldTypeError, FieldValueError, SearchSpaceError
 

@@ -14,7 +14,7 @@ import automorph as am
 from automorph import algorithms
 from automorph.geno import DNA
 from automorph.tuning import Feedback, SearchLoop, StudyResult
-from automorph.tuning._loop import _takes_feedback
+from automorph.tuning._worker import takes_feedback_param as _takes_feedback
 from automorph.utils import TrialStateError
 
 

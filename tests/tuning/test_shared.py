@@ -77,7 +77,7 @@ def test_a_trial_of_a_lost_worker_is_run_again_by_another() -> None:
     assert (first.status, first.worker, first.retries) == ("completed", "rescuer", 1)
     with pytest.raises(am.TrialStateError):
         store.finish_trial("l", 1, "lost", "completed", reward=0.0)
-    lost._shared.close()  # type: ignore[union-attr]
+    lost._study.close()  # type: ignore[union-attr]
 
 
 def test_a_trial_that_keeps_losing_its_workers_fails_at_the_retry_limit() -> None:
@@ -95,7 +95,7 @@ def test_a_trial_that_keeps_losing_its_workers_fails_at_the_retry_limit() -> Non
             retry_limit=1,
         )
         next(iter(loop), None)
-        loop._shared.close()  # type: ignore[union-attr]
+        loop._study.close()  # type: ignore[union-attr]
         time.sleep(0.1)
     store.requeue_stale("r", 0.05, 1)
     trial = store.get_trial("r", 1)

@@ -1,0 +1,123 @@
+"""The proposer lease and the waiting workers of `SQLStorage` (a mixin).
+
+Each method is one short transaction. Those that hand out event numbers
+(`add_trials`) lock the study row first, as every other such write does
+(see `automorph.storage._sql`); the lease row is read and written under the
+same lock, so a lease cannot change hands while proposals are being stored.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
+from automorph.storage._base import Demand, TrialRecord
+from automorph.storage._sql_schema import (
+    INSERT_LEASE,
+    INSERT_WAITING,
+    LEASE,
+    NEXT_TRIAL_ID,
+    NOT_WAITING,
+    NUM_WAITING,
+    RELEASE_LEASE,
+    SELECT_STUDY,
+    SET_LEASE,
+    STATUS_COUNTS,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from automorph.utils import StudyNotFoundError
+
+
+class LeaseMixin:
+    """`take_lease`, `release_lease`, `add_trials`, `wait_for_trial` and
+    `demand` on the SQL tables (`SQLStorage` supplies the transactions)."""
+
+    if TYPE_CHECKING:
+
+        def _transaction(self, write: bool) -> AbstractContextManager[Connection]: ...
+        def _lock_study(self, conn: Connection, name: str) -> tuple[int, int]: ...
+        def _not_found(self, conn: Connection, name: str) -> StudyNotFoundError: ...
+        def _insert(
+            self,
+            conn: Connection,
+            study: str,
+            sid: int,
+            seq: int,
+            dna: dict[str, Any],
+            example: str | None,
+            worker: str | None,
+        ) -> TrialRecord: ...
+
+    def take_lease(self, study: str, worker: str, lease_s: float) -> bool:
+        with self._transaction(write=True) as conn:
+            sid, _ = self._lock_study(conn, study)
+            now = time.time()
+            row = conn.execute(LEASE, {"sid": sid}).first()
+            if row is None:
+                values = {"study_id": sid, "worker": worker, "expires": now + lease_s}
+                conn.execute(INSERT_LEASE, {**values, "exhausted": False})
+                return True
+            holder, expires, _ = row
+            if holder not in (None, worker) and expires >= now:
+                return False
+            conn.execute(SET_LEASE, {"sid": sid, "v_worker": worker, "v_expires": now + lease_s})
+            return True
+
+    def release_lease(self, study: str, worker: str, exhausted: bool = False) -> None:
+        with self._transaction(write=True) as conn:
+            sid, _ = self._lock_study(conn, study)
+            conn.execute(RELEASE_LEASE, {"sid": sid, "owner": worker, "v_exhausted": exhausted})
+
+    def add_trials(
+        self,
+        study: str,
+        worker: str,
+        made: Sequence[tuple[dict[str, Any], str | None]],
+        keep: bool = False,
+    ) -> list[TrialRecord] | None:
+        with self._transaction(write=True) as conn:
+            sid, seq = self._lock_study(conn, study)
+            row = conn.execute(LEASE, {"sid": sid}).first()
+            if row is None or row[0] != worker:
+                return None
+            out = []
+            for i, (dna, example) in enumerate(made):
+                owner = worker if keep and i == 0 else None
+                out.append(self._insert(conn, study, sid, seq + i, dna, example, owner))
+            if keep and out:
+                conn.execute(NOT_WAITING, {"sid": sid, "worker": worker})
+            return out
+
+    def wait_for_trial(self, study: str, worker: str) -> None:
+        with self._transaction(write=True) as conn:
+            sid = self._study_id(conn, study)
+            conn.execute(NOT_WAITING, {"sid": sid, "worker": worker})
+            conn.execute(INSERT_WAITING, {"study_id": sid, "worker": worker, "since": time.time()})
+
+    def demand(self, study: str, within_s: float) -> Demand:
+        with self._transaction(write=False) as conn:
+            sid = self._study_id(conn, study)
+            waiting = conn.execute(NUM_WAITING, {"sid": sid, "since": time.time() - within_s})
+            counts = {str(k): int(v) for k, v in conn.execute(STATUS_COUNTS, {"sid": sid})}
+            lease = conn.execute(LEASE, {"sid": sid}).first()
+            trials = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one() - 1
+            holder = lease[0] if lease is not None and lease[1] >= time.time() else None
+            return Demand(
+                int(waiting.scalar_one()),
+                int(counts.get("pending", 0)),
+                int(counts.get("running", 0)),
+                int(trials),
+                bool(lease is not None and lease[2]),
+                holder,
+            )
+
+    def _study_id(self, conn: Connection, study: str) -> int:
+        row = conn.execute(SELECT_STUDY, {"name": study}).first()
+        if row is None:
+            raise self._not_found(conn, study)
+        return int(row.id)

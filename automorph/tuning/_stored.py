@@ -1,0 +1,523 @@
+"""A search loop's side of a stored study, shared by any number of workers.
+
+`StoredStudy` joins (or creates) a study in a store. A worker takes a trial
+another worker abandoned or the proposer stored for it (`claim_trial`). One
+worker at a time is the study's proposer: it holds the study's lease and runs
+a background thread that keeps the queue supplied: it reads how many workers
+wait, brings its algorithm up to date with the study's new events, proposes
+that many DNA outside any transaction, and stores them in one short
+transaction. Other workers never fit a model or replay events. If the
+proposer dies or is paused past the lease, another waiting worker takes the
+lease, rebuilds the algorithm from the events and goes on; the old proposer's
+late proposals are refused by the store.
+
+Pending trials are in flight for the algorithm: the proposer replays every
+proposal before it proposes again, so model-based algorithms condition on
+trials that have no reward yet (each documents how), and no proposal is made
+twice. With one worker the proposer proposes only when that worker waits,
+after its last trial's result is stored: results are exactly those of the
+same search in memory, and a resumed study continues as an uninterrupted one.
+With several workers, which trials are pending when a proposal is made
+depends on timing.
+
+While a trial runs, a background thread sends heartbeats; results go to the
+store, and the algorithm learns them, in study order, at its next proposal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+from automorph.algorithms import SearchAlgorithm
+from automorph.geno import DNA
+from automorph.hyper import Template
+from automorph.storage import DIRECTIONS_KEY, Demand, Event, Storage, StudyInfo, TrialRecord
+from automorph.symbolic import from_json_str, sym_eq, to_json_str
+from automorph.tuning._backend import Curves, StudyBackend
+from automorph.tuning._direction import MAXIMIZE, Directions, for_algorithm
+from automorph.tuning._options import StudyOptions
+from automorph.tuning._trial import Measurement, Trial, TrialStatus
+from automorph.utils import (
+    AutomorphError,
+    SearchExhaustedError,
+    SerializationError,
+    StorageError,
+    TrialStateError,
+)
+
+logger = logging.getLogger("automorph.tuning")
+
+#: The most trials the proposer stores in one round.
+MAX_BATCH = 256
+# Waiting workers look for a trial this often: from _POLL_S, backing off to _MAX_POLL_S.
+_POLL_S = 0.001
+_MAX_POLL_S = 0.02
+# A waiting worker reads the study's demand this often: is it done, is the lease free?
+_LOOK_S = 0.5
+
+
+def default_worker_id() -> str:
+    """`host:pid:random`, unique per process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _json_or_none(value: Any) -> str | None:
+    try:
+        return to_json_str(value)
+    except AutomorphError:
+        return None
+
+
+_NOTHING = "nothing"  # the proposer has nothing to propose (budget reached, or exhausted)
+_RETRY = "retry"  # a trial is pending: claim it
+
+
+class StoredStudy(StudyBackend):
+    """One worker's connection to a stored study (see the module docstring).
+
+    Raises:
+        StorageError: If the study was created with another search space,
+            algorithm or direction.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        template: Template,
+        algorithm: SearchAlgorithm,
+        options: StudyOptions,
+        *,
+        owns_storage: bool = False,
+    ) -> None:
+        name = options.name
+        assert name, "a stored study needs a name"
+        self.storage = storage
+        self._owns_storage = owns_storage  # opened for this study: closed with it
+        self.name = name
+        self.template = template
+        self.worker = options.worker or default_worker_id()
+        self.heartbeat_s = options.heartbeat_s
+        self.timeout_s = options.timeout_s
+        self.retry_limit = options.retry_limit
+        self._lease_s = options.timeout_s
+        self._lost: set[int] = set()  # trials another worker took over
+        # The caller's algorithm stays as it is: the study searches with a copy
+        # (or with its own, if it has one), seeded once for all its workers.
+        mine = algorithm.clone(deep=True)
+        if mine.seed is None:
+            mine.rebind(seed=int.from_bytes(os.urandom(4), "little") % 2**31)
+        spec_json = to_json_str(template.spec)
+        directions = options.directions
+        info = StudyInfo(
+            name,
+            space=_json_or_none(template.space),
+            algorithm=to_json_str(mine),
+            dna_spec=spec_json,
+            multi_objective=bool(mine.multi_objective),
+            metadata={DIRECTIONS_KEY: list(directions or MAXIMIZE)},
+        )
+        stored = storage.create_study(info, exist_ok=True)
+        if stored.dna_spec is not None and stored.dna_spec != spec_json:
+            raise StorageError(
+                f"study {name!r} was created with another search space; use another name "
+                "(or delete the study) to search this one"
+            )
+        #: The study's directions: as stored (given ones must agree with them).
+        self.directions: Directions = tuple(stored.directions)
+        if directions is not None and tuple(directions) != self.directions:
+            raise StorageError(
+                f"study {name!r} was created to {' and '.join(self.directions)} its reward, "
+                f"not to {' and '.join(directions)}; leave out `minimize`/`direction` to "
+                "search it as it was created, or use another name"
+            )
+        self.algorithm = _adopt(algorithm, mine, stored)
+        self.algorithm.setup(template.spec)
+        self._seq = 0  # the last event the algorithm has applied
+        self._own: set[int] = set()  # event numbers of proposals this worker stored
+        self._budget: int | None = None
+        self._proposer: _Proposer | None = None
+        self._current: int | None = None
+        self._beat_stop = threading.Event()
+        self._beat_lock = threading.Lock()
+        self._beat = threading.Thread(
+            target=self._beat_loop, name="automorph-heartbeat", daemon=True
+        )
+        self._beat.start()
+        self._last_requeue = 0.0
+
+    # --- trials -----------------------------------------------------------------
+
+    def next_trial(self, budget: int | None) -> Trial | None:
+        """The next trial for this worker, or None when the study is done.
+
+        With nothing left to propose, the worker waits while other workers'
+        trials are running: if one of them stops sending heartbeats, its trial
+        comes back to the queue and this worker takes it, so the study
+        completes even when a worker dies at the end.
+        """
+        self._budget = budget
+        poll, said_waiting, looked = _POLL_S, 0.0, 0.0
+        while True:
+            now = time.time()
+            if now - self._last_requeue > min(self.timeout_s / 2, 5.0):
+                self.storage.requeue_stale(self.name, self.timeout_s, self.retry_limit)
+                self._last_requeue = now
+            record = self.storage.claim_trial(self.name, self.worker)
+            if record is not None:
+                return self._start(record)
+            proposer = self._proposer
+            if proposer is not None and not proposer.is_alive():
+                proposer.raise_error()
+                self._proposer = proposer = None
+            if proposer is None and now - looked > _LOOK_S:
+                looked = now
+                demand = self.storage.demand(self.name, self.timeout_s)
+                if self._nothing_left(demand, budget):
+                    if not demand.pending and not demand.running:
+                        return None
+                elif demand.proposer in (None, self.worker) and self.storage.take_lease(
+                    self.name, self.worker, self._lease_s
+                ):
+                    proposer = self._proposer = _Proposer(self)
+                    proposer.start()
+            if proposer is not None:
+                got = proposer.request()
+                if isinstance(got, TrialRecord):
+                    return self._start(got)
+                if got == _RETRY:
+                    continue
+            elif now - said_waiting > self.heartbeat_s / 2:
+                self.storage.wait_for_trial(self.name, self.worker)
+                said_waiting = now
+            time.sleep(poll)
+            poll = min(poll * 2, _MAX_POLL_S)
+
+    def _nothing_left(self, demand: Demand, budget: int | None) -> bool:
+        if demand.exhausted:
+            return True
+        if budget is None:
+            return False
+        return demand.trials >= budget
+
+    def _start(self, record: TrialRecord) -> Trial:
+        trial = Trial(record.id, DNA.from_json(record.dna), created=record.created)
+        with self._beat_lock:
+            self._current = record.id
+        return trial
+
+    def catch_up(self, events: list[Event]) -> None:
+        """Applies the study's events, in order, to the algorithm (skipping
+        the proposals this worker made, which the algorithm made itself)."""
+        algorithm = self.algorithm
+        own = self._own
+        for event in events:
+            self._seq = max(self._seq, event.seq)
+            if event.kind == "proposed":
+                if event.seq in own:
+                    own.discard(event.seq)
+                    continue
+                algorithm.replay_proposal(DNA.from_json(event.dna))
+            elif event.reward is not None:
+                reward = event.reward
+                value = tuple(reward) if isinstance(reward, list) else reward
+                algorithm.feedback(DNA.from_json(event.dna), for_algorithm(value, self.directions))
+
+    def reset(self) -> None:
+        """Forgets the algorithm's state (it made proposals the store refused):
+        the next proposer rebuilds it from the study's events."""
+        self.algorithm.setup(self.template.spec)
+        self._seq = 0
+        self._own.clear()
+
+    def measured(self, trial: Trial, measurement: Measurement) -> None:
+        """Stores a measurement; if the study has given the trial to another
+        worker (this one was paused or cut off past `timeout_s`), the trial is
+        dropped here: logged once, no error, and its result is not stored."""
+        if trial.id in self._lost:
+            return
+        try:
+            self.storage.add_measurement(self.name, trial.id, self.worker, measurement.to_json())
+        except TrialStateError:
+            self._drop(trial)
+
+    def _drop(self, trial: Trial) -> None:
+        if trial.id not in self._lost:
+            self._lost.add(trial.id)
+            logger.warning(
+                "study %r: trial %d was taken over by another worker (no heartbeat from %s "
+                "for over %g s); this worker drops it and goes on",
+                self.name,
+                trial.id,
+                self.worker,
+                self.timeout_s,
+            )
+
+    def finish(self, trial: Trial, status: TrialStatus, reward: object, error: str | None) -> None:
+        """Stores the trial's end (with its example); if the study had already
+        given it to another worker (this worker was presumed dead), the
+        result is dropped, as `measured` says."""
+        with self._beat_lock:
+            self._current = None
+        value = list(reward) if isinstance(reward, tuple) else reward
+        example = None if trial.example is None else _json_or_none(trial.example)
+        try:
+            self.storage.finish_trial(
+                self.name,
+                trial.id,
+                self.worker,
+                status,
+                reward=value,  # type: ignore[arg-type]
+                error=error,
+                metadata=trial.metadata or None,
+                example=example,
+            )
+        except TrialStateError:
+            self._drop(trial)
+        except SerializationError as unstorable:
+            self._fail_unstorable(trial, unstorable, error)
+            raise
+
+    def _fail_unstorable(
+        self, trial: Trial, unstorable: SerializationError, error: str | None
+    ) -> None:
+        """Ends a trial whose result cannot be stored (its metadata, say) as
+        failed, with why, keeping the metadata that can be stored: a trial is
+        never left running."""
+        reason = f"its result cannot be stored: {unstorable}"
+        reason = reason if error is None else f"{error}; {reason}"
+        kept = dict(trial.metadata)
+        for _ in range(len(kept) + 1):
+            try:
+                self.storage.finish_trial(
+                    self.name, trial.id, self.worker, "failed", error=reason, metadata=kept
+                )
+                break
+            except SerializationError as again:  # another entry: the store names its key
+                kept = {k: v for k, v in kept.items() if k != again.path and again.path in kept}
+            except TrialStateError:
+                break
+        trial.status, trial.error, trial.completed = "failed", reason, time.time()
+
+    def curves(self, trial_id: int, sign: float) -> Curves:
+        out: Curves = {}
+        for record in self.storage.get_trials(self.name):
+            if record.id != trial_id and record.measurements:
+                out[record.id] = [
+                    (int(m["step"]), sign * float(m["reward"]))
+                    for m in record.measurements
+                    if not isinstance(m["reward"], list)
+                ]
+        return out
+
+    def trials(self) -> list[Trial]:
+        return [trial_from_record(r) for r in self.storage.get_trials(self.name)]
+
+    # --- heartbeats -----------------------------------------------------------------
+
+    def _beat_loop(self) -> None:
+        while not self._beat_stop.wait(self.heartbeat_s):
+            with self._beat_lock:
+                current = self._current
+            if current is not None:
+                try:
+                    self.storage.heartbeat(self.name, current, self.worker)
+                except Exception:  # noqa: BLE001 - a missed beat is retried at the next tick
+                    pass
+
+    def close(self) -> None:
+        proposer, self._proposer = self._proposer, None
+        if proposer is not None:
+            proposer.stop()
+        self._beat_stop.set()
+        self._beat.join(timeout=self.heartbeat_s + 1.0)
+        if self._owns_storage:
+            self.storage.close()
+
+
+class _Proposer(threading.Thread):
+    """The proposer of a study: a thread of the worker that holds the lease.
+
+    Each round it reads the demand (workers waiting, this worker included,
+    and a quarter of the running ones as a reserve, less the trials already
+    pending), catches the algorithm up, proposes that many and stores them:
+    the first for this worker, if it waits. It renews the lease every third
+    of it and stops when the lease is lost, when nothing is left to propose,
+    or when its worker closes.
+    """
+
+    def __init__(self, study: StoredStudy) -> None:
+        super().__init__(name="automorph-proposer", daemon=True)
+        self.study = study
+        self._cond = threading.Condition()
+        self._want = False
+        self._handed: TrialRecord | str | None = None
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._error: BaseException | None = None
+
+    def request(self) -> TrialRecord | str | None:
+        """A trial proposed for this worker; `_NOTHING` if nothing is left to
+        propose, None if this thread stopped (lease lost)."""
+        with self._cond:
+            self._want, self._handed = True, None
+            self._wake.set()
+            while self._handed is None and self.is_alive():
+                self._cond.wait(0.05)
+            got, self._want, self._handed = self._handed, False, None
+        if got is None:
+            self.raise_error()
+        return got
+
+    def raise_error(self) -> None:
+        """Raises, in the worker's thread, what failed the proposer."""
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _hand(self, got: TrialRecord | str) -> None:
+        with self._cond:
+            self._handed = got
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self.join(timeout=30.0)
+
+    def run(self) -> None:
+        study = self.study
+        keep = False
+        try:
+            keep = self._serve()
+        except BaseException as error:  # noqa: BLE001 - raised in the worker's thread
+            self._error = error
+        finally:
+            if not keep:
+                try:
+                    study.storage.release_lease(study.name, study.worker)
+                except Exception:  # noqa: BLE001 - the lease expires by itself
+                    pass
+            with self._cond:
+                self._cond.notify_all()
+
+    def _serve(self) -> bool:
+        """Proposes until stopped; True if the lease was lost (nothing to release)."""
+        study, store = self.study, self.study.storage
+        lease_s = study._lease_s
+        renew_at = time.monotonic() + lease_s / 3
+        idle = _POLL_S
+        while not self._stopping.is_set():
+            if time.monotonic() >= renew_at:
+                if not store.take_lease(study.name, study.worker, lease_s):
+                    study.reset()
+                    return True
+                renew_at = time.monotonic() + lease_s / 3
+            demand = store.demand(study.name, study.timeout_s)
+            with self._cond:
+                local = self._want and self._handed is None
+            wanted = demand.waiting + local + demand.running // 4 - demand.pending
+            if local and demand.pending:
+                self._hand(_RETRY)  # a trial waits in the queue: this worker claims it
+                continue
+            if wanted <= 0:
+                self._wake.wait(idle)
+                self._wake.clear()
+                idle = min(idle * 2, _MAX_POLL_S)
+                continue
+            idle = _POLL_S
+            dnas, exhausted = self._propose(min(wanted, MAX_BATCH))
+            if dnas:
+                made = [(dna.to_json(), None) for dna in dnas]
+                records = store.add_trials(study.name, study.worker, made, keep=local)
+                if records is None:  # the lease passed to another worker
+                    study.reset()
+                    return True
+                study._own.update(r.proposed_seq for r in records)
+                if local:
+                    self._hand(records[0])
+            if exhausted or len(dnas) < min(wanted, MAX_BATCH):
+                store.release_lease(study.name, study.worker, exhausted=exhausted)
+                if local and not dnas:
+                    self._hand(_NOTHING)
+                return True
+        return False
+
+    def _propose(self, count: int) -> tuple[list[DNA], bool]:
+        """Up to `count` new DNA (fewer if the budget or the algorithm runs
+        out; then True if the algorithm is exhausted)."""
+        study = self.study
+        study.catch_up(study.storage.events(study.name, study._seq))
+        algorithm = study.algorithm
+        budget = study._budget
+        if budget is not None:
+            count = min(count, budget - algorithm.num_proposed)
+        dnas: list[DNA] = []
+        for _ in range(max(count, 0)):
+            try:
+                dnas.append(algorithm.propose())
+            except SearchExhaustedError:
+                return dnas, True
+        return dnas, False
+
+
+def _adopt(given: SearchAlgorithm, mine: SearchAlgorithm, stored: StudyInfo) -> SearchAlgorithm:
+    """The study's own algorithm (its seed included), if the study has one;
+    else `mine` (a seeded copy of the `given` one)."""
+    if stored.algorithm is None:
+        return mine
+    try:
+        theirs = from_json_str(stored.algorithm)
+    except AutomorphError as error:  # a store changed outside automorph, say
+        error.message = f"the stored algorithm of study {stored.name!r}: {error.message}"
+        error.args = (error._compose(),)
+        raise
+    if type(theirs) is not type(given):
+        raise StorageError(
+            f"study {stored.name!r} is searched by {type(theirs).__name__}, not "
+            f"{type(given).__name__}; every worker of a study uses its algorithm"
+        )
+    if given.seed is not None and theirs.seed is not None:
+        compared = given.clone(deep=True).rebind(seed=theirs.seed)
+        if not sym_eq(compared, theirs):
+            raise StorageError(f"study {stored.name!r} is searched by {theirs!r}, not {given!r}")
+    return theirs
+
+
+def trial_from_record(record: TrialRecord) -> Trial:
+    """A stored trial as the loop's `Trial` (running and pending count as pending)."""
+    measurements = [Measurement.from_json(m) for m in record.measurements]
+    final = None
+    if record.status == "completed" and record.reward is not None:
+        reward = tuple(record.reward) if isinstance(record.reward, list) else record.reward
+        last = measurements[-1] if measurements else None
+        final = Measurement(
+            reward,
+            last.step if last else 0,
+            dict(last.metrics) if last else {},
+            last.elapsed if last else 0.0,
+        )
+    status = record.status if record.status in ("completed", "skipped", "failed") else "pending"
+    example = None
+    if record.example is not None:
+        try:
+            example = from_json_str(record.example)
+        except AutomorphError:
+            example = None
+    return Trial(
+        id=record.id,
+        dna=DNA.from_json(record.dna),
+        example=example,
+        status=status,
+        measurements=measurements,
+        final_measurement=final,
+        metadata=dict(record.metadata),
+        created=record.created,
+        completed=record.finished,
+        error=record.error,
+    )
