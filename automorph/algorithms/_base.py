@@ -128,6 +128,12 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
         self._replay(dna, None)
         self._num_proposed += 1
 
+    def discard(self, dna: DNA) -> None:
+        """Says that a proposed `dna` will get no reward (its trial was skipped
+        or failed): it is no longer in flight. Nothing else changes."""
+        self._check_setup()
+        self._discard(dna)
+
     def recover(self, history: Iterable[tuple[DNA, Reward | Sequence[float] | None]]) -> None:
         """Rebuilds the state after `history`: each past proposal in order,
         with its reward, or None if it has none yet."""
@@ -151,6 +157,9 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
         """Takes a checked reward (a float, or a tuple if multi-objective)."""
+
+    def _discard(self, dna: DNA) -> None:
+        """Forgets that `dna` is in flight (algorithms that track pending proposals)."""
 
     def _replay(self, dna: DNA, reward: Reward | None) -> None:
         """Accounts for a past proposal (and its reward, if any) during `recover`."""

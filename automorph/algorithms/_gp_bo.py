@@ -46,15 +46,20 @@ numpy's BLAS may start several threads for these small matrices; on a
 busy machine that costs far more than it gains: set
 `OPENBLAS_NUM_THREADS=1` (the benchmarks do).
 
-Pending proposals (proposed, no reward yet, by this worker or replayed from
-others) are not modelled, but neither they nor rewarded points are proposed
-again while another candidate is left; each proposal draws its candidates
+Pending proposals (proposed, no reward yet: in flight on other workers of a
+study, or replayed from them) are modelled by a constant liar: each counts
+as an observation of the worst reward seen (for the posterior, not for the
+hyper-parameters), so proposals made while others run spread out instead of
+piling onto one optimum. Neither pending nor rewarded points are proposed
+again while another candidate is left; `discard` (a skipped or failed
+trial) ends a proposal's pending state. Each proposal draws its candidates
 from its own random generator.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -237,6 +242,14 @@ def _from_unit(point: DecisionPoint, unit: float) -> Any:
     return point.min_value + round(unit * (point.max_value - point.min_value))
 
 
+def _take_one(pending: Counter[DNA], dna: DNA) -> None:
+    """Removes one pending `dna`, if any (a DNA can be proposed twice)."""
+    if pending[dna] > 1:
+        pending[dna] -= 1
+    else:
+        pending.pop(dna, None)
+
+
 class _Rows:
     """A growable float matrix (appending a row is amortized O(width))."""
 
@@ -338,7 +351,7 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
         self._rewards = _Rows(1)
         self._history: list[tuple[DNA, float]] = []
         self._seen: set[DNA] = set()  # rewarded
-        self._pending: set[DNA] = set()  # proposed, no reward yet
+        self._pending: Counter[DNA] = Counter()  # proposed, no reward yet
         self._fit: tuple[int, Array] | None = None
 
     @property
@@ -353,13 +366,16 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
         self._rewards.append(np.array([float(reward)]))  # type: ignore[arg-type]
         self._history.append((dna, float(reward)))  # type: ignore[arg-type]
         self._seen.add(dna)
-        self._pending.discard(dna)
+        _take_one(self._pending, dna)
 
     def _replay(self, dna: DNA, reward: Reward | None) -> None:
         if reward is None:
-            self._pending.add(dna)
+            self._pending[dna] += 1
         else:
             self._feedback(dna, reward)
+
+    def _discard(self, dna: DNA) -> None:
+        _take_one(self._pending, dna)
 
     def _train_indices(self, rewards: Array, limit: int) -> npt.NDArray[np.int64]:
         """At most `limit` observations: all, or the best half and the most recent."""
@@ -394,7 +410,7 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
 
     def _propose(self, rng: np.random.Generator) -> DNA:
         dna = self._maximize(rng)
-        self._pending.add(dna)
+        self._pending[dna] += 1
         return dna
 
     def _maximize(self, rng: np.random.Generator) -> DNA:
@@ -407,8 +423,16 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
         rewards = _finite(self._rewards.data[:, 0])
         train = self._train_indices(rewards, self.max_train)
         y = _standardize(rewards[train])
-        posterior = _gp.Posterior(self._features.data[train], y, encoding.groups, self._theta(n))
         best = float(y.max()) + self.xi
+        features = self._features.data[train]
+        if self._pending:
+            # Constant liar: each pending proposal counts as an observation
+            # of the worst reward seen, so concurrent proposals spread out.
+            pending = sorted(self._pending, key=str)[: self.max_train]  # as replaying gives
+            raw_pending = np.vstack([encoding.raw(dna) for dna in pending])
+            features = np.vstack([features, encoding.features(raw_pending)])
+            y = np.concatenate([y, np.full(len(pending), float(y.min()))])
+        posterior = _gp.Posterior(features, y, encoding.groups, self._theta(n))
 
         def score(features: Array) -> Array:
             mean, std = posterior.predict(features)

@@ -38,6 +38,13 @@ Kernels per kind of decision:
 The proposal is built with `Space.random_dna(rng, fill)`, so the
 sub-decisions of a chosen candidate are always those of that candidate.
 
+Pending proposals (no reward yet: in flight on other workers of a study)
+are modelled by a constant liar, as Optuna's `constant_liar` option does:
+each joins the bad set as an observation of the worst reward seen (the size
+of the good set counts only real observations), so proposals made while
+others run avoid them. `discard` (a skipped or failed trial) ends a
+proposal's pending state.
+
 Cost: the state is the list of (DNA, reward) received, with a column of
 values per decision id kept alongside. A proposal uses the last
 `MAX_HISTORY` (1000) observations only, so its cost is
@@ -49,6 +56,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import Counter
 from typing import Annotated, Any
 
 import numpy as np
@@ -116,6 +124,7 @@ class TPE(SearchAlgorithm, type_name="automorph.algorithms.TPE"):
 
     def _setup(self) -> None:
         self._history: list[tuple[DNA, float]] = []
+        self._pending: Counter[DNA] = Counter()  # proposed, no reward yet
         # decision id -> (values, indices in the history of the trials where it was active)
         self._columns: dict[str, tuple[list[Any], list[int]]] = {}
         # The decisions active in every DNA, modelled jointly if multivariate.
@@ -129,21 +138,57 @@ class TPE(SearchAlgorithm, type_name="automorph.algorithms.TPE"):
         """The (DNA, reward) received, in order (a copy; empty before `setup`)."""
         return list(getattr(self, "_history", []))
 
+    def _replay(self, dna: DNA, reward: Reward | None) -> None:
+        if reward is None:
+            self._pending[dna] += 1
+        else:
+            self._feedback(dna, reward)
+
+    def _discard(self, dna: DNA) -> None:
+        _take_one(self._pending, dna)
+
     def _feedback(self, dna: DNA, reward: Reward) -> None:
-        index = len(self._history)
+        _take_one(self._pending, dna)
+        self._add_column_values(dna, len(self._history))
         self._history.append((dna, float(reward)))  # type: ignore[arg-type]
+
+    def _propose(self, rng: np.random.Generator) -> DNA:
+        dna = self._propose_with_liars(rng)
+        self._pending[dna] += 1
+        return dna
+
+    def _propose_with_liars(self, rng: np.random.Generator) -> DNA:
+        n = len(self._history)
+        if n < self.num_initial:
+            return self._spec.random_dna(rng)
+        if self._pending:
+            # Constant liar: pending proposals join the bad set (as Optuna's
+            # `constant_liar`), so concurrent proposals avoid each other.
+            saved = self._history, self._columns
+            worst = min(r for _, r in self._history)
+            liars = sorted(self._pending, key=str)  # an order that replaying gives too
+            self._columns = {k: (list(v), list(i)) for k, (v, i) in self._columns.items()}
+            for index, dna in enumerate(liars, start=n):
+                self._add_column_values(dna, index)
+            self._history = self._history + [(dna, worst) for dna in liars]
+            try:
+                return self._model_proposal(rng, num_true=n)
+            finally:
+                self._history, self._columns = saved
+        return self._model_proposal(rng, num_true=n)
+
+    def _add_column_values(self, dna: DNA, index: int) -> None:
         for decision_id, value in dna.items():
             values, indices = self._columns.setdefault(decision_id, ([], []))
             values.append(value)
             indices.append(index)
 
-    def _propose(self, rng: np.random.Generator) -> DNA:
+    def _model_proposal(self, rng: np.random.Generator, num_true: int) -> DNA:
         n = len(self._history)
-        if n < self.num_initial:
-            return self._spec.random_dna(rng)
         start = max(0, n - MAX_HISTORY)
         rewards = np.array([r for _, r in self._history[start:]])
-        num_good = min(max(1, math.ceil(self.gamma * len(rewards))), MAX_GOOD)
+        observed = min(num_true, n - start)  # liars (after the true ones) never count here
+        num_good = min(max(1, math.ceil(self.gamma * observed)), MAX_GOOD)
         good = np.zeros(n, dtype=bool)
         good[start + np.argsort(-rewards, kind="stable")[:num_good]] = True
         joint: dict[str, Any] = {}
@@ -181,6 +226,14 @@ class TPE(SearchAlgorithm, type_name="automorph.algorithms.TPE"):
         ]
         best = _best_candidate(dimensions, mask, self.prior_weight, self.num_candidates, rng)
         return dict(zip(self._joint_points, best, strict=True))
+
+
+def _take_one(pending: Counter[DNA], dna: DNA) -> None:
+    """Removes one pending `dna`, if any (a DNA can be proposed twice)."""
+    if pending[dna] > 1:
+        pending[dna] -= 1
+    else:
+        pending.pop(dna, None)
 
 
 def _modelled(point: DecisionPoint) -> bool:

@@ -82,6 +82,8 @@ class MemoryStudy(StudyBackend):
         if status == "completed":
             value = for_algorithm(reward, self.directions, trial.id)  # type: ignore[arg-type]
             self.algorithm.feedback(trial.dna, value)
+        else:
+            self.algorithm.discard(trial.dna)
 
     def curves(self, trial_id: int, sign: float) -> Curves:
         return {

@@ -75,7 +75,6 @@ def _json_or_none(value: Any) -> str | None:
 
 
 _NOTHING = "nothing"  # the proposer has nothing to propose (budget reached, or exhausted)
-_RETRY = "retry"  # a trial is pending: claim it
 
 
 class StoredStudy(StudyBackend):
@@ -172,7 +171,8 @@ class StoredStudy(StudyBackend):
             if record is not None:
                 return self._start(record)
             proposer = self._proposer
-            if proposer is not None and not proposer.is_alive():
+            if proposer is not None and proposer.done:
+                proposer.stop()
                 proposer.raise_error()
                 self._proposer = proposer = None
             if proposer is None and now - looked > _LOOK_S:
@@ -187,11 +187,9 @@ class StoredStudy(StudyBackend):
                     proposer = self._proposer = _Proposer(self)
                     proposer.start()
             if proposer is not None:
-                got = proposer.request()
+                got = proposer.propose_for_me()
                 if isinstance(got, TrialRecord):
                     return self._start(got)
-                if got == _RETRY:
-                    continue
             elif now - said_waiting > self.heartbeat_s / 2:
                 self.storage.wait_for_trial(self.name, self.worker)
                 said_waiting = now
@@ -227,6 +225,8 @@ class StoredStudy(StudyBackend):
                 reward = event.reward
                 value = tuple(reward) if isinstance(reward, list) else reward
                 algorithm.feedback(DNA.from_json(event.dna), for_algorithm(value, self.directions))
+            else:  # skipped or failed: no longer in flight
+                algorithm.discard(DNA.from_json(event.dna))
 
     def reset(self) -> None:
         """Forgets the algorithm's state (it made proposals the store refused):
@@ -341,38 +341,34 @@ class StoredStudy(StudyBackend):
 
 
 class _Proposer(threading.Thread):
-    """The proposer of a study: a thread of the worker that holds the lease.
+    """The proposer of a study, in the worker that holds the lease.
 
-    Each round it reads the demand (workers waiting, this worker included,
-    and a quarter of the running ones as a reserve, less the trials already
-    pending), catches the algorithm up, proposes that many and stores them:
-    the first for this worker, if it waits. It renews the lease every third
-    of it and stops when the lease is lost, when nothing is left to propose,
-    or when its worker closes.
+    The worker proposes its own trials itself (`propose_for_me`), right after
+    its last result is stored. This thread serves the other workers: each
+    round it reads the demand (workers waiting, plus a quarter of the
+    running ones as a reserve, less the trials already pending), catches the
+    algorithm up, proposes that many and stores them. It renews the lease
+    every third of it. A lock keeps the two from proposing at once. It stops
+    when the lease is lost, when nothing is left to propose, or when its
+    worker closes.
     """
 
     def __init__(self, study: StoredStudy) -> None:
         super().__init__(name="automorph-proposer", daemon=True)
         self.study = study
-        self._cond = threading.Condition()
-        self._want = False
-        self._handed: TrialRecord | str | None = None
+        self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._wake = threading.Event()
         self._error: BaseException | None = None
+        self.done = False  # lost the lease, or nothing left to propose
 
-    def request(self) -> TrialRecord | str | None:
-        """A trial proposed for this worker; `_NOTHING` if nothing is left to
-        propose, None if this thread stopped (lease lost)."""
-        with self._cond:
-            self._want, self._handed = True, None
-            self._wake.set()
-            while self._handed is None and self.is_alive():
-                self._cond.wait(0.05)
-            got, self._want, self._handed = self._handed, False, None
-        if got is None:
-            self.raise_error()
-        return got
+    def propose_for_me(self) -> TrialRecord | str | None:
+        """A new trial, running for this worker; `_NOTHING` if nothing is left
+        to propose, None if the lease was lost (or the thread failed)."""
+        self.raise_error()
+        with self._lock:
+            if self.done:
+                return None
+            return self._round(1, keep=True)
 
     def raise_error(self) -> None:
         """Raises, in the worker's thread, what failed the proposer."""
@@ -380,73 +376,73 @@ class _Proposer(threading.Thread):
         if error is not None:
             raise error
 
-    def _hand(self, got: TrialRecord | str) -> None:
-        with self._cond:
-            self._handed = got
-            self._cond.notify_all()
-
     def stop(self) -> None:
         self._stopping.set()
-        self._wake.set()
         self.join(timeout=30.0)
-
-    def run(self) -> None:
-        study = self.study
-        keep = False
-        try:
-            keep = self._serve()
-        except BaseException as error:  # noqa: BLE001 - raised in the worker's thread
-            self._error = error
-        finally:
-            if not keep:
+        with self._lock:
+            if not self.done:
+                self.done = True
                 try:
-                    study.storage.release_lease(study.name, study.worker)
+                    self.study.storage.release_lease(self.study.name, self.study.worker)
                 except Exception:  # noqa: BLE001 - the lease expires by itself
                     pass
-            with self._cond:
-                self._cond.notify_all()
 
-    def _serve(self) -> bool:
-        """Proposes until stopped; True if the lease was lost (nothing to release)."""
+    def run(self) -> None:
+        try:
+            self._serve()
+        except BaseException as error:  # noqa: BLE001 - raised in the worker's thread
+            self._error = error
+            with self._lock:
+                self.done = True
+
+    def _serve(self) -> None:
         study, store = self.study, self.study.storage
         lease_s = study._lease_s
         renew_at = time.monotonic() + lease_s / 3
         idle = _POLL_S
         while not self._stopping.is_set():
             if time.monotonic() >= renew_at:
-                if not store.take_lease(study.name, study.worker, lease_s):
-                    study.reset()
-                    return True
+                with self._lock:
+                    if self.done:
+                        return
+                    if not store.take_lease(study.name, study.worker, lease_s):
+                        self._lose()
+                        return
                 renew_at = time.monotonic() + lease_s / 3
             demand = store.demand(study.name, study.timeout_s)
-            with self._cond:
-                local = self._want and self._handed is None
-            wanted = demand.waiting + local + demand.running // 4 - demand.pending
-            if local and demand.pending:
-                self._hand(_RETRY)  # a trial waits in the queue: this worker claims it
-                continue
+            wanted = demand.waiting + demand.running // 4 - demand.pending
             if wanted <= 0:
-                self._wake.wait(idle)
-                self._wake.clear()
+                self._stopping.wait(idle)
                 idle = min(idle * 2, _MAX_POLL_S)
                 continue
             idle = _POLL_S
-            dnas, exhausted = self._propose(min(wanted, MAX_BATCH))
-            if dnas:
-                made = [(dna.to_json(), None) for dna in dnas]
-                records = store.add_trials(study.name, study.worker, made, keep=local)
-                if records is None:  # the lease passed to another worker
-                    study.reset()
-                    return True
-                study._own.update(r.proposed_seq for r in records)
-                if local:
-                    self._hand(records[0])
-            if exhausted or len(dnas) < min(wanted, MAX_BATCH):
-                store.release_lease(study.name, study.worker, exhausted=exhausted)
-                if local and not dnas:
-                    self._hand(_NOTHING)
-                return True
-        return False
+            with self._lock:
+                if self.done:
+                    return
+                self._round(min(wanted, MAX_BATCH), keep=False)
+
+    def _round(self, count: int, keep: bool) -> TrialRecord | str | None:
+        """Proposes up to `count` trials and stores them (under `_lock`): the
+        first (with `keep`), `_NOTHING` or None, as `propose_for_me` says."""
+        study, store = self.study, self.study.storage
+        dnas, exhausted = self._propose(count)
+        first: TrialRecord | str | None = _NOTHING
+        if dnas:
+            made = [(dna.to_json(), None) for dna in dnas]
+            records = store.add_trials(study.name, study.worker, made, keep=keep)
+            if records is None:  # the lease passed to another worker
+                self._lose()
+                return None
+            study._own.update(r.proposed_seq for r in records)
+            first = records[0]
+        if exhausted or len(dnas) < count:
+            self.done = True
+            store.release_lease(study.name, study.worker, exhausted=exhausted)
+        return first
+
+    def _lose(self) -> None:
+        self.done = True
+        self.study.reset()
 
     def _propose(self, count: int) -> tuple[list[DNA], bool]:
         """Up to `count` new DNA (fewer if the budget or the algorithm runs
