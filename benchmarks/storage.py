@@ -26,10 +26,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import start_postgres
+
 import automorph as am
 from automorph import algorithms
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def objective(example: Any) -> float:
@@ -107,18 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         has_optuna = True
     except ImportError:
         has_optuna = False
-    sys.path.insert(0, str(ROOT / "tests" / "storage"))
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        databases: dict[str, Any] = {}
-        server = None
-        try:
-            from postgres import PostgresServer  # the tests' throwaway server
-
-            server = PostgresServer(Path(tmp) / "pg")
-            databases["postgresql"] = server
-        except Exception as e:  # noqa: BLE001 - no PostgreSQL here: say so and go on
-            print(f"PostgreSQL skipped: {e}")
+        server = start_postgres(Path(tmp) / "pg")
+        databases = {"postgresql": server} if server is not None else {}
         try:
             for db in ["sqlite", *databases]:
                 for workers in (1, 2, 4):
@@ -126,10 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                         path = Path(tmp) / f"am-{workers}.db"
                         am_url, opt_url = str(path), f"sqlite:///{Path(tmp) / f'op-{workers}.db'}"
                     else:
-                        am_url = server.new_database()  # type: ignore[union-attr]
-                        opt_url = server.new_database(  # type: ignore[union-attr]
-                            driver="postgresql+psycopg"
-                        )
+                        am_url = server.new_database()
+                        opt_url = server.new_database(driver="postgresql+psycopg")
                     ours = run_automorph(am_url, workers, am_trials)
                     theirs = run_optuna(opt_url, workers, optuna_trials) if has_optuna else None
                     rows.append(

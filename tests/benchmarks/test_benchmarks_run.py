@@ -51,3 +51,30 @@ def test_hpo_benchmark_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert all(mean >= 0.0 for by_budget in regret.values() for mean, _ in by_budget.values())
     assert figures["trials_per_second"]["gp_bo"]["30"] > 0
     assert "Trials per CPU second" in capsys.readouterr().out
+
+
+def test_steady_window_counts_completions_between_the_edges() -> None:
+    common = _load("_common")
+    # b starts last (t=1.5); a stops first (its last finish, t=4): the window is [1.5, 4].
+    window = common.steady_window({"a": (0.0, [1.0, 2.0, 3.0, 4.0]), "b": (1.5, [2.5, 3.5, 4.5])})
+    assert (window.start, window.end, window.workers) == (1.5, 4.0, 2)
+    # a: half of [1, 2] before the window; b: half of [3.5, 4.5] after it.
+    assert window.before == 1.5 and window.completed == 5.0 and window.rate == 2.0
+    # a finished everything before b began: no steady state.
+    assert common.steady_window({"a": (0.0, [1.0, 2.0]), "b": (3.0, [4.0])}) is None
+    assert common.steady_window({"a": (0.0, [])}) is None
+
+
+def test_scale_benchmark_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, page = tmp_path / "scale.json", tmp_path / "scale.md"
+    page.write_text("# Scale\n\n<!-- scale:begin -->\nold\n<!-- scale:end -->\nafter\n")
+    argv = ["--quick", "--only", "sleep", "--db", "sqlite", "--algorithm", "random"]
+    argv += ["--workers", "2", "--window", "1", "--json", str(out), "--markdown", str(page)]
+    assert _load("scale").main(argv) == 0
+    (row,) = json.loads(out.read_text())["sleep"]
+    assert row["workers_seen"] == 2 and row["completed"] == row["trials"] and not row["stopped"]
+    assert 0.5 < row["ratio"] <= 1.01  # two workers sleeping 1 s: near 2 trials/s
+    text = page.read_text()
+    assert "old" not in text and text.endswith("<!-- scale:end -->\nafter\n")
+    assert "| SQLite | 2 | random search |" in text
+    assert "[sleep 1/1] SQLite" in capsys.readouterr().out

@@ -86,13 +86,15 @@ class PostgresServer:
         directory: Where to put the cluster, if the server's user can use it
             (when running as root the server's user rarely can: then, and
             when None, a fresh directory in the system temp directory).
+        max_connections: The server's connection limit (a benchmark with
+            many worker processes, each with a pool, needs more than 200).
 
     Raises:
         PostgresUnavailable: If the binaries are missing.
         RuntimeError: If the server does not start (with its log).
     """
 
-    def __init__(self, directory: Path | str | None = None) -> None:
+    def __init__(self, directory: Path | str | None = None, max_connections: int = 200) -> None:
         self.bin = find_binaries()
         self.user = _server_user()
         self.root = Path(tempfile.mkdtemp(prefix="automorph-pg-"))
@@ -121,7 +123,8 @@ class PostgresServer:
             self.port = _free_port()
             options = (
                 f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                "-c synchronous_commit=off -c full_page_writes=off "
+                f"-c max_connections={max_connections}"
             )
             done = self._run(
                 "pg_ctl",
