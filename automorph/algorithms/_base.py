@@ -29,7 +29,7 @@ import numpy as np
 
 from automorph.geno import DNA, Space
 from automorph.symbolic import Object
-from automorph.utils import AutomorphError, FeedbackError, InvalidDNAError
+from automorph.utils import AutomorphError, FeedbackError, InvalidDNAError, SearchExhaustedError
 
 Reward = float | tuple[float, ...]
 
@@ -100,6 +100,23 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
         self._num_proposed += 1
         return dna
 
+    def propose_batch(self, count: int) -> list[DNA]:
+        """Up to `count` DNA to evaluate concurrently (fewer only if the
+        algorithm runs out), as if proposed one after the other with none
+        rewarded in between. Algorithms with a costly model (GP-BO) build it
+        once for the batch; with `count` 1 this is `propose()`.
+
+        Raises:
+            SearchExhaustedError: If the algorithm has nothing left to propose.
+        """
+        self._check_setup()
+        if count <= 1:
+            return [self.propose()] if count == 1 else []
+        dnas = self._propose_batch(count)
+        if not dnas:
+            raise SearchExhaustedError(f"{type(self).__name__} has nothing left to propose")
+        return dnas
+
     def feedback(self, dna: DNA, reward: Reward | Sequence[float]) -> None:
         """Reports the reward of a proposed `dna`.
 
@@ -154,6 +171,16 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
 
     def _propose(self, rng: np.random.Generator) -> DNA:
         raise NotImplementedError
+
+    def _propose_batch(self, count: int) -> list[DNA]:
+        """`count` proposals, or fewer if exhausted (the default: one by one)."""
+        dnas: list[DNA] = []
+        for _ in range(count):
+            try:
+                dnas.append(self.propose())
+            except SearchExhaustedError:
+                break
+        return dnas
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
         """Takes a checked reward (a float, or a tuple if multi-objective)."""

@@ -190,13 +190,32 @@ class Posterior:
         num_groups = len(groups)
         self.scales = column_scales(theta[:num_groups], groups, x.shape[1])
         self.signal = math.exp(float(theta[-2]))
-        noise = math.exp(float(theta[-1]))
+        self.noise = noise = math.exp(float(theta[-1]))
         self.x = x * self.scales
         self.sq = np.sum(self.x * self.x, axis=1)
+        self.y = np.asarray(y, dtype=float)
         k = matern52(self._r2(self.x), self.signal)
         factor = _cholesky(k + noise * np.eye(x.shape[0]))
         self.inv_factor = np.linalg.inv(factor)
         self.alpha = self.inv_factor.T @ (self.inv_factor @ y)
+
+    def add(self, row: Array, value: float) -> None:
+        """Conditions on one more observation (`row`, unscaled; `value`,
+        standardized) in O(n^2): the inverse Cholesky factor grows by a row."""
+        xs = row[None, :] * self.scales
+        cross = matern52(self._r2(xs), self.signal)[0]
+        projected = self.inv_factor @ cross
+        last = math.sqrt(max(self.signal + self.noise - float(projected @ projected), 1e-12))
+        n = projected.shape[0]
+        grown = np.zeros((n + 1, n + 1))
+        grown[:n, :n] = self.inv_factor
+        grown[n, :n] = -(projected @ self.inv_factor) / last
+        grown[n, n] = 1.0 / last
+        self.inv_factor = grown
+        self.x = np.vstack([self.x, xs])
+        self.sq = np.append(self.sq, float(xs[0] @ xs[0]))
+        self.y = np.append(self.y, value)
+        self.alpha = grown.T @ (grown @ self.y)
 
     def _r2(self, xs: Array) -> Array:
         sq = np.sum(xs * xs, axis=1)

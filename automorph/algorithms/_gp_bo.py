@@ -242,6 +242,19 @@ def _from_unit(point: DecisionPoint, unit: float) -> Any:
     return point.min_value + round(unit * (point.max_value - point.min_value))
 
 
+@dataclass
+class _Model:
+    """What one proposal (or batch) fits and scores."""
+
+    posterior: _gp.Posterior
+    best: float  # the standardized incumbent (+ xi), for expected improvement
+    lie: float  # the standardized value pending proposals take
+    raw: Array  # candidate rows
+    features: Array
+    scores: Array  # log EI of each candidate
+    order: npt.NDArray[np.int64]  # distinct candidates, best first
+
+
 def _take_one(pending: Counter[DNA], dna: DNA) -> None:
     """Removes one pending `dna`, if any (a DNA can be proposed twice)."""
     if pending[dna] > 1:
@@ -416,14 +429,58 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
     def _maximize(self, rng: np.random.Generator) -> DNA:
         """A random DNA at first; then the candidate of best log EI not yet
         rewarded nor pending."""
-        n = self._rewards.size
-        if n < self.num_initial:
+        if self._rewards.size < self.num_initial:
             return self._spec.random_dna(rng)
+        model = self._model(rng)
+        for i in model.order[:_MAX_DECODE]:
+            dna = self._encoding.to_dna(self._spec, model.raw[i], rng)
+            if dna not in self._seen and dna not in self._pending:
+                return dna
+        return self._encoding.to_dna(self._spec, model.raw[model.order[0]], rng)
+
+    def _propose_batch(self, count: int) -> list[DNA]:
+        """`count` proposals from one model: after each pick, the posterior
+        takes the pick as a liar (the worst reward; an O(n^2) update) and the
+        best candidates are scored again, so the batch spreads out."""
+        if self._rewards.size < self.num_initial:
+            return super()._propose_batch(count)
+        rng = self._rng(self._num_proposed)
+        model = self._model(rng)
+        encoding, posterior = self._encoding, model.posterior
+        shortlist = model.order[: max(4 * count, _MAX_DECODE)]
+        scores = model.scores[shortlist]
+        tried = np.zeros(len(shortlist), dtype=bool)
+        picked: list[DNA] = []
+        while len(picked) < count:
+            dna, at = None, -1
+            for j in np.argsort(-scores, kind="stable"):
+                if tried[j]:
+                    continue
+                tried[j] = True
+                candidate = encoding.to_dna(self._spec, model.raw[shortlist[j]], rng)
+                if candidate not in self._seen and candidate not in self._pending:
+                    dna, at = candidate, int(j)
+                    break
+            if dna is None:  # the shortlist is used up: a random point
+                dna = self._spec.random_dna(rng)
+            picked.append(dna)
+            self._pending[dna] += 1
+            self._num_proposed += 1
+            if at >= 0 and len(picked) < count:
+                posterior.add(model.features[shortlist[at]], model.lie)
+                mean, std = posterior.predict(model.features[shortlist])
+                scores = _gp.log_expected_improvement(mean, std, model.best)
+        return picked
+
+    def _model(self, rng: np.random.Generator) -> _Model:
+        """The posterior (pending proposals as liars) and the scored candidates."""
+        n = self._rewards.size
         encoding = self._encoding
         rewards = _finite(self._rewards.data[:, 0])
         train = self._train_indices(rewards, self.max_train)
         y = _standardize(rewards[train])
         best = float(y.max()) + self.xi
+        lie = float(y.min())
         features = self._features.data[train]
         if self._pending:
             # Constant liar: each pending proposal counts as an observation
@@ -431,7 +488,7 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
             pending = sorted(self._pending, key=str)[: self.max_train]  # as replaying gives
             raw_pending = np.vstack([encoding.raw(dna) for dna in pending])
             features = np.vstack([features, encoding.features(raw_pending)])
-            y = np.concatenate([y, np.full(len(pending), float(y.min()))])
+            y = np.concatenate([y, np.full(len(pending), lie)])
         posterior = _gp.Posterior(features, y, encoding.groups, self._theta(n))
 
         def score(features: Array) -> Array:
@@ -449,11 +506,7 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
         # One candidate per distinct point (finite spaces repeat them), best first.
         _, first = np.unique(features, axis=0, return_index=True)
         order = first[np.argsort(-scores[first], kind="stable")]
-        for i in order[:_MAX_DECODE]:
-            dna = encoding.to_dna(self._spec, raw[i], rng)
-            if dna not in self._seen and dna not in self._pending:
-                return dna
-        return encoding.to_dna(self._spec, raw[order[0]], rng)
+        return _Model(posterior, best, lie, raw, features, scores, order)
 
     def _candidates(
         self, rng: np.random.Generator, train: npt.NDArray[np.int64], rewards: Array

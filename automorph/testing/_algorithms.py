@@ -88,6 +88,29 @@ def check_recover(make: Factory, spec: Space, steps: int = 30, after: int = 10) 
     )
 
 
+def check_propose_batch(make: Factory, spec: Space, steps: int = 16, batch: int = 6) -> None:
+    """A batch (after some feedback, with proposals pending) is valid, counts
+    as that many proposals, and a recovered copy reproduces it."""
+    live = make(4)
+    live.setup(spec)
+    history = run(live, spec, steps, lag=2)
+    before = live.num_proposed
+    try:
+        dnas = live.propose_batch(batch)
+    except SearchExhaustedError:
+        return
+    assert 1 <= len(dnas) <= batch, f"propose_batch({batch}) gave {len(dnas)} DNA"
+    for dna in dnas:
+        spec.validate(dna)
+    assert live.num_proposed == before + len(dnas), "propose_batch miscounted its proposals"
+    revived = make(4)
+    revived.setup(spec)
+    revived.recover(history)
+    assert revived.propose_batch(batch) == dnas, (
+        f"{type(live).__name__}: after recover(history) propose_batch differs"
+    )
+
+
 def check_json_round_trip(make: Factory, spec: Space, steps: int = 20) -> None:
     original = make(5)
     copy = from_json(original.to_json())
@@ -139,6 +162,7 @@ def check_algorithm(make: Factory, spaces: dict[str, Space] | None = None) -> No
             check_proposals_are_valid,
             check_deterministic,
             check_recover,
+            check_propose_batch,
             check_json_round_trip,
             check_event_replay,
         ):

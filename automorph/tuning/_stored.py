@@ -453,13 +453,13 @@ class _Proposer(threading.Thread):
         budget = study._budget
         if budget is not None:
             count = min(count, budget - algorithm.num_proposed)
-        dnas: list[DNA] = []
-        for _ in range(max(count, 0)):
-            try:
-                dnas.append(algorithm.propose())
-            except SearchExhaustedError:
-                return dnas, True
-        return dnas, False
+        if count <= 0:
+            return [], False
+        try:
+            dnas = algorithm.propose_batch(count)
+        except SearchExhaustedError:
+            return [], True
+        return dnas, len(dnas) < count
 
 
 def _adopt(given: SearchAlgorithm, mine: SearchAlgorithm, stored: StudyInfo) -> SearchAlgorithm:
