@@ -260,3 +260,27 @@ def test_actors_of_a_killed_caller_exit(tmp_path: Path) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 continue
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Ray is tested on Linux")
+def test_on_ray_a_crashed_task_runs_again_and_a_dead_actor_is_an_error(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    (tmp_path / "ok").write_text("")
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(sys.path)}},
+    )
+    try:
+        tasks = [(str(tmp_path), "a"), (str(tmp_path), "ok")]
+        with pytest.warns(RuntimeWarning, match=r"task 0 \(a Ray task\) died: WorkerCrashedError"):
+            with closing(run_tasks(dies_first, tasks, executor="ray", num_workers=2)) as results:
+                statuses = {r.index: r.status for r in results}
+        assert statuses == {0: "done", 1: "done"}
+        with Actors(Counter, [(0, 1), (5, 1)], executor="ray") as actors:
+            assert [v for v, _ in actors.call("add", [(1,), (2,)])] == [1, 7]
+            with pytest.raises(WorkerDiedError, match=r"actor 1 died in die_if\(\)"):
+                actors.call("die_if", [(False,), (True,)])
+    finally:
+        ray.shutdown()
