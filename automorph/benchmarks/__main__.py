@@ -26,7 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--trials", type=int, default=300)
     run.add_argument("--seeds", type=int, default=10)
-    run.add_argument("--workers", type=int, default=1)
+    run.add_argument("--workers", type=int, default=1, help="runs at a time")
+    run.add_argument(
+        "--executor",
+        choices=("local", "process", "ray"),
+        default=None,
+        help="where the runs go: this process, worker processes or Ray "
+        "(default: local for one worker, else process)",
+    )
     run.add_argument("--output", default=None, help="folder (default: benchmarks/out/BENCHMARK)")
     run.add_argument(
         "--data",
@@ -41,7 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     suite.add_argument("--algorithms", default=None, help="comma-separated (replaces the preset's)")
     suite.add_argument("--trials", type=int, default=None)
     suite.add_argument("--seeds", type=int, default=None)
-    suite.add_argument("--workers", type=int, default=1)
+    suite.add_argument("--workers", type=int, default=1, help="runs at a time")
+    suite.add_argument(
+        "--executor",
+        choices=("local", "process", "ray"),
+        default=None,
+        help="where the runs go: this process, worker processes or Ray "
+        "(default: local for one worker, else process)",
+    )
     suite.add_argument("--output", default=None, help="folder (default: benchmarks/out/PRESET)")
     suite.add_argument(
         "--data",
@@ -68,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             args.workers,
             output,
             data=args.data,
+            executor=args.executor,
         ),
     )
 
@@ -80,7 +95,7 @@ def _run_suite(args: argparse.Namespace, output: Path) -> dict[str, Any]:
         trials=args.trials,
         seeds=args.seeds,
     )
-    return run_suite(suite, output, workers=args.workers, data=args.data)
+    return run_suite(suite, output, workers=args.workers, data=args.data, executor=args.executor)
 
 
 def _report(output: Path, run: Callable[[], dict[str, Any]]) -> int:

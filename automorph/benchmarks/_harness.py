@@ -7,6 +7,11 @@ best search reward among the first `n`; its test score is what the table
 reports (for NAS-Bench-201's realistic protocol: selected on 12-epoch
 validation accuracy, reported on 200-epoch test accuracy).
 
+The runs go on the executors of a study's workers (`automorph.tuning.run_tasks`):
+"local" (one after another), "process" (spawned worker processes) or "ray".
+Ctrl-C stops them cleanly, a worker process that dies is replaced and its
+run started again (once), and a progress line on stderr counts the runs.
+
 The figure (`regret.png`) needs matplotlib, the `viz` extra; without it the
 tables are written as usual and the result says why there is no figure.
 """
@@ -15,9 +20,8 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +33,7 @@ from automorph.benchmarks._base import create as create_benchmark
 from automorph.geno import DNA
 from automorph.hyper import Template
 from automorph.storage import open_storage
-from automorph.tuning import tune
+from automorph.tuning import Progress, run_tasks, tune
 from automorph.utils import FieldValueError, RegistrationError
 
 CHECKPOINTS = (50, 100, 200, 300)
@@ -100,6 +104,33 @@ def run_one(spec: RunSpec) -> str:
     return spec.study
 
 
+def run_all(specs: list[RunSpec], executor: str, workers: int, progress: Progress | None) -> None:
+    """Runs `specs` on `executor` with `workers` at a time (a worker that dies
+    is replaced and its run started again, once).
+
+    Raises:
+        Exception: The first run's error, after every other run finished.
+    """
+    failed = None
+    results = run_tasks(
+        run_one,
+        specs,
+        executor=executor,
+        num_workers=workers,
+        progress=progress,
+        label=lambda spec: f"run {spec.study!r}",
+        interrupt_message=(
+            "the experiment's runs were stopped ({reason}); rerun the same command to resume"
+        ),
+    )
+    with closing(results):
+        for result in results:
+            if result.status != "done" and failed is None:
+                failed = result
+    if failed is not None:
+        failed.get()
+
+
 def incumbent_curve(
     spec: RunSpec, bench: Any, template: Template, threshold: float | None = None
 ) -> tuple[list[float], int | None]:
@@ -156,18 +187,42 @@ def run_experiment(
     output: Path,
     data: str | None = None,
     log: Any = print,
+    executor: str | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Runs every algorithm for every seed and writes results.md, results.json and regret.png.
+
+    Args:
+        benchmark: A registered benchmark name.
+        algorithm_texts: Algorithms as `name` or `name:key=value:...`.
+        trials: Queries per run.
+        seeds: Runs per algorithm (seeds 0 .. seeds - 1).
+        workers: Runs at a time.
+        output: The folder for the store (`runs.db`) and the results.
+        data: The benchmark's data file (default: the shipped table).
+        log: Where the line "N runs done (S s)" goes when the runs are done.
+        executor: "local", "process" or "ray" (default: "local" for one
+            worker, else "process"). With "ray" on a cluster, `output` must
+            be on a file system every node sees.
+        progress: Write a progress line (runs done) to stderr.
 
     Returns:
         `{"table": markdown, "summary": ..., "seconds": float, "figure": path}`;
         `figure` is None when matplotlib is missing (the tables are written all
         the same).
+
+    Raises:
+        FieldValueError: For counts below 1 or an unknown executor.
+        Exception: The first error of a run, after the other runs finished
+            (they are stored; a rerun resumes).
     """
     bench = _benchmark(benchmark, data)  # fails early on a bad name or missing data
     choices = [AlgorithmChoice.parse(t) for t in algorithm_texts]
     if trials < 1 or seeds < 1 or workers < 1:
         raise FieldValueError("`trials`, `seeds` and `workers` must be at least 1")
+    executor = executor or ("local" if workers == 1 else "process")
+    if executor not in ("local", "process", "ray"):
+        raise FieldValueError(f"`executor` must be 'local', 'process' or 'ray', got {executor!r}")
     output.mkdir(parents=True, exist_ok=True)
     store = str(output / "runs.db")
     specs = [
@@ -175,17 +230,9 @@ def run_experiment(
     ]
     start = time.perf_counter()
     open_storage(store).close()  # create the store once, before the workers race to
-    if workers == 1:
-        for i, spec in enumerate(specs, 1):
-            run_one(spec)
-            if i % 10 == 0 or i == len(specs):
-                log(f"  {i}/{len(specs)} runs done ({time.perf_counter() - start:.0f} s)")
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for i, _ in enumerate(pool.map(run_one, specs, chunksize=4), 1):
-                if i % 20 == 0 or i == len(specs):
-                    log(f"  {i}/{len(specs)} runs done ({time.perf_counter() - start:.0f} s)")
+    meter = Progress(len(specs), benchmark, unit="runs") if progress else None
+    run_all(specs, executor, workers, meter)
+    log(f"  {len(specs)} runs done ({time.perf_counter() - start:.0f} s)")
     template = Template(bench.space())
     threshold = bench.top_threshold(TOP_FRACTION)
     curves: dict[str, list[list[float]]] = {}

@@ -121,8 +121,12 @@ def run_suite(
     workers: int = 1,
     data: str | None = None,
     log: Callable[[str], Any] = print,
+    executor: str | None = None,
 ) -> dict[str, Any]:
     """Runs every benchmark of `suite` and writes the combined table, JSON and figure.
+
+    `workers` runs go at a time on `executor` ("local", "process" or "ray";
+    by default "local" for one worker, else "process"), as in `run_experiment`.
 
     Returns:
         `{"table": markdown, "results": {benchmark: summary}, "seconds": float,
@@ -155,6 +159,7 @@ def run_suite(
             output / benchmark,
             data=data,
             log=log,
+            executor=executor,
         )
     summaries = {name: result["summary"] for name, result in results.items()}
     table = suite_table(suite, summaries)

@@ -14,14 +14,23 @@ data that a storage layer can persist.
 ...     feedback.done()
 >>> loop.result.best_example, loop.result.num_completed
 ({'width': 64, 'depth': 1}, 9)
+
+For the layers above (internal, not in `__all__`): `run_tasks` and `Actors`
+run work on the same executors as a study's workers ("local", "process",
+"ray"), with the same stops and the same handling of dead workers.
 """
 
 from __future__ import annotations
 
+from automorph.tuning._actors import Actors as Actors
 from automorph.tuning._checks import TrialsFailedError
 from automorph.tuning._feedback import Feedback
 from automorph.tuning._loop import SearchLoop, sample
 from automorph.tuning._options import StudyOptions
+from automorph.tuning._pool import TaskResult as TaskResult
+from automorph.tuning._pool import WorkerDiedError as WorkerDiedError
+from automorph.tuning._pool import WorkerStop as WorkerStop
+from automorph.tuning._pool import run_tasks as run_tasks
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._study import Study, load_study

@@ -6,9 +6,11 @@ PostgreSQL across machines). The study lives in the store, not in the
 workers: the same code runs on a laptop and on a cluster, and a study that
 outlives its workers is resumed by the next run.
 
-"process" starts one spawned process per worker and manages it itself (no
-pool): a worker that dies does not abort the others, and every stop is
-clean.
+The workers run on the executors of `automorph.tuning._pool` (`run_tasks`,
+one task per worker, `worker_task`), which spawns, stops and watches them;
+what that means for a study:
+
+"process" starts one spawned process per worker.
 
 - SIGINT or SIGTERM to the calling process (alone, or with its process
   group, as Ctrl-C sends it) is passed to every worker. A worker inside the
@@ -21,6 +23,14 @@ clean.
   outlives the call; then the signal does what it did before the call (a
   `KeyboardInterrupt` for SIGINT, the usual exit for SIGTERM). A second
   signal skips the grace period.
+- A worker that dies (SIGKILL, the out-of-memory killer, a crash in C code)
+  does not stop the others, and a replacement worker starts in its place,
+  with a new worker id (`PREFIX-N`, N counting on from `num_workers`); the
+  dead worker's trial goes back to the queue when its heartbeats are older
+  than `timeout_s`, and is run again (up to `retry_limit` times). At most
+  `num_workers * max(retry_limit, 1)` replacements start in one call, so
+  an objective that always kills its worker cannot loop; past that, the
+  surviving workers go on alone. Each death is warned of (RuntimeWarning).
 - If the caller is killed outright (SIGKILL), each worker notices within a
   second that its parent is gone and exits at once; its trial stops sending
   heartbeats and goes back to the queue after `timeout_s`, to be run by the
@@ -34,35 +44,36 @@ environment variable) points it at an existing cluster, for example
 "ray://head-node:10001"; without it a local Ray instance is started. On
 SIGINT or SIGTERM the tasks are cancelled (`ray.cancel(force=True)`), their
 running trials failed with the reason, and a Ray instance this call started
-is shut down. If the caller is killed outright, Ray itself ends the tasks:
-a task's owner is the driver, and Ray kills the workers of a driver that
-died (a local instance started by the driver goes down with it).
+is shut down. A task whose Ray worker crashed is replaced as a dead process
+is (Ray's own retries are off). If the caller is killed outright, Ray itself
+ends the tasks: a task's owner is the driver, and Ray kills the workers of a
+driver that died (a local instance started by the driver goes down with it).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import threading
-import time
-import traceback
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from types import FrameType
+from collections.abc import Generator
+from contextlib import closing
+from dataclasses import dataclass, field
 from typing import Any
 
 from automorph.storage import Storage, open_storage
 from automorph.tuning._direction import best_of
+from automorph.tuning._pool import STOP_GRACE_S as STOP_GRACE_S
+from automorph.tuning._pool import TaskResult, WorkerStop, run_tasks, signal_reason
 from automorph.tuning._progress import Progress
 from automorph.tuning._stored import default_worker_id
-from automorph.utils import AutomorphError, FieldValueError, StorageError, TrialStateError
+from automorph.utils import FieldValueError, StorageError, TrialStateError
 
-#: Seconds that stopped workers get to record their trials before they are killed.
-STOP_GRACE_S = 5.0
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: A study worker process's stop handler (`worker_task`'s `stop`).
+_WorkerStop = WorkerStop
+
+_INTERRUPTED = (
+    "the study's workers were stopped ({reason}); trials they were running are stored as "
+    "failed with that reason; rerun to resume the study"
+)
 
 
 def worker_task(payload: dict[str, Any], stop: _WorkerStop | None = None) -> int:
@@ -102,7 +113,12 @@ def run_workers(
     progress: Progress | None,
 ) -> None:
     """Runs `num_workers` copies of `worker_task` on `executor` and waits
-    (see the module docstring for what SIGINT, SIGTERM and SIGKILL do)."""
+    (see the module docstring for what SIGINT, SIGTERM and SIGKILL do, and
+    for dead workers).
+
+    Raises:
+        Exception: The first error a worker raised (the others ran on).
+    """
     options = payload["options"]
     storage = options.storage
     check_shared_storage(storage)
@@ -117,15 +133,11 @@ def run_workers(
             dict(payload, options=options.but(worker=f"{prefix}-{i}")) for i in range(num_workers)
         ]
         workers = [task["options"].worker for task in tasks]
-        study = _Study(store, options.name, workers, progress)
-        with _ParentSignals() as signals:
-            if executor == "process":
-                _run_processes(tasks, study, signals)
-            else:
-                _run_ray(tasks, ray_address, study, signals)
-            if signals.received is not None:
-                store.close()
-                signals.resend()
+        study = _Study(store, options.name, workers, progress, prefix)
+        if executor == "process":
+            _run_processes(tasks, study)
+        else:
+            _run_ray(tasks, ray_address, study)
     finally:
         store.close()
 
@@ -136,7 +148,7 @@ def run_workers(
 def _reason(signum: int | None) -> str:
     if signum is None:
         return "interrupted: the calling process stopped the search"
-    return f"interrupted by {signal.Signals(signum).name}"
+    return signal_reason(signum)
 
 
 @dataclass
@@ -147,6 +159,8 @@ class _Study:
     name: str
     workers: list[str]
     progress: Progress | None
+    prefix: str = ""
+    closed: bool = field(default=False, repr=False)
 
     def report(self) -> None:
         _report(self.store, self.name, self.progress)
@@ -163,268 +177,90 @@ class _Study:
                 except TrialStateError:  # it ended meanwhile
                     continue
 
+    def stopped(self, signum: int | None) -> None:
+        """The workers were stopped in the middle of the study: their trials
+        are failed with the reason, and the store is closed (a SIGTERM passed
+        on next ends this process)."""
+        self.fail_running(_reason(signum))
+        self.store.close()
 
-class _ParentSignals:
-    """Catches SIGINT and SIGTERM while the workers run (in the main thread;
-    a signal the caller ignores stays ignored), then restores the handlers."""
+    def replacement(self, task: dict[str, Any]) -> dict[str, Any]:
+        """The task of a worker that takes a dead one's place: a new worker id."""
+        worker = f"{self.prefix}-{len(self.workers)}"
+        self.workers.append(worker)
+        return dict(task, options=task["options"].but(worker=worker))
 
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self.count = 0
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _ParentSignals:
-        if threading.current_thread() is threading.main_thread():
-            for signum in _STOP_SIGNALS:
-                previous = signal.getsignal(signum)
-                if previous in (signal.SIG_IGN, None):
-                    continue
-                self._previous[signum] = previous
-                signal.signal(signum, self._on_signal)
-        return self
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.count += 1
-        if self.received is None:
-            self.received = signum
-
-    def __exit__(self, *exc_info: object) -> None:
-        for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
-        self._previous.clear()
-
-    def resend(self) -> None:
-        """After the workers are stopped: what the signal would have done
-        without us (a KeyboardInterrupt for SIGINT, the usual exit for SIGTERM)."""
-        signum = self.received
-        assert signum is not None
-        previous = self._previous.get(signum)
-        self.__exit__()
-        if previous is signal.default_int_handler:
-            raise KeyboardInterrupt(
-                f"the study's workers were stopped ({_reason(signum)}); trials they were "
-                "running are stored as failed with that reason; rerun to resume the study"
-            )
-        signal.raise_signal(signum)
+    def run(self, results: Generator[TaskResult, None, None]) -> None:
+        """Waits for every worker; warns of stopped ones, raises the first error."""
+        errors: list[BaseException] = []
+        with closing(results):
+            for result in results:
+                if result.status == "interrupted":
+                    warnings.warn(
+                        f"{_label(result.task)} was stopped ({result.detail}); the other "
+                        "workers ran the study on",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
+                elif result.status == "error" and result.error is not None:
+                    errors.append(result.error)
+                # "died": warned of by the pool, and its slot ran out of replacements.
+        if errors:
+            raise errors[0]
 
 
-@dataclass
-class _Process:
-    worker: str
-    process: Any  # multiprocessing's SpawnProcess
-    receive: Connection
-    report: tuple[str, Any] | None = None
-
-    def read(self) -> None:
-        try:
-            while self.report is None and self.receive.poll():
-                self.report = self.receive.recv()
-        except (EOFError, OSError):  # it exited without a word
-            pass
+def _label(task: dict[str, Any]) -> str:
+    return f"worker {task['options'].worker!r}"
 
 
-def _run_processes(tasks: list[dict[str, Any]], study: _Study, signals: _ParentSignals) -> None:
-    context = multiprocessing.get_context("spawn")
-    workers: list[_Process] = []
-    try:
-        for task in tasks:
-            receive, send = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_process_main,
-                args=(task, send, os.getpid()),
-                name=f"automorph-worker-{task['options'].worker}",
-            )
-            workers.append(_Process(task["options"].worker, process, receive))
-            try:
-                process.start()
-            finally:
-                send.close()
-        while signals.received is None and any(w.process.is_alive() for w in workers):
-            wait([w.process.sentinel for w in workers if w.process.is_alive()], timeout=0.5)
-            for w in workers:
-                w.read()
-            study.report()
-    finally:
-        stopped = [w for w in workers if w.process.pid is not None and w.process.is_alive()]
-        _stop_processes(workers, signals.received or signal.SIGTERM, signals)
-        if stopped or signals.received is not None:
-            study.fail_running(_reason(signals.received))
-    if signals.received is None:
-        _check_reports(workers)
+def _restarts(tasks: list[dict[str, Any]]) -> int:
+    """How many replacement workers may start: `num_workers * max(retry_limit, 1)`."""
+    return len(tasks) * max(int(tasks[0]["options"].retry_limit), 1)
 
 
-def _stop_processes(workers: list[_Process], signum: int, signals: _ParentSignals) -> None:
-    """Passes `signum` to the live workers, waits STOP_GRACE_S, kills the rest."""
-    alive = [w for w in workers if w.process.pid is not None and w.process.is_alive()]
-    for w in alive:
-        try:
-            os.kill(w.process.pid, signum)
-        except ProcessLookupError:
-            continue
-    count = signals.count
-    deadline = time.monotonic() + STOP_GRACE_S
-    while alive and time.monotonic() < deadline and signals.count <= count:
-        wait([w.process.sentinel for w in alive], timeout=0.1)
-        for w in alive:
-            w.read()  # a report larger than the pipe's buffer is read as it comes
-        alive = [w for w in alive if w.process.is_alive()]
-    for w in alive:
-        w.process.kill()
-    for w in workers:
-        if w.process.pid is not None:
-            w.process.join()
-            w.read()
-        w.receive.close()
-
-
-def _check_reports(workers: list[_Process]) -> None:
-    """Raises the first worker error; warns of workers that died without a word."""
-    errors: list[BaseException] = []
-    for w in workers:
-        if w.report is None or w.report[0] == "interrupted":
-            what = (
-                f"died with exit code {w.process.exitcode}"
-                if w.report is None
-                else f"was stopped ({w.report[1]})"
-            )
-            warnings.warn(
-                f"worker {w.worker!r} (pid {w.process.pid}) {what}; the other workers ran "
-                "the study on",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-        elif w.report[0] == "error":
-            error, text = w.report[1]
-            if error is None:
-                error = AutomorphError(f"worker {w.worker!r} failed:\n{text}")
-            else:
-                error.add_note(f"in worker {w.worker!r}:\n{text}")
-            errors.append(error)
-    if errors:
-        raise errors[0]
-
-
-# --- the worker's side ---------------------------------------------------------------
-
-
-class _WorkerStop:
-    """A worker process's SIGINT/SIGTERM handler: a KeyboardInterrupt inside
-    the objective (once), else a flag that stops the next trial before it starts."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self.in_objective = False
-        self.raised = False
-
-    def handler(self, signum: int, frame: FrameType | None) -> None:
-        if self.signum is None:
-            self.signum = signum
-        if self.in_objective and not self.raised:
-            self.raised = True
-            raise KeyboardInterrupt(_reason(signum))
-
-    def wrap(self, objective: Callable[..., Any]) -> Callable[..., Any]:
-        """`objective`, with the same parameters, interruptible by this handler."""
-        from automorph.tuning._worker import takes_feedback_param
-
-        def run(*args: Any) -> Any:
-            self.in_objective = True
-            try:
-                if self.signum is not None:
-                    self.raised = True
-                    raise KeyboardInterrupt(_reason(self.signum))
-                return objective(*args)
-            finally:
-                self.in_objective = False
-
-        if takes_feedback_param(objective):
-
-            def with_feedback(example: Any, feedback: Any) -> Any:
-                return run(example, feedback)
-
-            return with_feedback
-
-        def plain(example: Any) -> Any:
-            return run(example)
-
-        return plain
-
-
-def _watch_parent(parent: int, every: float) -> None:
-    """Exits this process as soon as its parent is gone (killed outright)."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(every)
-            if os.getppid() != parent:
-                os._exit(70)  # the trial goes back to the queue after its timeout
-
-    threading.Thread(target=watch, name="automorph-parent-watch", daemon=True).start()
-
-
-def _process_main(payload: dict[str, Any], send: Connection, parent: int) -> None:
-    """The body of a worker process: reports ("done", n), ("interrupted",
-    reason) or ("error", (exception or None, traceback text)) to the caller."""
-    stop = _WorkerStop()
-    for signum in _STOP_SIGNALS:
-        signal.signal(signum, stop.handler)
-    _watch_parent(parent, min(1.0, float(payload["options"].heartbeat_s)))
-    report: tuple[str, Any]
-    text = ""
-    try:
-        report = ("done", worker_task(payload, stop))
-    except KeyboardInterrupt as e:
-        report = ("interrupted", str(e))
-    except BaseException as e:  # noqa: BLE001 - handed to the caller, which raises it
-        text = traceback.format_exc()
-        report = ("error", (e, text))
-    try:
-        try:
-            send.send(report)
-        except Exception:  # noqa: BLE001 - an exception that does not pickle
-            send.send(("error", (None, text)))
-    finally:
-        send.close()
+def _run_processes(tasks: list[dict[str, Any]], study: _Study) -> None:
+    limit = _restarts(tasks)
+    study.run(
+        run_tasks(
+            worker_task,
+            tasks,
+            executor="process",
+            num_workers=len(tasks),
+            pass_stop=True,
+            tick=study.report,
+            on_stop=study.stopped,
+            on_retry=study.replacement,
+            retries=limit,
+            max_restarts=limit,
+            label=_label,
+            interrupt_message=_INTERRUPTED,
+            parent_poll_s=min(1.0, float(tasks[0]["options"].heartbeat_s)),
+        )
+    )
 
 
 # --- Ray --------------------------------------------------------------------------------
 
 
-def _run_ray(
-    tasks: list[dict[str, Any]], address: str | None, study: _Study, signals: _ParentSignals
-) -> None:
-    ray = _import_ray()
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            address=address or os.environ.get("RAY_ADDRESS"),
-            ignore_reinit_error=True,
-            log_to_driver=False,
+def _run_ray(tasks: list[dict[str, Any]], address: str | None, study: _Study) -> None:
+    limit = _restarts(tasks)
+    study.run(
+        run_tasks(
+            worker_task,
+            tasks,
+            executor="ray",
+            num_workers=len(tasks),
+            tick=study.report,
+            on_stop=study.stopped,
+            on_retry=study.replacement,
+            retries=limit,
+            max_restarts=limit,
+            label=_label,
+            interrupt_message=_INTERRUPTED,
+            ray_address=address,
+            ray_options={},  # options of `ray.remote` for the worker tasks
         )
-    refs: list[Any] = []
-    finished = False
-    try:
-        remote = ray.remote(worker_task)
-        refs = [remote.remote(task) for task in tasks]
-        pending = list(refs)
-        while pending and signals.received is None:
-            _, pending = ray.wait(pending, timeout=0.5)
-            study.report()
-        if signals.received is None:
-            ray.get(refs)
-            finished = True
-    finally:
-        if not finished:
-            for ref in refs:
-                try:
-                    ray.cancel(ref, force=True)
-                except Exception:  # noqa: BLE001 - it may have ended already
-                    continue
-            if refs:
-                ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
-            study.fail_running(_reason(signals.received))
-            if started:
-                ray.shutdown()
+    )
 
 
 def _report(store: Storage, name: str, progress: Progress | None) -> None:
@@ -438,11 +274,3 @@ def _report(store: Storage, name: str, progress: Progress | None) -> None:
     done = [t for t in trials if t.status in ("completed", "skipped", "failed")]
     best = best_of(done, directions)
     progress.update(len(done), best.reward if best else None, best.id if best else None)
-
-
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ImportError as e:
-        raise StorageError("executor='ray' needs Ray: pip install 'automorph[ray]'") from e
-    return ray

@@ -24,6 +24,8 @@ class Progress:
     Args:
         total: How many trials the search will run, or None if unknown.
         name: The study's name, leading the line.
+        unit: What is counted, plural ("trials"; "runs" for an experiment's
+            runs, "rounds" for an island search's).
         stream: Where to write; `sys.stderr` by default.
         interval: Seconds between reports; by default 0.1 on a terminal and
             10 elsewhere.
@@ -45,9 +47,11 @@ class Progress:
         stream: TextIO | None = None,
         interval: float | None = None,
         clock: Callable[[], float] = time.time,
+        unit: str = "trials",
     ) -> None:
         self.total = total
         self.name = name or "search"
+        self.unit = unit
         self.stream = sys.stderr if stream is None else stream
         isatty = getattr(self.stream, "isatty", None)
         self.tty = bool(isatty()) if callable(isatty) else False
@@ -64,7 +68,7 @@ class Progress:
         """Reports if `interval` has passed since the last report.
 
         Args:
-            done: Trials finished (completed, skipped or failed).
+            done: Trials (or other units) finished: completed, skipped or failed.
             best: The best reward so far (a float), a description of the
                 best (a str, for multi-objective searches), or None.
             best_id: The id of the best trial, or None.
@@ -86,15 +90,16 @@ class Progress:
         """The report's text."""
         elapsed = max(now - self.start, 0.0)
         count = f"{done}/{self.total}" if self.total is not None else str(done)
-        parts = [f"{self.name}: {count} trials"]
+        parts = [f"{self.name}: {count} {self.unit}"]
         if isinstance(best, float):
             parts.append(f"best {best:.6g}" + (f" (trial {best_id})" if best_id else ""))
         elif best is not None:
             parts.append(str(best))
         rate = done / elapsed if elapsed > 0 else 0.0
         # Slow searches read better per trial (37.5 s/trial, not 0.0 trials/s).
+        one = self.unit[:-1] if self.unit.endswith("s") else self.unit
         parts.append(
-            f"{rate:.1f} trials/s" if rate >= 1 or rate == 0 else f"{1 / rate:.1f} s/trial"
+            f"{rate:.1f} {self.unit}/s" if rate >= 1 or rate == 0 else f"{1 / rate:.1f} s/{one}"
         )
         parts.append(_clock_time(elapsed))
         return ", ".join(parts)

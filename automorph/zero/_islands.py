@@ -1,17 +1,22 @@
 """Migration between islands: several populations evolved in worker processes
-(or Ray actors), exchanging their best members in a ring at fixed intervals."""
+(or Ray actors), exchanging their best members in a ring at fixed intervals.
+
+The islands are `automorph.tuning.Actors`, the executors that run a study's
+workers: Ctrl-C (SIGINT) or SIGTERM stops every island's process cleanly,
+the processes exit if the caller is killed, and a dead island (its
+population is lost) ends the search with `WorkerDiedError`."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import importlib.util
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 
 import automorph as am
+from automorph.tuning import Actors, Progress
 from automorph.zero._config import SearchConfig
 from automorph.zero._errors import ConfigError
 from automorph.zero._program import Program
@@ -43,74 +48,6 @@ class _Island:
         order = np.argsort(-evolver.pop[3], kind="stable")[:n_out]
         out = [(am.to_json(evolver.member(int(j))), float(evolver.pop[3][j])) for j in order]
         return out, evolver.counters(), time.process_time() - start
-
-
-def _worker(conn: Connection, config_json: dict[str, Any], tasks: TaskSet, seed: int) -> None:
-    island = _Island(config_json, tasks, seed)
-    conn.send(None)
-    while True:
-        message = conn.recv()
-        if message is None:
-            break
-        conn.send(island.round(*message))
-    conn.close()
-
-
-class _ProcessIslands:
-    """Islands in spawned worker processes, talking over pipes."""
-
-    def __init__(self, config_json: dict[str, Any], tasks: TaskSet, seeds: list[int]) -> None:
-        context = mp.get_context("spawn")
-        self.pipes: list[Connection] = []
-        self.procs: list[Any] = []
-        for seed in seeds:
-            parent, child = context.Pipe()
-            proc = context.Process(target=_worker, args=(child, config_json, tasks, seed))
-            proc.start()
-            self.pipes.append(parent)
-            self.procs.append(proc)
-        for pipe in self.pipes:
-            pipe.recv()
-
-    def rounds(self, messages: list[tuple[int, list[Migrant], int]]) -> list[Any]:
-        for pipe, message in zip(self.pipes, messages, strict=True):
-            pipe.send(message)
-        return [pipe.recv() for pipe in self.pipes]
-
-    def close(self) -> None:
-        for pipe in self.pipes:
-            try:
-                pipe.send(None)
-            except OSError:
-                pass  # that worker is gone already
-        for proc in self.procs:
-            proc.join(timeout=30)
-            if proc.is_alive():
-                proc.terminate()
-
-
-class _RayIslands:
-    """Islands as Ray actors, on whatever Ray cluster is connected (or a local one)."""
-
-    def __init__(self, config_json: dict[str, Any], tasks: TaskSet, seeds: list[int]) -> None:
-        try:
-            import ray
-        except ImportError as e:
-            raise ConfigError("backend='ray' needs Ray: pip install 'automorph[ray]'") from e
-        self.ray = ray
-        if not ray.is_initialized():
-            ray.init(ignore_reinit_error=True, log_to_driver=False)
-        actor: Any = ray.remote(num_cpus=1)(_Island)
-        tasks_ref = ray.put(tasks)
-        self.actors: list[Any] = [actor.remote(config_json, tasks_ref, seed) for seed in seeds]
-
-    def rounds(self, messages: list[tuple[int, list[Migrant], int]]) -> list[Any]:
-        refs = [a.round.remote(*m) for a, m in zip(self.actors, messages, strict=True)]
-        return list(self.ray.get(refs))
-
-    def close(self) -> None:
-        for actor in self.actors:
-            self.ray.kill(actor)
 
 
 @dataclass
@@ -145,6 +82,7 @@ def run_islands(
     migrants: int = 5,
     seed: int = 0,
     backend: str = "process",
+    progress: bool = False,
 ) -> IslandResult:
     """Regularized evolution on `islands` populations in worker processes.
 
@@ -154,7 +92,8 @@ def run_islands(
     is evaluated on `select_tasks`. `backend` is "process" (spawned worker
     processes on this machine) or "ray" (one Ray actor per island, on the
     connected cluster, or a local one started for the search). Runs are
-    deterministic given the seed, on either backend.
+    deterministic given the seed, on either backend. With `progress`, a
+    progress line (rounds done, the best search fitness) goes to stderr.
 
     Raises:
         ConfigError: For fewer than 1 island or round, more migrants than a
@@ -171,24 +110,35 @@ def run_islands(
         )
     if backend not in ("process", "ray"):
         raise ConfigError(f"backend must be 'process' or 'ray', got {backend!r}")
+    if backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("backend='ray' needs Ray: pip install 'automorph[ray]'")
     seeds = [seed * 1000 + i for i in range(islands)]
-    kind = _ProcessIslands if backend == "process" else _RayIslands
-    workers = kind(am.to_json(config), search_tasks, seeds)
-    try:
-        inboxes: list[list[Migrant]] = [[] for _ in range(islands)]
-        best: Migrant | None = None
-        counters: list[dict[str, int]] = []
-        cpu = 0.0
-        for _ in range(rounds):
-            replies = workers.rounds([(sweeps_per_round, inbox, migrants) for inbox in inboxes])
+    meter = Progress(rounds, "islands", unit="rounds") if progress else None
+    inboxes: list[list[Migrant]] = [[] for _ in range(islands)]
+    best: Migrant | None = None
+    counters: list[dict[str, int]] = []
+    cpu = 0.0
+    with Actors(
+        _Island,
+        [(s,) for s in seeds],
+        executor=backend,
+        shared=(am.to_json(config), search_tasks),
+        interrupt_message="the island search was stopped ({reason})",
+    ) as workers:
+        for done in range(1, rounds + 1):
+            replies = workers.call(
+                "round", [(sweeps_per_round, inbox, migrants) for inbox in inboxes]
+            )
             inboxes = [replies[(i - 1) % islands][0] for i in range(islands)]
             counters = [reply[1] for reply in replies]
             cpu += sum(reply[2] for reply in replies)
             for out, _, _ in replies:
                 if out and (best is None or out[0][1] > best[1]):
                     best = out[0]
-    finally:
-        workers.close()
+            if meter is not None:
+                meter.update(done, best[1] if best else None, None)
+    if meter is not None:
+        meter.close(rounds, best[1] if best else None, None)
     assert best is not None
     program = am.from_json(best[0])
     select, _ = evaluate_program(

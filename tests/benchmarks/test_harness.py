@@ -122,3 +122,17 @@ def test_the_harness_runs_nasbench201_with_workers(tmp_path: Path) -> None:
     assert "| random |" in first and "50 queries" in first
     assert main(args) == 0  # resumed from the store: the same table
     assert (out / "results.md").read_text() == first
+
+
+def test_the_runs_give_the_same_results_on_every_executor(tmp_path: Path) -> None:
+    results = {}
+    for executor, workers in (("local", 1), ("process", 2)):
+        out = tmp_path / executor
+        args = ["run", "--benchmark", "nb201-cifar10", "--algorithms", "random,tpe",
+                "--trials", "12", "--seeds", "2", "--workers", str(workers),
+                "--executor", executor, "--output", str(out)]  # fmt: skip
+        assert main(args) == 0
+        results[executor] = json.loads((out / "results.json").read_text())["curves"]
+    assert results["process"] == results["local"]
+    with pytest.raises(am.FieldValueError, match="got 'mpi'"):
+        run_experiment("test-ones", ["random"], 5, 1, 1, tmp_path / "x", executor="mpi")

@@ -75,28 +75,46 @@ def test_an_error_in_a_worker_is_raised_by_the_caller(tmp_path: Path) -> None:
 
 
 def dies_once(example: Any, feedback: Any) -> float:
-    """Trial 1 kills its worker process, the first time it runs."""
-    mark = Path(os.environ["AUTOMORPH_TEST_MARK"])
-    if feedback.id == 1 and not mark.exists():
-        mark.write_text("killed")
+    """Trial 1 kills its worker process, the first time it runs. After that,
+    each process's first trial waits (half a minute at most) until two live
+    worker processes have run one: the survivor and the dead one's replacement."""
+    folder = Path(os.environ["AUTOMORPH_TEST_MARK"])
+    killed, mine = folder / "killed", folder / f"pid-{os.getpid()}"
+    if feedback.id == 1 and not killed.exists():
+        killed.write_text("")
         os.kill(os.getpid(), signal.SIGKILL)
+    if killed.exists() and not mine.exists():
+        mine.write_text("")
+        deadline = time.monotonic() + 30
+        while len(list(folder.glob("pid-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
     time.sleep(0.01)
     return float(example["x"])
 
 
-def test_a_dead_worker_does_not_stop_the_others(
+def test_a_dead_worker_is_replaced_and_does_not_stop_the_others(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    (tmp_path / "mark").mkdir()
     monkeypatch.setenv("AUTOMORPH_TEST_MARK", str(tmp_path / "mark"))
     path = str(tmp_path / "study.db")
-    with pytest.warns(RuntimeWarning, match=r"died with exit code -9; the other workers ran"):
+    with pytest.warns(
+        RuntimeWarning, match=r"died with exit code -9; restarted as worker "
+    ) as caught:
         result = am.tune(dies_once, SPACE, algorithms.Random(seed=2), 12, name="d",
-                         storage=path, executor="process", num_workers=2,
+                         storage=path, executor="process", num_workers=2, worker="w",
                          heartbeat_s=0.1, timeout_s=1.0)  # fmt: skip
-    assert (tmp_path / "mark").exists()
-    assert result.num_completed == 12  # the survivor ran trial 1 again, after its timeout
-    first = open_storage(path).get_trial("d", 1)
-    assert (first.status, first.retries) == ("completed", 1)
+    assert (tmp_path / "mark" / "killed").exists()
+    assert len(caught) == 1 and "restarted as worker 'w-2'" in str(caught[0].message)
+    assert result.num_completed == 12  # trial 1 was run again, after its timeout
+    trials = open_storage(path).get_trials("d")
+    first = trials[0]
+    assert (first.id, first.status, first.retries) == (1, "completed", 1)
+    # The replacement worker ("w-2", after "w-0" and "w-1") ran trials, in a
+    # third process: the survivor's trials waited for a second live process.
+    workers = {t.worker for t in trials}
+    assert "w-2" in workers and len(workers) == 2, workers
+    assert len(list((tmp_path / "mark").glob("pid-*"))) == 2
 
 
 def test_workers_need_a_shared_store() -> None:
