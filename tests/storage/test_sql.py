@@ -211,13 +211,14 @@ def test_the_url_hides_the_password() -> None:
 
 
 def test_a_held_write_lock_times_out_as_a_storage_error(tmp_path: Path) -> None:
+    # Waited out, retrying, for `lock_wait_s` (tests/storage/test_locks.py); then an error.
     path = tmp_path / "store.db"
     store = make_store(path, trials=1)
-    impatient = SQLStorage(sqlite_url(path), busy_timeout_s=0.2)
+    impatient = SQLStorage(sqlite_url(path), busy_timeout_s=0.1, lock_wait_s=0.3)
     other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    other.execute("BEGIN IMMEDIATE")  # another connection is writing
     try:
-        with pytest.raises(StorageError, match="database is locked"):
+        with pytest.raises(StorageError, match=r"lock on the SQLite file .*database is locked"):
             impatient.propose_trial("study", "w", 0, lambda events: ({}, None))
         # Readers do not wait for the writer.
         assert [t.id for t in impatient.get_trials("study")] == [1]
