@@ -340,19 +340,48 @@ def check_sqlite_file(path: str) -> None:
     key = _file_id(path)
     if key is None or key in _CHECKED:
         return  # a new store (or SQLite will say why it cannot open it); or seen
-    size = os.path.getsize(path)
-    if size > 0:
-        _check_header(path, size)
+    _check_header(path)
     _CHECKED.add(key)
 
 
-def _check_header(path: str, size: int) -> None:
+# Other processes may be writing the file while it is read (a checkpoint
+# writes the header before it grows the file): a file found damaged is read
+# again after each of these pauses, and refused only if it still is.
+_RECHECK_PAUSES_S = (0.05, 0.1, 0.2)
+_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_header(path: str) -> None:
+    """Raises StorageError if the file at `path` is not a SQLite database or
+    is cut short, and stays so for every read over about a third of a second."""
+    for pause in _RECHECK_PAUSES_S:
+        if _header_problem(path) is None:
+            return
+        time.sleep(pause)
+    problem = _header_problem(path)
+    if problem is not None:
+        raise StorageError(problem)
+
+
+def _header_problem(path: str) -> str | None:
+    """What is wrong with the file, or None if nothing is (or it is empty).
+
+    Read in an order no writer can make wrong: the header, then the size of
+    the write-ahead log, then the file's size. A checkpoint writes the header
+    first and grows the file after; the log goes away (or is emptied) only
+    once the file holds every page. So when the log is found empty after the
+    header was read, the file has grown to what that header says by the time
+    its size is read; reading the size first would take a file that a
+    checkpoint was growing, its log deleted just after, as truncated.
+    """
     with open(path, "rb") as f:
         header = f.read(100)
-    if not header.startswith(b"SQLite format 3\x00"):
-        raise StorageError(f"the file {path} is not a SQLite database (and so not a store)")
+    if not header:
+        return None  # empty: SQLite makes it a database
+    if not header.startswith(_MAGIC):
+        return f"the file {path} is not a SQLite database (and so not a store)"
     if len(header) < 100:
-        raise StorageError(f"the SQLite file {path} is truncated ({size} bytes)")
+        return f"the SQLite file {path} is truncated ({os.path.getsize(path)} bytes)"
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
@@ -361,9 +390,11 @@ def _check_header(path: str, size: int) -> None:
         wal = os.path.getsize(path + "-wal")
     except OSError:
         wal = 0
+    size = os.path.getsize(path)
     # With a non-empty write-ahead log, pages may live in the log for now.
     if pages and counter_valid and wal == 0 and size < pages * page_size:
-        raise StorageError(
+        return (
             f"the SQLite file {path} is truncated: {size} bytes, its header "
             f"says {pages} pages of {page_size}"
         )
+    return None
