@@ -10,6 +10,11 @@ lock is taken at the start, so two writers never deadlock on an upgrade from
 a read lock) and the journal is a write-ahead log, so readers never wait for
 writers. On PostgreSQL the study lock is `SELECT ... FOR UPDATE` on the study
 row and `claim_trial` takes a pending trial with `FOR UPDATE SKIP LOCKED`.
+
+A transaction that waits for another one's lock longer than the busy
+timeout (a proposal that fits a model under the study's lock, say) is
+rolled back whole and run again, after a short pause, until `lock_wait_s`
+have passed; only then does the call fail.
 """
 
 from __future__ import annotations
@@ -37,10 +42,15 @@ from automorph.storage._base import (
 )
 from automorph.storage._json import dumps, dumps_metadata, fresh, loads, loads_rows
 from automorph.storage._sql_engine import (
+    LockTimeout,
+    LockWait,
     check_sqlite_file,
+    lock_holders,
+    lock_timed_out,
     make_engine,
     mark_checked,
     release_engine,
+    retried,
 )
 from automorph.storage._sql_leases import LeaseMixin
 from automorph.storage._sql_schema import (
@@ -193,7 +203,11 @@ class SQLStorage(LeaseMixin, Storage):
             means psycopg too).
         busy_timeout_s: How long a transaction waits for another one's lock
             (SQLite's busy timeout, PostgreSQL's `lock_timeout`) before it
-            gives up with a `StorageError`.
+            gives up, is rolled back, and runs again (a warning is logged).
+        lock_wait_s: How long a call waits for other transactions' locks in
+            all, over its tries (about: a try that starts in time may wait
+            its whole busy timeout), before it fails with a `StorageError`
+            that names what holds the lock.
         connect_timeout_s: How long connecting to a PostgreSQL server may take
             (libpq's `connect_timeout`, in whole seconds, at least 2; a
             `connect_timeout=` in the URL wins) before opening fails with a
@@ -232,11 +246,13 @@ class SQLStorage(LeaseMixin, Storage):
         url: str,
         *,
         busy_timeout_s: float = 30.0,
+        lock_wait_s: float = 600.0,
         connect_timeout_s: float = 5.0,
         echo: bool = False,
     ) -> None:
         self._url = str(url)
         self._busy_timeout_s = float(busy_timeout_s)
+        self._lock_wait_s = float(lock_wait_s)
         self._connect_timeout_s = float(connect_timeout_s)
         self._echo = bool(echo)
         self._engine, self._where = make_engine(
@@ -271,6 +287,7 @@ class SQLStorage(LeaseMixin, Storage):
         return {
             "url": self._url,
             "busy_timeout_s": self._busy_timeout_s,
+            "lock_wait_s": self._lock_wait_s,
             "connect_timeout_s": self._connect_timeout_s,
             "echo": self._echo,
         }
@@ -279,6 +296,7 @@ class SQLStorage(LeaseMixin, Storage):
         self.__init__(  # type: ignore[misc]
             state["url"],
             busy_timeout_s=state["busy_timeout_s"],
+            lock_wait_s=state.get("lock_wait_s", 600.0),
             connect_timeout_s=state.get("connect_timeout_s", 5.0),
             echo=state["echo"],
         )
@@ -394,7 +412,15 @@ class SQLStorage(LeaseMixin, Storage):
             with (self._writer if write else self._engine).begin() as conn:
                 yield conn
         except exc.DBAPIError as error:
+            if lock_timed_out(error):
+                raise LockTimeout(f"{self._where}: {error.orig}") from error
             raise StorageError(f"{self._where}: {error.orig}") from error
+
+    def _lock_wait(self) -> LockWait:
+        """Waits out other transactions' locks for one call (see `retried`)."""
+        return LockWait(
+            self._where, self._lock_wait_s, lambda: lock_holders(self._engine, self._file)
+        )
 
     def _not_found(self, conn: Connection, name: str) -> StudyNotFoundError:
         known = ", ".join(conn.execute(STUDY_NAMES).scalars()) or "none"
@@ -418,6 +444,7 @@ class SQLStorage(LeaseMixin, Storage):
 
     # --- studies -----------------------------------------------------------------
 
+    @retried
     def create_study(self, info: StudyInfo, exist_ok: bool = False) -> StudyInfo:
         try:
             with self._transaction(write=True) as conn:
@@ -457,6 +484,7 @@ class SQLStorage(LeaseMixin, Storage):
                 raise StudyExistsError(f"a study named {info.name!r} already exists") from None
             return self.get_study(info.name)
 
+    @retried
     def get_study(self, name: str) -> StudyInfo:
         with self._transaction(write=False) as conn:
             row = conn.execute(SELECT_STUDY, {"name": name}).first()
@@ -464,10 +492,12 @@ class SQLStorage(LeaseMixin, Storage):
                 raise self._not_found(conn, name)
             return _study_info(row)
 
+    @retried
     def list_studies(self) -> list[StudyInfo]:
         with self._transaction(write=False) as conn:
             return [_study_info(row) for row in conn.execute(ALL_STUDIES)]
 
+    @retried
     def delete_study(self, name: str) -> None:
         with self._transaction(write=True) as conn:
             sid, _ = self._lock_study(conn, name)
@@ -478,17 +508,26 @@ class SQLStorage(LeaseMixin, Storage):
 
     # --- trials --------------------------------------------------------------------
 
+    @retried
     def propose_trial(
         self, study: str, worker: str, since: int, make: Proposer
     ) -> TrialRecord | None:
-        with self._transaction(write=True) as conn:
-            sid, seq = self._lock_study(conn, study)
-            made = make(self._events(conn, study, since))
-            if made is None:
-                return None
-            dna, example = made
-            return self._insert(conn, study, sid, seq, dna, example, worker)
+        called = False
+        try:
+            with self._transaction(write=True) as conn:
+                sid, seq = self._lock_study(conn, study)
+                called = True
+                made = make(self._events(conn, study, since))
+                if made is None:
+                    return None
+                dna, example = made
+                return self._insert(conn, study, sid, seq, dna, example, worker)
+        except LockTimeout as error:
+            if called:  # `make` ran: running it again would propose twice (never seen)
+                raise StorageError(str(error)) from error.__cause__
+            raise
 
+    @retried
     def enqueue_trial(self, study: str, dna: dict[str, Any], example: str | None) -> TrialRecord:
         with self._transaction(write=True) as conn:
             sid, seq = self._lock_study(conn, study)
@@ -511,6 +550,7 @@ class SQLStorage(LeaseMixin, Storage):
         conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
         return trial
 
+    @retried
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
         with self._transaction(write=False) as conn:
             # Most calls of an idle worker find nothing: look without the write lock.
@@ -541,6 +581,7 @@ class SQLStorage(LeaseMixin, Storage):
         self._fail_unreadable(study, trial_id, "pending", None, str(unreadable))
         raise unreadable
 
+    @retried
     def heartbeat(self, study: str, trial_id: int, worker: str) -> bool:
         with self._transaction(write=True) as conn:
             params = {"name": study, "tid": trial_id, "owner": worker, "now": time.time()}
@@ -550,6 +591,7 @@ class SQLStorage(LeaseMixin, Storage):
                 raise self._no_trial(conn, study, trial_id)
             return False
 
+    @retried
     def add_measurement(
         self, study: str, trial_id: int, worker: str, measurement: dict[str, Any]
     ) -> None:
@@ -568,6 +610,7 @@ class SQLStorage(LeaseMixin, Storage):
                 {"name": study, "tid": trial_id, "v_measurements": text, "v_now": time.time()},
             )
 
+    @retried
     def finish_trial(
         self,
         study: str,
@@ -650,6 +693,7 @@ class SQLStorage(LeaseMixin, Storage):
             conn.execute(FAIL, {**params, "v_seq": seq})
             conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
 
+    @retried
     def requeue_stale(self, study: str, timeout: float, retry_limit: int) -> list[int]:
         now = time.time()
         cutoff = now - timeout
@@ -681,6 +725,7 @@ class SQLStorage(LeaseMixin, Storage):
             conn.execute(SET_SEQ, {"sid": sid, "seq": seq})
             return [tid for tid, _, _ in stale]
 
+    @retried
     def get_trials(self, study: str, status: TrialState | None = None) -> list[TrialRecord]:
         with self._transaction(write=False) as conn, _gc_paused():
             if status is None:
@@ -710,6 +755,7 @@ class SQLStorage(LeaseMixin, Storage):
                 return
             after = rows[-1][0]
 
+    @retried
     def get_trial(self, study: str, trial_id: int) -> TrialRecord:
         with self._transaction(write=False) as conn:
             row = conn.execute(GET_TRIAL, {"name": study, "tid": trial_id}).first()
@@ -717,6 +763,7 @@ class SQLStorage(LeaseMixin, Storage):
                 raise self._no_trial(conn, study, trial_id)
             return _record(study, row)
 
+    @retried
     def events(self, study: str, since: int = 0) -> list[Event]:
         with self._transaction(write=False) as conn, _gc_paused():
             out = self._events(conn, study, since)

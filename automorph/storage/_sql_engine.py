@@ -1,13 +1,18 @@
 """Engines for SQL stores: making one for a URL (SQLite set up for many
 processes: WAL, busy timeout, immediate transactions), ending its
-connections with the store, and checking that a SQLite file is one before
-SQLAlchemy opens it."""
+connections with the store, waiting out locks that other processes hold,
+and checking that a SQLite file is one before SQLAlchemy opens it."""
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import os
-from typing import Any
+import random
+import time
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from automorph.storage._sql_schema import NO_SQLALCHEMY
 from automorph.utils import StorageError
@@ -18,6 +23,8 @@ try:
     from sqlalchemy.engine import Connection, Engine
 except ImportError as _error:  # pragma: no cover - SQLAlchemy is a base dependency
     raise StorageError(NO_SQLALCHEMY) from _error
+
+logger = logging.getLogger("automorph.storage")
 
 # What to install when a database driver is missing, by backend.
 _DRIVER_HINTS = {
@@ -98,6 +105,201 @@ def release_engine(engine: Engine, pid: int) -> None:
     engine.dispose(close=os.getpid() == pid)
 
 
+# --- waiting out other transactions' locks -----------------------------------------
+
+
+class LockTimeout(StorageError):
+    """A transaction gave up waiting for a lock that another transaction held
+    (SQLite's busy timeout, PostgreSQL's `lock_timeout`). It was rolled back
+    whole, so nothing of it was written, and it can run again."""
+
+
+# PostgreSQL errors that end a transaction because of another one:
+# lock_not_available (lock_timeout), serialization_failure, deadlock_detected.
+_PG_TRANSIENT = frozenset({"55P03", "40001", "40P01"})
+_SQLITE_BUSY = 5  # the primary result code; extended codes (BUSY_RECOVERY, ...) add high bits
+
+
+def lock_timed_out(error: exc.DBAPIError) -> bool:
+    """Whether `error` is a wait for another transaction's lock that ran out."""
+    orig = error.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in _PG_TRANSIENT
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF == _SQLITE_BUSY
+    return "database is locked" in str(orig)
+
+
+class LockWait:
+    """Waits out other transactions' locks for one call of a store, which
+    runs again after each `LockTimeout` until `limit_s` have passed.
+
+    Args:
+        where: How messages name the store.
+        limit_s: How long the call may wait in all.
+        holders: Says who holds the store's locks now (looked up only for a
+            message).
+    """
+
+    #: At most one warning per call in this many seconds.
+    WARN_EVERY_S = 10.0
+
+    def __init__(self, where: str, limit_s: float, holders: Callable[[], str]) -> None:
+        self._where = where
+        self._limit_s = limit_s
+        self._holders = holders
+        self._start = time.monotonic()
+        self._tries = 0
+        self._warned = -math.inf
+
+    def again(self, error: LockTimeout) -> None:
+        """After a try that gave up waiting: sleeps a little (longer after each
+        try, at random so that waiting workers do not all retry at once) and
+        logs a warning now and then.
+
+        Raises:
+            StorageError: Once `limit_s` have passed, naming the store and
+                what holds its lock.
+        """
+        now = time.monotonic()
+        waited = now - self._start
+        if waited >= self._limit_s:
+            cause = error.__cause__
+            raise StorageError(
+                f"gave up after waiting {waited:.1f} s for a lock on {self._where} "
+                f"(`lock_wait_s` is {self._limit_s:g} s); it is held by {self._holders()}: "
+                "a transaction that runs that long is stuck, or its process is stopped "
+                f"({cause.orig if isinstance(cause, exc.DBAPIError) else error})"
+            ) from error
+        if now - self._warned >= self.WARN_EVERY_S:
+            self._warned = now
+            logger.warning(
+                "waiting for a lock on %s held by %s (%.1f s so far; retrying until %g s)",
+                self._where,
+                self._holders(),
+                waited,
+                self._limit_s,
+            )
+        pause = min(1.0, 0.01 * 2**self._tries) * random.uniform(0.5, 1.5)
+        self._tries += 1
+        time.sleep(max(0.0, min(pause, self._limit_s - waited)))
+
+
+class _Waits(Protocol):
+    def _lock_wait(self) -> LockWait: ...
+
+
+_S = TypeVar("_S", bound=_Waits)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def retried(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
+    """Runs a store's `method` again while its transaction gives up waiting
+    for another one's lock (`LockTimeout`: rolled back, nothing written),
+    pausing between tries, until the store's `LockWait` gives up."""
+
+    def again(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        wait: LockWait | None = None
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except LockTimeout as error:
+                wait = wait or self._lock_wait()
+                wait.again(error)
+
+    functools.update_wrapper(again, method)
+    return again
+
+
+def lock_holders(engine: Engine, sqlite_file: str) -> str:
+    """Who holds the write lock of a store, as far as this machine can tell:
+    for SQLite, the processes that /proc/locks lists on the file (Linux); for
+    PostgreSQL, the sessions whose open transactions lock the store's rows."""
+    if sqlite_file:
+        found = _sqlite_lock_pids(sqlite_file)
+        if not found:
+            return "another connection (no process on this machine holds it now)"
+        return ", ".join(f"process {pid} ({_command(pid)})" for pid in found)
+    query = sa.text(
+        "SELECT a.pid, a.application_name, host(a.client_addr), a.state, "
+        "extract(epoch FROM now() - a.xact_start), left(a.query, 120) "
+        "FROM pg_stat_activity a WHERE a.datname = current_database() "
+        "AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL AND EXISTS ("
+        "SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted "
+        "AND l.mode IN ('RowShareLock', 'RowExclusiveLock', 'ExclusiveLock', "
+        "'AccessExclusiveLock') AND l.relation IN ("
+        "'automorph_studies'::regclass, 'automorph_trials'::regclass)) "
+        "ORDER BY a.xact_start LIMIT 3"
+    )
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+    except exc.SQLAlchemyError as error:
+        return f"another session (cannot tell which: {error})"
+    if not rows:
+        return "another session (none holds it now)"
+    return ", ".join(
+        f"server process {pid} ({name or 'no application name'} from {client or 'local'}, "
+        f"{state}, in a transaction for {float(age):.1f} s, last statement {query!r})"
+        for pid, name, client, state, age, query in rows
+    )
+
+
+# SQLite's write locks: in WAL mode the byte WAL_WRITE_LOCK of the -shm file;
+# in rollback mode the RESERVED and PENDING bytes of the database file.
+_SHM_WRITE_BYTE = 120
+_RESERVED_BYTES = (0x40000000, 0x40000001)
+
+
+def _sqlite_lock_pids(path: str) -> list[int]:
+    """The processes holding a SQLite write lock on `path`, from /proc/locks."""
+    # By inode alone: on some file systems (overlayfs) stat's device is not the lock's.
+    wanted: dict[int, tuple[int, ...]] = {}
+    places: list[tuple[str, tuple[int, ...]]] = [
+        (path + "-shm", (_SHM_WRITE_BYTE,)),
+        (path, _RESERVED_BYTES),
+    ]
+    for name, offsets in places:
+        try:
+            wanted[os.stat(name).st_ino] = offsets
+        except OSError:
+            continue
+    pids: list[int] = []
+    try:
+        with open("/proc/locks") as locks:
+            lines = locks.read().splitlines()
+    except OSError:
+        return pids
+    for line in lines:
+        fields = line.split()
+        if "->" in fields or len(fields) < 8 or fields[3] != "WRITE":
+            continue  # a waiter, not a holder; or not a write lock
+        try:
+            inode = int(fields[5].rsplit(":", 1)[-1])
+            start, end = int(fields[6]), fields[7]
+            last = 2**63 if end == "EOF" else int(end)
+            pid = int(fields[4])
+        except ValueError:
+            continue
+        offsets = wanted.get(inode, ())
+        if any(start <= offset <= last for offset in offsets) and pid not in pids:
+            pids.append(pid)
+    return pids
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            words = f.read().split(b"\0")
+    except OSError:
+        return "its command line cannot be read"
+    text = " ".join(w.decode(errors="replace") for w in words if w)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
 # The SQLite files (device, inode) that this process has checked or opened.
 _CHECKED: set[tuple[int, int]] = set()
 
@@ -138,19 +340,48 @@ def check_sqlite_file(path: str) -> None:
     key = _file_id(path)
     if key is None or key in _CHECKED:
         return  # a new store (or SQLite will say why it cannot open it); or seen
-    size = os.path.getsize(path)
-    if size > 0:
-        _check_header(path, size)
+    _check_header(path)
     _CHECKED.add(key)
 
 
-def _check_header(path: str, size: int) -> None:
+# Other processes may be writing the file while it is read (a checkpoint
+# writes the header before it grows the file): a file found damaged is read
+# again after each of these pauses, and refused only if it still is.
+_RECHECK_PAUSES_S = (0.05, 0.1, 0.2)
+_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_header(path: str) -> None:
+    """Raises StorageError if the file at `path` is not a SQLite database or
+    is cut short, and stays so for every read over about a third of a second."""
+    for pause in _RECHECK_PAUSES_S:
+        if _header_problem(path) is None:
+            return
+        time.sleep(pause)
+    problem = _header_problem(path)
+    if problem is not None:
+        raise StorageError(problem)
+
+
+def _header_problem(path: str) -> str | None:
+    """What is wrong with the file, or None if nothing is (or it is empty).
+
+    Read in an order no writer can make wrong: the header, then the size of
+    the write-ahead log, then the file's size. A checkpoint writes the header
+    first and grows the file after; the log goes away (or is emptied) only
+    once the file holds every page. So when the log is found empty after the
+    header was read, the file has grown to what that header says by the time
+    its size is read; reading the size first would take a file that a
+    checkpoint was growing, its log deleted just after, as truncated.
+    """
     with open(path, "rb") as f:
         header = f.read(100)
-    if not header.startswith(b"SQLite format 3\x00"):
-        raise StorageError(f"the file {path} is not a SQLite database (and so not a store)")
+    if not header:
+        return None  # empty: SQLite makes it a database
+    if not header.startswith(_MAGIC):
+        return f"the file {path} is not a SQLite database (and so not a store)"
     if len(header) < 100:
-        raise StorageError(f"the SQLite file {path} is truncated ({size} bytes)")
+        return f"the SQLite file {path} is truncated ({os.path.getsize(path)} bytes)"
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
@@ -159,9 +390,11 @@ def _check_header(path: str, size: int) -> None:
         wal = os.path.getsize(path + "-wal")
     except OSError:
         wal = 0
+    size = os.path.getsize(path)
     # With a non-empty write-ahead log, pages may live in the log for now.
     if pages and counter_valid and wal == 0 and size < pages * page_size:
-        raise StorageError(
+        return (
             f"the SQLite file {path} is truncated: {size} bytes, its header "
             f"says {pages} pages of {page_size}"
         )
+    return None

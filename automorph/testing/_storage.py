@@ -347,6 +347,56 @@ def check_wrong_worker(make: Factory) -> None:
         assert [e.seq for e in store.events(study)] == [1, 2], "a refused finish took an event"
 
 
+def check_taken_over(make: Factory) -> None:
+    """A trial requeued from a silent worker and claimed by another takes
+    results only from its new owner: the old one (alive after all: paused,
+    cut off) has its heartbeats, measurements and result refused."""
+    with _store(make) as store:
+        study = _new_study(store, "taken-over")
+        # Ids as workers make them (host:pid:random): a late worker never shares one.
+        old, new = "host-a:4242:1f2e3d", "host-b:4242:9c8b7a"
+        _propose(store, study, old)
+        store.add_measurement(study, 1, old, {"reward": 0.1, "step": 1, "metrics": {}})
+        assert store.requeue_stale(study, -1.0, 5) == [1], "the silent worker's trial stayed"
+        claimed = store.claim_trial(study, new)
+        assert claimed is not None and (claimed.id, claimed.worker) == (1, new), (
+            f"the requeued trial was not claimed by the new worker: {claimed}"
+        )
+        store.add_measurement(study, 1, new, {"reward": 0.3, "step": 1, "metrics": {}})
+        before = store.get_trial(study, 1)
+        assert store.heartbeat(study, 1, old) is False, "the old owner's heartbeat counted"
+        _same(store, study, 1, before, "a heartbeat from the worker that lost the trial")
+        lost = "from the worker that lost the trial"
+        _raises(
+            TrialStateError,
+            f"add_measurement {lost}",
+            lambda: store.add_measurement(study, 1, old, {"reward": 9.0, "step": 2}),
+        )
+        _same(store, study, 1, before, f"add_measurement {lost}")
+        _raises(
+            TrialStateError,
+            f"finish_trial {lost}",
+            lambda: store.finish_trial(study, 1, old, "completed", reward=9.0),
+        )
+        _same(store, study, 1, before, f"finish_trial {lost}")
+        assert store.heartbeat(study, 1, new) is True, "the new owner's heartbeat was refused"
+        done = store.finish_trial(study, 1, new, "completed", reward=0.7)
+        assert (done.status, done.reward, done.worker) == ("completed", 0.7, new), (
+            f"the new owner's result was not stored: {done}"
+        )
+        assert [m["reward"] for m in done.measurements] == [0.3], (
+            f"measurements of the finished trial: {done.measurements}"
+        )
+        _raises(
+            TrialStateError,
+            f"finish_trial {lost}, after the new owner's",
+            lambda: store.finish_trial(study, 1, old, "failed", error="late"),
+        )
+        _same(store, study, 1, done, f"finish_trial {lost}, after the new owner's")
+        finished = [(e.trial_id, e.reward) for e in store.events(study) if e.kind == "finished"]
+        assert finished == [(1, 0.7)], f"finished events: {finished}"
+
+
 def check_finish(make: Factory) -> None:
     """finish_trial stores the outcome and takes the next event number."""
     with _store(make) as store:
@@ -488,6 +538,7 @@ CHECKS: list[Callable[[Factory], None]] = [
     check_enqueue,
     check_heartbeat,
     check_wrong_worker,
+    check_taken_over,
     check_finish,
     check_requeue,
     check_copies,

@@ -50,6 +50,28 @@ class Careless(MemoryStorage):
         return super().finish_trial(study, trial_id, owner, status, *args, **kwargs)
 
 
+class Haunted(MemoryStorage):
+    """Takes a result from a worker that the trial was taken from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.owners: dict[tuple[str, int], set[str]] = {}
+
+    def propose_trial(self, study: str, worker: str, since: int, make: Any) -> TrialRecord | None:
+        trial = super().propose_trial(study, worker, since, make)
+        if trial is not None:
+            self.owners.setdefault((study, trial.id), set()).add(worker)
+        return trial
+
+    def finish_trial(
+        self, study: str, trial_id: int, worker: str, status: TrialState, *args: Any, **kwargs: Any
+    ) -> TrialRecord:
+        owner = self.get_trial(study, trial_id).worker
+        if owner is not None and worker in self.owners.get((study, trial_id), ()):
+            worker = owner
+        return super().finish_trial(study, trial_id, worker, status, *args, **kwargs)
+
+
 class Forgetful(MemoryStorage):
     """Shows `make` every event, whatever `since` says."""
 
@@ -69,6 +91,7 @@ class Eager(MemoryStorage):
     [
         (Leaky, "changed the (trial|store)"),
         (Careless, "finish_trial by another worker: raised nothing"),
+        (Haunted, "finish_trial from the worker that lost the trial: raised nothing"),
         (Forgetful, r"make\(events\) after since=1 saw"),
         (Eager, "requeue_stale moved a live trial"),
     ],

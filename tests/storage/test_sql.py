@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing
 import os
 import pickle
 import shutil
 import sqlite3
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -211,13 +216,14 @@ def test_the_url_hides_the_password() -> None:
 
 
 def test_a_held_write_lock_times_out_as_a_storage_error(tmp_path: Path) -> None:
+    # Waited out, retrying, for `lock_wait_s` (tests/storage/test_locks.py); then an error.
     path = tmp_path / "store.db"
     store = make_store(path, trials=1)
-    impatient = SQLStorage(sqlite_url(path), busy_timeout_s=0.2)
+    impatient = SQLStorage(sqlite_url(path), busy_timeout_s=0.1, lock_wait_s=0.3)
     other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    other.execute("BEGIN IMMEDIATE")  # another connection is writing
     try:
-        with pytest.raises(StorageError, match="database is locked"):
+        with pytest.raises(StorageError, match=r"lock on the SQLite file .*database is locked"):
             impatient.propose_trial("study", "w", 0, lambda events: ({}, None))
         # Readers do not wait for the writer.
         assert [t.id for t in impatient.get_trials("study")] == [1]
@@ -295,9 +301,7 @@ def test_the_file_header_is_read_once_per_file_and_process(
 
     read: list[str] = []
     real_read = sql._check_header
-    monkeypatch.setattr(
-        sql, "_check_header", lambda path, size: (read.append(path), real_read(path, size))[1]
-    )
+    monkeypatch.setattr(sql, "_check_header", lambda path: (read.append(path), real_read(path))[1])
     make_store(tmp_path / "s.db", trials=3).close()
     assert read == []  # SQLite created the file: nothing to check
     shutil.copy(tmp_path / "s.db", tmp_path / "copy.db")
@@ -309,6 +313,82 @@ def test_the_file_header_is_read_once_per_file_and_process(
     assert len(read) == 1
     assert len(second.get_trials("study")) == 3
     second.close()
+
+
+def _write_in_rounds(path: str, stop: Any, wrote: Any) -> None:
+    """Opens the store, writes a trial, closes it, over and over: each close
+    (the last connection) checkpoints the log into the file, growing it, and
+    deletes the log."""
+    rounds = 0
+    while not stop.is_set():
+        store = SQLStorage(f"sqlite:///{path}")
+        name = f"s{rounds % 20}"
+        store.create_study(StudyInfo(name), exist_ok=True)
+        trial = store.propose_trial(
+            name, "w", 10**12, lambda events: ({"n": [1] * 200}, "x" * 3000)
+        )
+        assert trial is not None
+        store.finish_trial(name, trial.id, "w", "completed", reward=1.0)
+        store.close()
+        rounds += 1
+        wrote.set()
+
+
+@contextlib.contextmanager
+def _slow_file_calls(delay_s: float) -> Iterator[None]:
+    """Every `os.stat` and `open` of this thread takes `delay_s` longer, as
+    when a process opening a store on a loaded machine loses the CPU between
+    its reads of the file (which is how the race showed there: 29 of 4,716
+    opens under load were refused; here it shows in about 1 open of 8)."""
+    slow = (os.stat, io.open)
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "c_call" and arg in slow:
+            time.sleep(delay_s)
+
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(None)
+
+
+def test_a_store_that_another_process_writes_is_never_refused_as_truncated(
+    tmp_path: Path,
+) -> None:
+    # A checkpoint writes the header (more pages) before it grows the file, and
+    # deletes the log after: a check that read the file's size first, then the
+    # header, then found no log, took the file for a truncated one.
+    import automorph.storage._sql_engine as sql
+
+    path = tmp_path / "busy.db"
+    make_store(path, trials=1).close()
+    spawn = multiprocessing.get_context("spawn")
+    stop, wrote = spawn.Event(), spawn.Event()
+    writer = spawn.Process(target=_write_in_rounds, args=(str(path), stop, wrote))
+    writer.start()
+    refused: list[str] = []
+    opens = 0
+    try:
+        assert wrote.wait(60), "the writer never wrote"
+        deadline = time.monotonic() + 4.0
+        with _slow_file_calls(0.002):
+            while time.monotonic() < deadline or opens < 100:
+                # Each open reads the header again, as in a process of its own.
+                sql._CHECKED.discard((os.stat(path).st_dev, os.stat(path).st_ino))
+                try:
+                    SQLStorage(sqlite_url(path)).close()
+                except StorageError as error:
+                    refused.append(str(error))
+                opens += 1
+    finally:
+        stop.set()
+        writer.join(60)
+    assert writer.exitcode == 0, "the writer failed"
+    assert refused == [], f"{len(refused)} of {opens} opens refused the store: {refused[:3]}"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
 
 
 def _descriptors_of(path: Path) -> list[str]:

@@ -290,7 +290,7 @@ def _take_over_while_stopped(proc: subprocess.Popen[str], db: Path) -> int:
     for _ in range(20):
         os.kill(proc.pid, signal.SIGSTOP)
         time.sleep(1.5)  # its heartbeats are now older than timeout_s
-        store = open_storage(db, busy_timeout_s=1.0)
+        store = open_storage(db, busy_timeout_s=1.0, lock_wait_s=1.0)
         try:
             requeued = store.requeue_stale("paused", 1.0, 2)
             taken = store.claim_trial("paused", "other-worker") if requeued else None
