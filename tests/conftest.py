@@ -32,6 +32,11 @@ SHARED = Path(
 if (SHARED / "images").is_dir() and not os.environ.get(DATA_ENV):
     os.environ[DATA_ENV] = str(SHARED / "images")
 
+# Ray reads its authentication mode once per process. The multi-node test joins
+# nodes started by `ray start` without a shared token, so every Ray use in the
+# session (local instances included) runs with token authentication off.
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
 
 def data_or_skip(name: str) -> Path:
     """The file of data set `name` as users' resolver finds it, or skip the test."""

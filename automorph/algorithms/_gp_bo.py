@@ -32,8 +32,11 @@ which may redraw or reorder picks.
 
 Cost per proposal. The GP is trained on at most `max_train` observations:
 all of them while there are that few, then the best `max_train // 2` and the
-most recent of the rest. Its hyper-parameters are refitted only when the
-number of observations reaches `num_initial + j * refit_every`, on at most
+most recent of the rest. Its hyper-parameters are refitted only at refit
+points of the number of observations: `num_initial`, then every
+`refit_every` more, or every tenth more once that is larger (past 100
+observations a new one moves the fit less, and a study with many workers
+gets rewards faster than a proposer could refit at a fixed step), on at most
 `fit_size` of those observations (chosen the same way), from starting points
 drawn from a generator seeded by (seed, that number): the fit is a pure
 function of the history, so `recover` reproduces it exactly, and it is
@@ -316,7 +319,7 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
             the most recent); bounds the cost of a proposal. At least
             `num_initial`.
         refit_every: The hyper-parameters are refitted each time this many
-            more rewards have arrived.
+            more rewards have arrived (or a tenth more, if that is more).
         fit_size: Most observations the hyper-parameters are fitted on (chosen
             as for `max_train`); bounds the cost of a refit.
         restarts: Starting points of each hyper-parameter fit.
@@ -402,10 +405,19 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
         recent = np.flatnonzero(rest)[n - limit :]
         return np.sort(np.concatenate([best, recent]))
 
+    def _refit_point(self, n: int) -> int:
+        """The last refit point <= n (see the module docstring)."""
+        m = self.num_initial
+        while True:
+            step = max(self.refit_every, m // 10)
+            if m + step > n:
+                return m
+            m += step
+
     def _theta(self, n: int) -> Array:
         """The hyper-parameters fitted on the first `m` observations, `m` the
         last refit point <= n (cached; a pure function of those observations)."""
-        m = self.num_initial + (n - self.num_initial) // self.refit_every * self.refit_every
+        m = self._refit_point(n)
         if self._fit is not None and self._fit[0] == m:
             return self._fit[1]
         rewards = _finite(self._rewards.data[:m, 0])

@@ -1,9 +1,11 @@
 """The proposer lease and the waiting workers of `SQLStorage` (a mixin).
 
-Each method is one short transaction. Those that hand out event numbers
-(`add_trials`) lock the study row first, as every other such write does
-(see `automorph.storage._sql`); the lease row is read and written under the
-same lock, so a lease cannot change hands while proposals are being stored.
+Each method is one short transaction, run again if it gives up waiting for
+another transaction's lock (`retried`: rolled back, nothing written). Those
+that hand out event numbers (`add_trials`) lock the study row first, as
+every other such write does (see `automorph.storage._sql`); the lease row is
+read and written under the same lock, so a lease cannot change hands while
+proposals are being stored.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from automorph.storage._base import Demand, TrialRecord
+from automorph.storage._sql_engine import LockWait, retried
 from automorph.storage._sql_schema import (
     INSERT_LEASE,
     INSERT_WAITING,
@@ -39,6 +42,7 @@ class LeaseMixin:
 
     if TYPE_CHECKING:
 
+        def _lock_wait(self) -> LockWait: ...
         def _transaction(self, write: bool) -> AbstractContextManager[Connection]: ...
         def _lock_study(self, conn: Connection, name: str) -> tuple[int, int]: ...
         def _not_found(self, conn: Connection, name: str) -> StudyNotFoundError: ...
@@ -53,6 +57,7 @@ class LeaseMixin:
             worker: str | None,
         ) -> TrialRecord: ...
 
+    @retried
     def take_lease(self, study: str, worker: str, lease_s: float) -> bool:
         with self._transaction(write=True) as conn:
             sid, _ = self._lock_study(conn, study)
@@ -68,11 +73,13 @@ class LeaseMixin:
             conn.execute(SET_LEASE, {"sid": sid, "v_worker": worker, "v_expires": now + lease_s})
             return True
 
+    @retried
     def release_lease(self, study: str, worker: str, exhausted: bool = False) -> None:
         with self._transaction(write=True) as conn:
             sid, _ = self._lock_study(conn, study)
             conn.execute(RELEASE_LEASE, {"sid": sid, "owner": worker, "v_exhausted": exhausted})
 
+    @retried
     def add_trials(
         self,
         study: str,
@@ -93,12 +100,14 @@ class LeaseMixin:
                 conn.execute(NOT_WAITING, {"sid": sid, "worker": worker})
             return out
 
+    @retried
     def wait_for_trial(self, study: str, worker: str) -> None:
         with self._transaction(write=True) as conn:
             sid = self._study_id(conn, study)
             conn.execute(NOT_WAITING, {"sid": sid, "worker": worker})
             conn.execute(INSERT_WAITING, {"study_id": sid, "worker": worker, "since": time.time()})
 
+    @retried
     def demand(self, study: str, within_s: float) -> Demand:
         with self._transaction(write=False) as conn:
             sid = self._study_id(conn, study)

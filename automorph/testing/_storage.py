@@ -270,6 +270,55 @@ def check_claim(make: Factory) -> None:
         assert store.get_trial(study, 2).status == "completed", "claim touched a finished trial"
 
 
+def check_lease(make: Factory) -> None:
+    """One proposer at a time: take_lease is exclusive until the lease expires
+    or is released; add_trials stores only the holder's proposals, in order
+    and with the next event numbers; waiting workers are counted by demand
+    until they claim; release_lease can mark the study exhausted."""
+    with _store(make) as store:
+        study = _new_study(store, "lease")
+        assert store.take_lease(study, "a", 60.0), "take_lease refused a free lease"
+        assert store.take_lease(study, "a", 60.0), "take_lease refused its holder's renewal"
+        assert not store.take_lease(study, "b", 60.0), "take_lease gave a held lease away"
+        demand = store.demand(study, 60.0)
+        assert demand.proposer == "a", f"demand.proposer is {demand.proposer!r}, not 'a'"
+        refused = store.add_trials(study, "b", [(_dna(9), None)])
+        assert refused is None, "add_trials stored proposals of a worker without the lease"
+        assert store.get_trials(study) == [], "a refused add_trials stored something"
+        store.wait_for_trial(study, "b")
+        store.wait_for_trial(study, "c")
+        store.wait_for_trial(study, "c")  # said again: still one worker
+        demand = store.demand(study, 60.0)
+        assert (demand.waiting, demand.pending, demand.trials) == (2, 0, 0), f"demand: {demand}"
+        made = store.add_trials(study, "a", [(_dna(1), "one"), (_dna(2), None)], keep=True)
+        assert made is not None and [t.id for t in made] == [1, 2], f"add_trials made {made}"
+        assert [(t.status, t.worker) for t in made] == [("running", "a"), ("pending", None)], (
+            f"add_trials with keep: {[(t.status, t.worker) for t in made]}"
+        )
+        assert [t.proposed_seq for t in made] == [1, 2], "add_trials event numbers"
+        assert made[0].example == "one", "add_trials lost the example"
+        claimed = store.claim_trial(study, "b")
+        assert claimed is not None and claimed.id == 2, f"claim_trial took {claimed}"
+        demand = store.demand(study, 60.0)
+        assert (demand.waiting, demand.pending, demand.running, demand.trials) == (1, 0, 2, 2), (
+            f"demand after a claim: {demand}"
+        )
+        assert store.demand(study, -1.0).waiting == 0, "demand counted workers seen too long ago"
+        store.release_lease(study, "b")  # not b's: nothing changes
+        assert not store.take_lease(study, "b", 60.0), "release_lease by another worker freed it"
+        store.release_lease(study, "a", exhausted=True)
+        demand = store.demand(study, 60.0)
+        assert demand.exhausted and demand.proposer is None, f"demand after release: {demand}"
+        assert store.take_lease(study, "b", 0.0), "take_lease refused a released lease"
+        assert store.take_lease(study, "c", 60.0), "take_lease refused an expired lease"
+        assert store.add_trials(study, "b", [(_dna(3), None)]) is None, (
+            "add_trials stored proposals of a worker whose lease expired and passed on"
+        )
+        done = store.finish_trial(study, 1, "a", "completed", reward=1.0, example="ONE")
+        assert done.example == "ONE", "finish_trial did not store the example"
+        assert store.get_trial(study, 1).example == "ONE", "the stored example is not the new one"
+
+
 def check_enqueue(make: Factory) -> None:
     """An enqueued trial is pending, takes the next event number as a
     proposal, and is claimed before trials proposed later are."""
@@ -535,6 +584,7 @@ CHECKS: list[Callable[[Factory], None]] = [
     check_missing_study,
     check_propose,
     check_claim,
+    check_lease,
     check_enqueue,
     check_heartbeat,
     check_wrong_worker,

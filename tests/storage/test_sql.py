@@ -492,3 +492,28 @@ def test_a_postgresql_server_that_does_not_answer_is_an_error_within_the_timeout
     seconds, message = run.stdout.split(" ", 1)
     assert float(seconds) < 30
     assert "no answer within the connect timeout (2 s" in message and f":{port}/db" in message
+
+
+def test_a_schema_1_store_is_brought_up_to_date_when_opened(tmp_path: Path) -> None:
+    """A store written before the proposer lease (schema 1: no lease or waiting
+    table) opens, gains the tables, keeps its trials and is searched on."""
+    import automorph as am
+    from automorph import algorithms
+
+    path = tmp_path / "old.db"
+    space = am.Dict(x=am.floatv(0.0, 1.0))
+    am.tune(lambda e: e["x"], space, algorithms.Random(seed=1), 3, name="s", storage=str(path))
+    with sqlite3.connect(path) as db:  # as automorph of schema 1 left it
+        db.execute("DROP TABLE automorph_leases")
+        db.execute("DROP TABLE automorph_waiting")
+        db.execute("UPDATE automorph_meta SET value = '1' WHERE key = 'schema_version'")
+    result = am.tune(
+        lambda e: e["x"], space, algorithms.Random(seed=1), 5, name="s", storage=str(path)
+    )
+    assert result.num_completed == 5
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        version = db.execute(
+            "SELECT value FROM automorph_meta WHERE key = 'schema_version'"
+        ).fetchone()
+    assert {"automorph_leases", "automorph_waiting"} <= tables and version == ("2",)
