@@ -296,9 +296,10 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
-    def wait_for_trial(self, study: str, worker: str) -> None:
+    def wait_for_trial(self, study: str, worker: str, waiting: bool = True) -> None:
         """Records that `worker` waits for a trial (until it claims one), so
-        the proposer counts it in `demand`; call again to say it still waits."""
+        the proposer counts it in `demand`; call again to say it still waits,
+        or with `waiting=False` when it stops waiting (it is done)."""
 
     @abc.abstractmethod
     def demand(self, study: str, within_s: float) -> Demand:

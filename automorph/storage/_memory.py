@@ -146,10 +146,13 @@ class MemoryStorage(Storage):
                 self._waiting.get(study, {}).pop(worker, None)
             return out
 
-    def wait_for_trial(self, study: str, worker: str) -> None:
+    def wait_for_trial(self, study: str, worker: str, waiting: bool = True) -> None:
         with self._lock:
             self._study(study)
-            self._waiting.setdefault(study, {})[worker] = time.time()
+            if waiting:
+                self._waiting.setdefault(study, {})[worker] = time.time()
+            else:
+                self._waiting.get(study, {}).pop(worker, None)
 
     def demand(self, study: str, within_s: float) -> Demand:
         with self._lock:

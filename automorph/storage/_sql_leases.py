@@ -101,11 +101,13 @@ class LeaseMixin:
             return out
 
     @retried
-    def wait_for_trial(self, study: str, worker: str) -> None:
+    def wait_for_trial(self, study: str, worker: str, waiting: bool = True) -> None:
         with self._transaction(write=True) as conn:
             sid = self._study_id(conn, study)
             conn.execute(NOT_WAITING, {"sid": sid, "worker": worker})
-            conn.execute(INSERT_WAITING, {"study_id": sid, "worker": worker, "since": time.time()})
+            if waiting:
+                values = {"study_id": sid, "worker": worker, "since": time.time()}
+                conn.execute(INSERT_WAITING, values)
 
     @retried
     def demand(self, study: str, within_s: float) -> Demand:

@@ -304,6 +304,8 @@ def check_lease(make: Factory) -> None:
             f"demand after a claim: {demand}"
         )
         assert store.demand(study, -1.0).waiting == 0, "demand counted workers seen too long ago"
+        store.wait_for_trial(study, "c", waiting=False)
+        assert store.demand(study, 60.0).waiting == 0, "a worker that stopped waiting counts"
         store.release_lease(study, "b")  # not b's: nothing changes
         assert not store.take_lease(study, "b", 60.0), "release_lease by another worker freed it"
         store.release_lease(study, "a", exhausted=True)

@@ -180,6 +180,8 @@ class StoredStudy(StudyBackend):
                 demand = self.storage.demand(self.name, self.timeout_s)
                 if self._nothing_left(demand, budget):
                     if not demand.pending and not demand.running:
+                        if said_waiting:
+                            self.storage.wait_for_trial(self.name, self.worker, waiting=False)
                         return None
                 elif demand.proposer in (None, self.worker) and self.storage.take_lease(
                     self.name, self.worker, self._lease_s
