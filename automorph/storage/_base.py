@@ -348,10 +348,13 @@ class Storage(abc.ABC):
         error: str | None = None,
         metadata: dict[str, Any] | None = None,
         example: str | None = None,
+        measurement: dict[str, Any] | None = None,
     ) -> TrialRecord:
         """Ends a running trial of `worker` (taking the next event number);
         `example`, if given, becomes its stored example (the worker that
-        materialized it sends it with the result).
+        materialized it sends it with the result), and `measurement`, if
+        given, is appended to its measurements first (the final one, stored
+        in the same transaction).
 
         Raises:
             TrialStateError: If the trial is not running for `worker` (it was

@@ -142,8 +142,6 @@ class MemoryStorage(Storage):
                 out.append(
                     self._add(study, trials, dna, example, worker if keep and not i else None)
                 )
-            if keep and out:
-                self._waiting.get(study, {}).pop(worker, None)
             return out
 
     def wait_for_trial(self, study: str, worker: str, waiting: bool = True) -> None:
@@ -241,6 +239,7 @@ class MemoryStorage(Storage):
         error: str | None = None,
         metadata: dict[str, Any] | None = None,
         example: str | None = None,
+        measurement: dict[str, Any] | None = None,
     ) -> TrialRecord:
         """See `Storage.finish_trial`.
 
@@ -263,6 +262,8 @@ class MemoryStorage(Storage):
                 trial.metadata.update(copy.deepcopy(metadata))
             if example is not None:
                 trial.example = example
+            if measurement is not None:
+                trial.measurements.append(copy.deepcopy(measurement))
             trial.finished = time.time()
             trial.finished_seq = self._next_seq(study)
             return copy.deepcopy(trial)

@@ -554,9 +554,10 @@ class SQLStorage(LeaseMixin, Storage):
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
         with self._transaction(write=False) as conn:
             # Most calls of an idle worker find nothing: look without the write lock.
-            if conn.execute(ANY_PENDING, {"name": study}).first() is None:
-                if conn.execute(SELECT_STUDY, {"name": study}).first() is None:
-                    raise self._not_found(conn, study)
+            row = conn.execute(ANY_PENDING, {"name": study}).first()
+            if row is None:
+                raise self._not_found(conn, study)
+            if row[0] is None:
                 return None
         with self._transaction(write=True) as conn:
             row = conn.execute(SELECT_STUDY, {"name": study}).first()
@@ -621,6 +622,7 @@ class SQLStorage(LeaseMixin, Storage):
         error: str | None = None,
         metadata: dict[str, Any] | None = None,
         example: str | None = None,
+        measurement: dict[str, Any] | None = None,
     ) -> TrialRecord:
         """See `Storage.finish_trial`.
 
@@ -637,6 +639,8 @@ class SQLStorage(LeaseMixin, Storage):
         where = f"trial {trial_id} of {study!r}"
         value = fresh(reward, f"the reward of {where}") if status == "completed" else None
         added = json.loads(dumps_metadata(metadata, where)) if metadata else None
+        if measurement is not None:
+            dumps(measurement, "the measurement")  # a value JSON cannot store: refused here
         with self._transaction(write=True) as conn:
             sid, seq = self._lock_study(conn, study)
             row = conn.execute(LOCK_TRIAL, {"sid": sid, "tid": trial_id}).first()
@@ -656,6 +660,8 @@ class SQLStorage(LeaseMixin, Storage):
                     trial.metadata.update(added)
                 if example is not None:
                     trial.example = example
+                if measurement is not None:
+                    trial.measurements.append(measurement)
                 trial.finished, trial.finished_seq = time.time(), seq
                 conn.execute(
                     FINISH,
@@ -667,6 +673,7 @@ class SQLStorage(LeaseMixin, Storage):
                         "v_error": error,
                         "v_metadata": dumps(trial.metadata),
                         "v_example": trial.example,
+                        "v_measurements": dumps(trial.measurements),
                         "v_now": trial.finished,
                         "v_seq": seq,
                     },

@@ -18,16 +18,14 @@ from typing import TYPE_CHECKING, Any
 from automorph.storage._base import Demand, TrialRecord
 from automorph.storage._sql_engine import LockWait, retried
 from automorph.storage._sql_schema import (
+    DEMAND,
     INSERT_LEASE,
     INSERT_WAITING,
     LEASE,
-    NEXT_TRIAL_ID,
     NOT_WAITING,
-    NUM_WAITING,
     RELEASE_LEASE,
     SELECT_STUDY,
     SET_LEASE,
-    STATUS_COUNTS,
 )
 
 if TYPE_CHECKING:
@@ -96,8 +94,6 @@ class LeaseMixin:
             for i, (dna, example) in enumerate(made):
                 owner = worker if keep and i == 0 else None
                 out.append(self._insert(conn, study, sid, seq + i, dna, example, owner))
-            if keep and out:
-                conn.execute(NOT_WAITING, {"sid": sid, "worker": worker})
             return out
 
     @retried
@@ -113,18 +109,16 @@ class LeaseMixin:
     def demand(self, study: str, within_s: float) -> Demand:
         with self._transaction(write=False) as conn:
             sid = self._study_id(conn, study)
-            waiting = conn.execute(NUM_WAITING, {"sid": sid, "since": time.time() - within_s})
-            counts = {str(k): int(v) for k, v in conn.execute(STATUS_COUNTS, {"sid": sid})}
-            lease = conn.execute(LEASE, {"sid": sid}).first()
-            trials = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one() - 1
-            holder = lease[0] if lease is not None and lease[1] >= time.time() else None
+            now = time.time()
+            row = conn.execute(DEMAND, {"sid": sid, "since": now - within_s}).one()
+            waiting, pending, running, trials, holder, expires, exhausted = row
             return Demand(
-                int(waiting.scalar_one()),
-                int(counts.get("pending", 0)),
-                int(counts.get("running", 0)),
+                int(waiting),
+                int(pending),
+                int(running),
                 int(trials),
-                bool(lease is not None and lease[2]),
-                holder,
+                bool(exhausted),
+                holder if expires is not None and expires >= now else None,
             )
 
     def _study_id(self, conn: Connection, study: str) -> int:

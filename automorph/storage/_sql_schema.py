@@ -192,12 +192,28 @@ DELETE_LEASE = sa.delete(LEASES).where(_L.study_id == _P("sid"))
 NOT_WAITING = sa.delete(WAITING).where(_W.study_id == _P("sid"), _W.worker == _P("worker"))
 INSERT_WAITING = sa.insert(WAITING)
 DELETE_WAITING = sa.delete(WAITING).where(_W.study_id == _P("sid"))
-NUM_WAITING = sa.select(sa.func.count()).where(_W.study_id == _P("sid"), _W.since >= _P("since"))
-ANY_PENDING = sa.select(_T.trial_id).where(_T.study_id == STUDY_ID, _T.status == "pending").limit(1)
-STATUS_COUNTS = (
-    sa.select(_T.status, sa.func.count())
-    .where(_T.study_id == _P("sid"), _T.status.in_(["pending", "running"]))
-    .group_by(_T.status)
+# (study id, a pending trial id or NULL): no row if there is no such study.
+ANY_PENDING = sa.select(
+    _S.id,
+    sa.select(_T.trial_id)
+    .where(_T.study_id == _S.id, _T.status == "pending")
+    .limit(1)
+    .scalar_subquery(),
+).where(_S.name == _P("name"))
+_SID: sa.BindParameter[int] = _P("sid")
+# Everything `demand` reads, in one statement (one round trip).
+DEMAND = sa.select(
+    sa.select(sa.func.count())
+    .where(_W.study_id == _SID, _W.since >= _P("since"))
+    .scalar_subquery(),
+    sa.select(sa.func.count()).where(_T.study_id == _SID, _T.status == "pending").scalar_subquery(),
+    sa.select(sa.func.count()).where(_T.study_id == _SID, _T.status == "running").scalar_subquery(),
+    sa.select(sa.func.coalesce(sa.func.max(_T.trial_id), 0))
+    .where(_T.study_id == _SID)
+    .scalar_subquery(),
+    sa.select(_L.worker).where(_L.study_id == _SID).scalar_subquery(),
+    sa.select(_L.expires).where(_L.study_id == _SID).scalar_subquery(),
+    sa.select(_L.exhausted).where(_L.study_id == _SID).scalar_subquery(),
 )
 INSERT_TRIAL = sa.insert(TRIALS)
 # SET values take `v_` names: SQLAlchemy reserves the column names for itself.
@@ -220,6 +236,7 @@ FINISH = (
         error=_P("v_error"),
         metadata=_P("v_metadata"),
         example=_P("v_example"),
+        measurements=_P("v_measurements"),
         finished=_P("v_now"),
         finished_seq=_P("v_seq"),
     )

@@ -316,9 +316,14 @@ def check_lease(make: Factory) -> None:
         assert store.add_trials(study, "b", [(_dna(3), None)]) is None, (
             "add_trials stored proposals of a worker whose lease expired and passed on"
         )
-        done = store.finish_trial(study, 1, "a", "completed", reward=1.0, example="ONE")
+        final = {"reward": 1.0, "step": 3, "metrics": {}, "elapsed": 0.5}
+        done = store.finish_trial(
+            study, 1, "a", "completed", reward=1.0, example="ONE", measurement=final
+        )
         assert done.example == "ONE", "finish_trial did not store the example"
-        assert store.get_trial(study, 1).example == "ONE", "the stored example is not the new one"
+        stored = store.get_trial(study, 1)
+        assert stored.example == "ONE", "the stored example is not the new one"
+        assert stored.measurements == [final], f"the final measurement: {stored.measurements}"
 
 
 def check_enqueue(make: Factory) -> None:

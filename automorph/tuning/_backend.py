@@ -39,8 +39,11 @@ class StudyBackend(abc.ABC):
         or None when the study has nothing more for this worker: `budget`
         trials proposed (None: no limit) or the algorithm exhausted."""
 
-    def measured(self, trial: Trial, measurement: Measurement) -> None:  # noqa: B027
-        """Keeps a measurement the loop has added to `trial`."""
+    def measured(  # noqa: B027
+        self, trial: Trial, measurement: Measurement, final: bool = False
+    ) -> None:
+        """Keeps a measurement the loop has added to `trial` (`final`: the
+        trial ends with it next, so a store may keep it with the end)."""
 
     @abc.abstractmethod
     def finish(self, trial: Trial, status: TrialStatus, reward: object, error: str | None) -> None:

@@ -93,10 +93,11 @@ class Feedback:
     [(1, 'completed', 0.5), (2, 'skipped', None), (3, 'completed', 1.5)]
     """
 
-    __slots__ = ("_loop", "trial")
+    __slots__ = ("_ending", "_loop", "trial")
 
     def __init__(self, loop: SearchLoop, trial: Trial) -> None:
         self._loop = loop
+        self._ending = False
         self.trial = trial
 
     def __repr__(self) -> str:
@@ -177,7 +178,7 @@ class Feedback:
         checked = check_metrics(metrics, trial.id) if metrics else {}
         measurement = Measurement(value, step, checked, time.time() - trial.created)
         trial.measurements.append(measurement)
-        self._loop._study.measured(trial, measurement)
+        self._loop._study.measured(trial, measurement, final=self._ending)
 
     def done(self) -> None:
         """Completes the trial with its last measurement, whose reward goes to the algorithm.
@@ -209,7 +210,11 @@ class Feedback:
             TrialStateError: If the trial has already ended.
         """
         measurements = self.trial.measurements
-        self.add_measurement(reward, measurements[-1].step if measurements else 0, metrics)
+        self._ending = True  # the store may keep this measurement with the trial's end
+        try:
+            self.add_measurement(reward, measurements[-1].step if measurements else 0, metrics)
+        finally:
+            self._ending = False
         if self.trial.status == "pending":  # not failed for an invalid reward
             self.done()
 

@@ -27,6 +27,7 @@ store, and the algorithm learns them, in study order, at its next proposal.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
@@ -57,9 +58,15 @@ logger = logging.getLogger("automorph.tuning")
 MAX_BATCH = 256
 # Waiting workers look for a trial this often: from _POLL_S, backing off to _MAX_POLL_S.
 _POLL_S = 0.001
-_MAX_POLL_S = 0.02
+_MAX_POLL_S = 0.05
+# The proposer looks for waiting workers this often (backing off from _POLL_S) ...
+_SERVE_POLL_S = 0.02
+# ... and this often while none is there.
+_ALONE_POLL_S = 0.25
+# The reserve of pending trials covers this long of the workers' claims.
+_RESERVE_S = 0.05
 # A waiting worker reads the study's demand this often: is it done, is the lease free?
-_LOOK_S = 0.5
+_LOOK_S = 1.0
 
 
 def default_worker_id() -> str:
@@ -106,6 +113,7 @@ class StoredStudy(StudyBackend):
         self.retry_limit = options.retry_limit
         self._lease_s = options.timeout_s
         self._lost: set[int] = set()  # trials another worker took over
+        self._final: dict[int, Measurement] = {}  # stored with the trial's end
         # The caller's algorithm stays as it is: the study searches with a copy
         # (or with its own, if it has one), seeded once for all its workers.
         mine = algorithm.clone(deep=True)
@@ -186,6 +194,8 @@ class StoredStudy(StudyBackend):
                 elif demand.proposer in (None, self.worker) and self.storage.take_lease(
                     self.name, self.worker, self._lease_s
                 ):
+                    if said_waiting:  # it proposes for itself from now on
+                        self.storage.wait_for_trial(self.name, self.worker, waiting=False)
                     proposer = self._proposer = _Proposer(self)
                     proposer.start()
             if proposer is not None:
@@ -237,11 +247,15 @@ class StoredStudy(StudyBackend):
         self._seq = 0
         self._own.clear()
 
-    def measured(self, trial: Trial, measurement: Measurement) -> None:
-        """Stores a measurement; if the study has given the trial to another
+    def measured(self, trial: Trial, measurement: Measurement, final: bool = False) -> None:
+        """Stores a measurement (a `final` one goes with the trial's end, in
+        the same transaction); if the study has given the trial to another
         worker (this one was paused or cut off past `timeout_s`), the trial is
         dropped here: logged once, no error, and its result is not stored."""
         if trial.id in self._lost:
+            return
+        if final:
+            self._final[trial.id] = measurement
             return
         try:
             self.storage.add_measurement(self.name, trial.id, self.worker, measurement.to_json())
@@ -268,6 +282,7 @@ class StoredStudy(StudyBackend):
             self._current = None
         value = list(reward) if isinstance(reward, tuple) else reward
         example = None if trial.example is None else _json_or_none(trial.example)
+        final = self._final.pop(trial.id, None)
         try:
             self.storage.finish_trial(
                 self.name,
@@ -278,6 +293,7 @@ class StoredStudy(StudyBackend):
                 error=error,
                 metadata=trial.metadata or None,
                 example=example,
+                measurement=None if final is None else final.to_json(),
             )
         except TrialStateError:
             self._drop(trial)
@@ -347,9 +363,9 @@ class _Proposer(threading.Thread):
 
     The worker proposes its own trials itself (`propose_for_me`), right after
     its last result is stored. This thread serves the other workers: each
-    round it reads the demand (workers waiting, plus a quarter of the
-    running ones as a reserve, less the trials already pending), catches the
-    algorithm up, proposes that many and stores them. It renews the lease
+    round it reads the demand (workers waiting, plus a reserve (`_reserve`),
+    less the trials already pending), catches the algorithm up, proposes
+    that many in one batch and stores them. It renews the lease
     every third of it. A lock keeps the two from proposing at once. It stops
     when the lease is lost, when nothing is left to propose, or when its
     worker closes.
@@ -402,6 +418,7 @@ class _Proposer(threading.Thread):
         lease_s = study._lease_s
         renew_at = time.monotonic() + lease_s / 3
         idle = _POLL_S
+        rate = _Rate()
         while not self._stopping.is_set():
             if time.monotonic() >= renew_at:
                 with self._lock:
@@ -412,16 +429,30 @@ class _Proposer(threading.Thread):
                         return
                 renew_at = time.monotonic() + lease_s / 3
             demand = store.demand(study.name, study.timeout_s)
-            wanted = demand.waiting + demand.running // 4 - demand.pending
+            wanted = demand.waiting + self._reserve(demand, rate) - demand.pending
             if wanted <= 0:
                 self._stopping.wait(idle)
-                idle = min(idle * 2, _MAX_POLL_S)
+                # Alone in the study (this worker's trial at most): look less often.
+                alone = not demand.waiting and not demand.pending and demand.running <= 1
+                idle = min(idle * 2, _ALONE_POLL_S if alone else _SERVE_POLL_S)
                 continue
             idle = _POLL_S
             with self._lock:
                 if self.done:
                     return
                 self._round(min(wanted, MAX_BATCH), keep=False)
+
+    @staticmethod
+    def _reserve(demand: Demand, rate: _Rate) -> int:
+        """Trials to keep pending beyond the waiting workers, so that a worker
+        finishing a trial claims the next at once: a quarter of the running
+        trials, or what the workers claim in `_RESERVE_S`, if more. None
+        while this worker is alone (then proposals wait for its results, and
+        one worker's search is exactly the search in memory)."""
+        claimed_per_s = rate.update(demand.trials - demand.pending)
+        if demand.waiting + demand.running <= 1:
+            return 0
+        return min(max(demand.running // 4, math.ceil(claimed_per_s * _RESERVE_S)), MAX_BATCH)
 
     def _round(self, count: int, keep: bool) -> TrialRecord | str | None:
         """Proposes up to `count` trials and stores them (under `_lock`): the
@@ -462,6 +493,23 @@ class _Proposer(threading.Thread):
         except SearchExhaustedError:
             return [], True
         return dnas, len(dnas) < count
+
+
+class _Rate:
+    """How fast a count grows, per second (smoothed over the last updates)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[float, int] | None = None
+        self.per_s = 0.0
+
+    def update(self, count: int) -> float:
+        now = time.monotonic()
+        if self._last is not None and now > self._last[0]:
+            then, before = self._last
+            current = max(count - before, 0) / (now - then)
+            self.per_s += 0.2 * (current - self.per_s)
+        self._last = (now, count)
+        return self.per_s
 
 
 def _adopt(given: SearchAlgorithm, mine: SearchAlgorithm, stored: StudyInfo) -> SearchAlgorithm:
