@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import KW_ONLY
 from typing import Any, ClassVar
@@ -218,6 +219,31 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
 
     def _check_reward(self, reward: Any) -> Reward:
         return check_reward(reward, self.multi_objective, type(self).__name__)
+
+
+class TracksPending:
+    """For algorithms that condition on pending proposals: `_pending` counts
+    each proposed DNA without a reward yet (a DNA can be proposed twice).
+    The subclass adds to it in `_propose` and takes from it in `_feedback`
+    (`_take_pending`); replayed proposals and `discard` are handled here."""
+
+    _pending: Counter[DNA]
+
+    def _replay(self, dna: DNA, reward: Reward | None) -> None:
+        if reward is None:
+            self._pending[dna] += 1
+        else:
+            self._feedback(dna, reward)  # type: ignore[attr-defined]
+
+    def _discard(self, dna: DNA) -> None:
+        self._take_pending(dna)
+
+    def _take_pending(self, dna: DNA) -> None:
+        """Removes one pending `dna`, if any."""
+        if self._pending[dna] > 1:
+            self._pending[dna] -= 1
+        else:
+            self._pending.pop(dna, None)
 
 
 def check_reward(reward: Any, multi_objective: bool, who: str = "the search") -> Reward:

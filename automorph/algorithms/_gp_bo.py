@@ -70,7 +70,7 @@ import numpy as np
 import numpy.typing as npt
 
 from automorph.algorithms import _gp
-from automorph.algorithms._base import Reward, SearchAlgorithm
+from automorph.algorithms._base import Reward, SearchAlgorithm, TracksPending
 from automorph.algorithms._registry import register
 from automorph.geno import DNA, Choices, DecisionPoint, Float, Int, Space, join
 from automorph.symbolic import Bounds
@@ -258,14 +258,6 @@ class _Model:
     order: npt.NDArray[np.int64]  # distinct candidates, best first
 
 
-def _take_one(pending: Counter[DNA], dna: DNA) -> None:
-    """Removes one pending `dna`, if any (a DNA can be proposed twice)."""
-    if pending[dna] > 1:
-        pending[dna] -= 1
-    else:
-        pending.pop(dna, None)
-
-
 class _Rows:
     """A growable float matrix (appending a row is amortized O(width))."""
 
@@ -307,7 +299,7 @@ _FIT_STREAM = 0x6B50
 
 
 @register("gp_bo")
-class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
+class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
     """Gaussian-process Bayesian optimization (see the module docstring).
 
     Attributes:
@@ -382,16 +374,7 @@ class GPBO(SearchAlgorithm, type_name="automorph.algorithms.GPBO"):
         self._rewards.append(np.array([float(reward)]))  # type: ignore[arg-type]
         self._history.append((dna, float(reward)))  # type: ignore[arg-type]
         self._seen.add(dna)
-        _take_one(self._pending, dna)
-
-    def _replay(self, dna: DNA, reward: Reward | None) -> None:
-        if reward is None:
-            self._pending[dna] += 1
-        else:
-            self._feedback(dna, reward)
-
-    def _discard(self, dna: DNA) -> None:
-        _take_one(self._pending, dna)
+        self._take_pending(dna)
 
     def _train_indices(self, rewards: Array, limit: int) -> npt.NDArray[np.int64]:
         """At most `limit` observations: all, or the best half and the most recent."""

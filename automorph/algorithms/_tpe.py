@@ -61,7 +61,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from automorph.algorithms._base import Reward, SearchAlgorithm
+from automorph.algorithms._base import Reward, SearchAlgorithm, TracksPending
 from automorph.algorithms._registry import register
 from automorph.geno import DNA, Choices, DecisionPoint, Float, Int
 from automorph.symbolic import Bounds
@@ -77,7 +77,7 @@ _TINY = 1e-300
 
 
 @register("tpe")
-class TPE(SearchAlgorithm, type_name="automorph.algorithms.TPE"):
+class TPE(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.TPE"):
     """Tree-structured Parzen Estimator (see the module docstring).
 
     Attributes:
@@ -138,17 +138,8 @@ class TPE(SearchAlgorithm, type_name="automorph.algorithms.TPE"):
         """The (DNA, reward) received, in order (a copy; empty before `setup`)."""
         return list(getattr(self, "_history", []))
 
-    def _replay(self, dna: DNA, reward: Reward | None) -> None:
-        if reward is None:
-            self._pending[dna] += 1
-        else:
-            self._feedback(dna, reward)
-
-    def _discard(self, dna: DNA) -> None:
-        _take_one(self._pending, dna)
-
     def _feedback(self, dna: DNA, reward: Reward) -> None:
-        _take_one(self._pending, dna)
+        self._take_pending(dna)
         self._add_column_values(dna, len(self._history))
         self._history.append((dna, float(reward)))  # type: ignore[arg-type]
 
@@ -226,14 +217,6 @@ class TPE(SearchAlgorithm, type_name="automorph.algorithms.TPE"):
         ]
         best = _best_candidate(dimensions, mask, self.prior_weight, self.num_candidates, rng)
         return dict(zip(self._joint_points, best, strict=True))
-
-
-def _take_one(pending: Counter[DNA], dna: DNA) -> None:
-    """Removes one pending `dna`, if any (a DNA can be proposed twice)."""
-    if pending[dna] > 1:
-        pending[dna] -= 1
-    else:
-        pending.pop(dna, None)
 
 
 def _modelled(point: DecisionPoint) -> bool:

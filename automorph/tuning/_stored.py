@@ -64,7 +64,7 @@ _SERVE_POLL_S = 0.02
 # ... and this often while none is there.
 _ALONE_POLL_S = 0.25
 # The reserve of pending trials covers this long of the workers' claims.
-_RESERVE_S = 0.05
+_RESERVE_S = 0.2
 # A waiting worker reads the study's demand this often: is it done, is the lease free?
 _LOOK_S = 1.0
 

@@ -66,3 +66,14 @@ def test_workers_of_two_runs_of_a_study_have_different_ids(tmp_path: Path) -> No
     assert first and second and not first & second, (first, second)
     host = os.uname().nodename
     assert all(str(w).startswith(f"{host}:") for w in first | second), first | second
+
+
+def test_running_workers_leaves_the_callers_algorithm_as_it_was(tmp_path: Path) -> None:
+    path = str(tmp_path / "study.db")
+    search = algorithms.GPBO(num_initial=3)  # no seed: the study picks one, not the caller
+    for executor, workers in (("local", 1), ("process", 2)):
+        am.tune(value, SPACE, search, 6 * workers, name=executor, storage=path,
+                executor=executor, num_workers=workers)  # fmt: skip
+        assert search.seed is None and not search.is_set_up, executor
+    stored = [open_storage(path).get_study(name).algorithm for name in ("local", "process")]
+    assert all(text is not None and '"seed": null' not in text for text in stored), stored
