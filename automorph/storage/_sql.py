@@ -553,19 +553,16 @@ class SQLStorage(LeaseMixin, Storage):
     @retried
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
         with self._transaction(write=False) as conn:
-            # Most calls of an idle worker find nothing: look without the write lock.
+            # An idle worker's calls mostly find nothing: look without the write lock.
             row = conn.execute(ANY_PENDING, {"name": study}).first()
             if row is None:
                 raise self._not_found(conn, study)
-            if row[0] is None:
+            sid, pending_id = row
+            if pending_id is None:
                 return None
         with self._transaction(write=True) as conn:
-            row = conn.execute(SELECT_STUDY, {"name": study}).first()
-            if row is None:
-                raise self._not_found(conn, study)
-            sid = row.id
             pending = conn.execute(OLDEST_PENDING, {"sid": sid}).first()
-            if pending is None:
+            if pending is None:  # another worker was first
                 return None
             try:
                 trial = _record(study, pending)
