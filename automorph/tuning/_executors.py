@@ -135,9 +135,11 @@ def run_workers(
         workers = [task["options"].worker for task in tasks]
         study = _Study(store, options.name, workers, progress, prefix)
         if executor == "process":
-            _run_processes(tasks, study)
+            heartbeat_s = float(options.heartbeat_s)
+            _run("process", tasks, study, pass_stop=True, parent_poll_s=min(1.0, heartbeat_s))
         else:
-            _run_ray(tasks, ray_address, study)
+            # ray_options: the options of `ray.remote` for the worker tasks.
+            _run("ray", tasks, study, ray_address=ray_address, ray_options={})
     finally:
         store.close()
 
@@ -218,37 +220,15 @@ def _restarts(tasks: list[dict[str, Any]]) -> int:
     return len(tasks) * max(int(tasks[0]["options"].retry_limit), 1)
 
 
-def _run_processes(tasks: list[dict[str, Any]], study: _Study) -> None:
+def _run(executor: str, tasks: list[dict[str, Any]], study: _Study, **options: Any) -> None:
+    """Runs the study's workers on `executor` ("process" or "ray"), each
+    dead one replaced (at most `_restarts` times), and waits for them all."""
     limit = _restarts(tasks)
     study.run(
         run_tasks(
             worker_task,
             tasks,
-            executor="process",
-            num_workers=len(tasks),
-            pass_stop=True,
-            tick=study.report,
-            on_stop=study.stopped,
-            on_retry=study.replacement,
-            retries=limit,
-            max_restarts=limit,
-            label=_label,
-            interrupt_message=_INTERRUPTED,
-            parent_poll_s=min(1.0, float(tasks[0]["options"].heartbeat_s)),
-        )
-    )
-
-
-# --- Ray --------------------------------------------------------------------------------
-
-
-def _run_ray(tasks: list[dict[str, Any]], address: str | None, study: _Study) -> None:
-    limit = _restarts(tasks)
-    study.run(
-        run_tasks(
-            worker_task,
-            tasks,
-            executor="ray",
+            executor=executor,
             num_workers=len(tasks),
             tick=study.report,
             on_stop=study.stopped,
@@ -257,8 +237,7 @@ def _run_ray(tasks: list[dict[str, Any]], address: str | None, study: _Study) ->
             max_restarts=limit,
             label=_label,
             interrupt_message=_INTERRUPTED,
-            ray_address=address,
-            ray_options={},  # options of `ray.remote` for the worker tasks
+            **options,
         )
     )
 
