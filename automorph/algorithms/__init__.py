@@ -6,6 +6,11 @@ Evolutionary algorithms are `Evolution`s assembled from small operators
 (selectors, mutators, recombinators, population updates) joined with `>>`.
 `REINFORCE` and `PPO` are reinforcement-learning controllers (numpy policies,
 independent or an LSTM) over any DNASpec.
+
+Constrained search: `feedback(dna, reward, constraints)` carries constraint
+values (each `<= 0` when met); `violation` and `is_feasible` read them, and
+algorithms with `uses_constraints` (TPE, evolution, NSGA-II) prefer feasible
+DNA. `hypervolume` measures a multi-objective front.
 """
 
 from __future__ import annotations
@@ -27,12 +32,20 @@ from automorph.algorithms._algebra import (
     SymmetricDifference,
     Union,
 )
-from automorph.algorithms._base import Reward, SearchAlgorithm, check_reward
+from automorph.algorithms._base import HistoryItem, Reward, SearchAlgorithm, check_reward
+from automorph.algorithms._constraints import (
+    Constraints,
+    check_constraints,
+    feasibility_key,
+    is_feasible,
+    violation,
+)
 from automorph.algorithms._controllers import PPO, REINFORCE
 from automorph.algorithms._embedding import DNAAutoencoder
 from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
 from automorph.algorithms._features import DNAFeatures, Observations
 from automorph.algorithms._gp_bo import GPBO
+from automorph.algorithms._hypervolume import hypervolume
 from automorph.algorithms._nases import NASES
 from automorph.algorithms._nasib import NASIB
 from automorph.algorithms._nsga2 import MultiObjectiveEvolution, nsga2
@@ -85,6 +98,7 @@ __all__ = [
     "PermutationCrossover",
     "Swap",
     "Condition",
+    "Constraints",
     "Conditional",
     "Difference",
     "Every",
@@ -114,6 +128,7 @@ __all__ = [
     "expected_improvement",
     "Evolution",
     "GPBO",
+    "HistoryItem",
     "Grid",
     "Individual",
     "Last",
@@ -130,6 +145,7 @@ __all__ = [
     "Reward",
     "SearchAlgorithm",
     "TPE",
+    "check_constraints",
     "check_reward",
     "Sample",
     "Top",
@@ -138,7 +154,10 @@ __all__ = [
     "active_decisions",
     "create",
     "crowding_distance",
+    "feasibility_key",
     "hill_climbing",
+    "hypervolume",
+    "is_feasible",
     "names",
     "non_dominated_sort",
     "pareto_mask",
@@ -146,4 +165,5 @@ __all__ = [
     "ranking",
     "regularized_evolution",
     "register",
+    "violation",
 ]

@@ -48,6 +48,11 @@ FINISHED: tuple[TrialState, ...] = ("completed", "skipped", "failed")
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
 DIRECTIONS_KEY = "directions"
 
+#: Where `TrialRecord.metadata` keeps a trial's constraint values (a list of
+#: floats, each <= 0 when met), written with the trial's end like the rest of
+#: its metadata, so every store keeps them without a column of their own.
+CONSTRAINTS_KEY = "constraints"
+
 # Bumped when the layout of stored data changes; stores of other versions are refused.
 SCHEMA_VERSION = 2
 # Stores of these versions are brought up to SCHEMA_VERSION when opened (2 added tables).
@@ -120,7 +125,9 @@ class TrialRecord:
         measurements: Reports, each `{"reward", "step", "metrics", "elapsed"}`.
         reward: The final reward (a float, or a list for several objectives)
             of a completed trial; None otherwise.
-        metadata: Free-form JSON values.
+        metadata: Free-form JSON values; `metadata["constraints"]`
+            (`CONSTRAINTS_KEY`) holds the constraint values of a trial of a
+            constrained search.
         example: The materialized program as automorph JSON text, if it
             could be serialized.
         created, started, finished: Timestamps (`time.time()`); `started` is

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from automorph.algorithms import Random, SearchAlgorithm
+from automorph.algorithms import Constraints, Random, SearchAlgorithm
 from automorph.geno import DNASpec
 from automorph.hyper import Template
 from automorph.storage import Storage, open_storage
@@ -44,7 +44,7 @@ from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._stored import StoredStudy
 from automorph.tuning._trial import Measurement, Trial, TrialStatus
-from automorph.utils import FieldTypeError, FieldValueError
+from automorph.utils import FeedbackError, FieldTypeError, FieldValueError
 
 if TYPE_CHECKING:
     from automorph.early_stopping import EarlyStoppingPolicy
@@ -130,6 +130,9 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         self._num_finished = 0
         self._best: float | None = None
         self._best_id: int | None = None
+        self._best_key: tuple[float, float] | None = None
+        self._num_constraints: int | None = None  # per trial, once known
+        self._warned_constraints = False
         self._progress = Progress(num_examples, self.name) if options.progress else None
 
     def __iter__(self) -> SearchLoop:
@@ -211,11 +214,43 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         trial.completed = time.time()
         self._num_finished += 1
         reward = final.reward
-        if isinstance(reward, float) and _direction.better(reward, self._best, self.directions):
-            self._best = reward
-            self._best_id = trial.id
+        if isinstance(reward, float):
+            key = _direction.rank_key(reward, trial.violation, self.directions)
+            if self._best_key is None or key < self._best_key:
+                self._best, self._best_id, self._best_key = reward, trial.id, key
         if self._progress is not None:
             self._progress.update(self._num_finished, self._best, self._best_id)
+
+    def _check_constraint_count(self, trial: Trial, values: Constraints) -> None:
+        """Raises FeedbackError, naming `trial`, if it reports another number
+        of constraint values than the study's other trials; warns once if
+        a feedback-driven algorithm ignores them."""
+        expected = self._num_constraints
+        if expected is None:
+            expected = self.algorithm.num_constraints
+        if expected is None:
+            expected = next(
+                (len(c) for t in self._study.trials() if (c := t.constraints) is not None), None
+            )
+        if expected is not None and len(values) != expected:
+            raise FeedbackError(
+                f"trial {trial.id}: {len(values)} constraint values ({list(values)!r}), but "
+                f"the study's trials report {expected}; every trial reports the same constraints"
+            )
+        self._num_constraints = len(values)
+        algorithm = self.algorithm
+        if algorithm.needs_feedback and not algorithm.uses_constraints:
+            self._warn_ignored_constraints()
+
+    def _warn_ignored_constraints(self) -> None:
+        if not self._warned_constraints:
+            self._warned_constraints = True
+            logger.warning(
+                "%s does not steer by constraints: trials that break them are marked "
+                "infeasible and results prefer feasible ones, but the search does not avoid "
+                "them (TPE, evolution and NSGA-II do)",
+                type(self.algorithm).__name__,
+            )
 
     def _end(self, trial: Trial, status: TrialStatus, error: str | None) -> None:
         self._study.finish(trial, status, None, error)

@@ -23,6 +23,7 @@ from automorph.tuning._options import (
     StudyOptions,
 )
 from automorph.tuning._result import StudyResult
+from automorph.tuning._trial import Outcome
 from automorph.tuning._worker import run_worker
 
 if TYPE_CHECKING:
@@ -32,14 +33,16 @@ if TYPE_CHECKING:
 class Objective(Protocol):
     """An objective of one parameter: `objective(example) -> reward`."""
 
-    def __call__(self, example: Any, /) -> float | Sequence[float] | None: ...
+    def __call__(self, example: Any, /) -> float | Sequence[float] | Outcome | None: ...
 
 
 class FeedbackObjective(Protocol):
     """An objective that reports itself: `objective(example, feedback)`; it
     may call `feedback.add_measurement` and return None."""
 
-    def __call__(self, example: Any, feedback: Feedback, /) -> float | Sequence[float] | None: ...
+    def __call__(
+        self, example: Any, feedback: Feedback, /
+    ) -> float | Sequence[float] | Outcome | None: ...
 
 
 def tune(
@@ -71,6 +74,8 @@ def tune(
     fail or stop the search) through `feedback`, and return a final reward
     or None. Otherwise it is called as `objective(example)` and returns the
     reward: a float, or a sequence of floats for a multi-objective search.
+    Either kind may return an `automorph.tuning.Outcome` instead: the reward
+    with the trial's constraint values (each `<= 0` when met) and metrics.
 
     A reward that is not a finite number (NaN, an infinity, a value that
     does not convert to float) fails its trial, with the reason in
@@ -121,8 +126,9 @@ def tune(
             process (a lambda, a closure): define it at module level.
         TrialsFailedError: If every trial of the search failed (a
             `FeedbackError`; the message lists the reasons).
-        FeedbackError: If a one-parameter objective returns None (the trial
-            is marked failed first).
+        FeedbackError: If a one-parameter objective returns None, or
+            constraints are malformed (not finite numbers, or not as many
+            as the other trials'); the trial is marked failed first.
         BaseException: Whatever the objective raises that `catch` does not
             name (the trial is marked failed first). The study is then lost
             with the call; to keep it, drive the search with `am.sample` and
