@@ -28,6 +28,7 @@ from automorph.algorithms._algebra import (
     Union,
 )
 from automorph.algorithms._base import Reward, SearchAlgorithm, check_reward
+from automorph.algorithms._cmaes import CMAES
 from automorph.algorithms._controllers import PPO, REINFORCE
 from automorph.algorithms._embedding import DNAAutoencoder
 from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
@@ -77,6 +78,7 @@ from automorph.algorithms._variation import (
 
 __all__ = [
     "Bottom",
+    "CMAES",
     "Choice",
     "Concatenation",
     "CycleCrossover",
