@@ -40,6 +40,7 @@ from automorph.algorithms._constraints import (
     is_feasible,
     violation,
 )
+from automorph.algorithms._cmaes import CMAES
 from automorph.algorithms._controllers import PPO, REINFORCE
 from automorph.algorithms._embedding import DNAAutoencoder
 from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
@@ -90,6 +91,7 @@ from automorph.algorithms._variation import (
 
 __all__ = [
     "Bottom",
+    "CMAES",
     "Choice",
     "Concatenation",
     "CycleCrossover",
