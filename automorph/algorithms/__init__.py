@@ -5,7 +5,8 @@ Every algorithm follows the `SearchAlgorithm` contract (`setup`, `propose`,
 Evolutionary algorithms are `Evolution`s assembled from small operators
 (selectors, mutators, recombinators, population updates) joined with `>>`.
 `REINFORCE` and `PPO` are reinforcement-learning controllers (numpy policies,
-independent or an LSTM) over any DNASpec.
+independent or an LSTM) over any DNASpec. `BOHB` also learns from a study's
+learning curves and runs with its own early-stopping policy (`MultiFidelity`).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from automorph.algorithms._algebra import (
     Union,
 )
 from automorph.algorithms._base import Reward, SearchAlgorithm, check_reward
+from automorph.algorithms._bohb import BOHB
 from automorph.algorithms._controllers import PPO, REINFORCE
 from automorph.algorithms._embedding import DNAAutoencoder
 from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
 from automorph.algorithms._features import DNAFeatures, Observations
+from automorph.algorithms._fidelity import CurveSource, MultiFidelity
 from automorph.algorithms._gp_bo import GPBO
 from automorph.algorithms._nases import NASES
 from automorph.algorithms._nasib import NASIB
@@ -76,9 +79,11 @@ from automorph.algorithms._variation import (
 )
 
 __all__ = [
+    "BOHB",
     "Bottom",
     "Choice",
     "Concatenation",
+    "CurveSource",
     "CycleCrossover",
     "OrderCrossover",
     "PartiallyMappedCrossover",
@@ -117,6 +122,7 @@ __all__ = [
     "Grid",
     "Individual",
     "Last",
+    "MultiFidelity",
     "MultiObjectiveEvolution",
     "Mutate",
     "Operator",
