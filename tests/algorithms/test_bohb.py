@@ -73,16 +73,16 @@ def test_bohb_beats_random_search_at_an_equal_step_budget() -> None:
 
 @pytest.mark.slow
 def test_bohb_beats_hyperband_with_random_proposals() -> None:
-    """The model matters, not only the early stopping (20 seeds)."""
+    """The model matters, not only the early stopping (10 seeds)."""
     budget = 40 * MAX_STEP
     bohb, hyperband = [], []
-    for seed in range(20):
+    for seed in range(10):
         bohb.append(search(algorithms.BOHB(max_step=MAX_STEP, seed=seed), budget)[0])
         # Random search under BOHB's policy: BOHB with every proposal random.
         hyperband.append(
             search(algorithms.BOHB(max_step=MAX_STEP, random_fraction=1.0, seed=seed), budget)[0]
         )
-    assert np.mean(bohb) < 0.8 * np.mean(hyperband), (bohb, hyperband)
+    assert np.mean(bohb) < 0.7 * np.mean(hyperband), (bohb, hyperband)
 
 
 def train(example: Any, feedback: Feedback) -> None:
