@@ -11,6 +11,8 @@ Constrained search: `feedback(dna, reward, constraints)` carries constraint
 values (each `<= 0` when met); `violation` and `is_feasible` read them, and
 algorithms with `uses_constraints` (TPE, evolution, NSGA-II) prefer feasible
 DNA. `hypervolume` measures a multi-objective front.
+`BOHB` also learns from a study's learning curves and runs with its own
+early-stopping policy (`MultiFidelity`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from automorph.algorithms._algebra import (
     Union,
 )
 from automorph.algorithms._base import HistoryItem, Reward, SearchAlgorithm, check_reward
+from automorph.algorithms._bohb import BOHB
+from automorph.algorithms._cmaes import CMAES
 from automorph.algorithms._constraints import (
     Constraints,
     check_constraints,
@@ -40,11 +44,11 @@ from automorph.algorithms._constraints import (
     is_feasible,
     violation,
 )
-from automorph.algorithms._cmaes import CMAES
 from automorph.algorithms._controllers import PPO, REINFORCE
 from automorph.algorithms._embedding import DNAAutoencoder
 from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
 from automorph.algorithms._features import DNAFeatures, Observations
+from automorph.algorithms._fidelity import CurveSource, MultiFidelity
 from automorph.algorithms._gp_bo import GPBO
 from automorph.algorithms._hypervolume import hypervolume
 from automorph.algorithms._nases import NASES
@@ -90,10 +94,12 @@ from automorph.algorithms._variation import (
 )
 
 __all__ = [
+    "BOHB",
     "Bottom",
     "CMAES",
     "Choice",
     "Concatenation",
+    "CurveSource",
     "CycleCrossover",
     "OrderCrossover",
     "PartiallyMappedCrossover",
@@ -134,6 +140,7 @@ __all__ = [
     "Grid",
     "Individual",
     "Last",
+    "MultiFidelity",
     "MultiObjectiveEvolution",
     "Mutate",
     "Operator",

@@ -29,7 +29,7 @@ from automorph.geno import DNASpec
 from automorph.hyper import Template
 from automorph.storage import Storage, open_storage
 from automorph.symbolic import sym_eq
-from automorph.tuning import _direction
+from automorph.tuning import _direction, _fidelity
 from automorph.tuning._backend import MemoryStudy, StudyBackend
 from automorph.tuning._checks import check_count, check_decisions
 from automorph.tuning._direction import MAXIMIZE, Directions
@@ -70,6 +70,8 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         multi_objective: Whether rewards are tuples (the algorithm's).
         directions: "maximize" or "minimize" per objective (one entry
             applies to every objective); for a stored study, the study's.
+        early_stopping: The policy `feedback.should_stop_early()` asks: the
+            one given, else a multi-fidelity algorithm's own, else None.
         result: The `StudyResult`, updated as the loop runs.
 
     >>> import automorph as am
@@ -120,7 +122,8 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         self.options = options
         self.directions: Directions = self._study.directions
         self.algorithm = self._study.algorithm
-        self.early_stopping = options.early_stopping
+        # A multi-fidelity algorithm (BOHB) reads the study's curves and brings its policy.
+        self.early_stopping = _fidelity.connect(self._study, options.early_stopping)
         self.name = options.name
         self.multi_objective = bool(self.algorithm.multi_objective)
         self._num_examples = num_examples
@@ -298,7 +301,9 @@ def sample(
             Reopening a study resumes it. Requires `name`.
         worker: This worker's id in the study (default: host, pid, random).
         early_stopping: A policy from `automorph.early_stopping`, asked by
-            `feedback.should_stop_early()`.
+            `feedback.should_stop_early()`. Left out, a multi-fidelity
+            algorithm (`algorithms.BOHB`) runs with its own (Hyperband), and
+            other algorithms with none.
         heartbeat_s: Seconds between heartbeats of a stored study's trial.
         timeout_s: A stored trial whose heartbeats stop for this long goes
             back to the queue for another worker,
