@@ -1,4 +1,4 @@
-"""The commands: studies, show, trials, best, export, plot, enqueue, delete.
+"""The commands: studies, show, trials, best, export, plot, importance, enqueue, delete.
 
 Rewards are shown as the objective reported them; "best" follows the study's
 direction (the highest reward, or the lowest for a minimized objective). In
@@ -40,9 +40,9 @@ from automorph.storage import (
     direction_signs,
     write_records,
 )
-from automorph.tuning import Study, trial_violation
+from automorph.tuning import Importances, Study, importance, trial_violation
 from automorph.utils import AutomorphError, StudyNotFoundError
-from automorph.viz import decisions_of, pareto_mask, write_report
+from automorph.viz import decisions_of, pareto_mask, plot_importance, write_report
 
 STATES: tuple[str, ...] = get_args(TrialState)
 DEFAULT_LIMIT = 50  # rows of `trials`, unless --limit says otherwise
@@ -404,13 +404,50 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_plot(ctx: Context, args: argparse.Namespace) -> int:
     """`automorph plot NAME`: the history and parallel-coordinate plots, as
-    a PNG and an HTML report."""
+    a PNG and an HTML report; with `--kind importance`, the importance of
+    each decision as a PNG."""
     info = find_study(ctx, args.name)
+    if args.kind == "importance":
+        imp = _importance(ctx, info, args)
+        png = Path((args.output or safe_name(info.name) + "_importance") + ".png")
+        png.parent.mkdir(parents=True, exist_ok=True)
+        ctx.print(str(plot_importance(imp, png)))
+        return 0
     prefix = args.output or safe_name(info.name)
     png, page = write_report(info, ctx.store.iter_trials(info.name), prefix)
     ctx.print(str(png))
     ctx.print(str(page))
     return 0
+
+
+def cmd_importance(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph importance NAME`: each decision's share of the reward's
+    variance (`am.importance`), as a table or JSON."""
+    info = find_study(ctx, args.name)
+    imp = _importance(ctx, info, args)
+    if args.json:
+        ctx.print(json.dumps(imp.to_json(), indent=2, allow_nan=False))
+        return 0
+    which = f", objective {imp.objective}" if info.multi_objective else ""
+    ctx.print(
+        f"Importance of the decisions of {info.name!r} ({imp.num_trials:,} completed trials"
+        f"{which}): the fraction of the reward's variance each explains alone"
+    )
+    decisions = decisions_of(info.dna_spec)
+    rows = []
+    for rank, (decision_id, value) in enumerate(imp.items(), start=1):
+        decision = decisions.get(decision_id)
+        kind = decision.describe() if decision is not None else ""
+        rows.append([str(rank), decision_id, f"{value:.3f}", f"{imp.std[decision_id]:.3f}", kind])
+    headers = ["rank", "decision", "importance", "std", "kind"]
+    for line in table(headers, rows, numeric={0, 2, 3}):
+        ctx.print(line)
+    ctx.print(f"interactions: {imp.interactions:.3f} (explained only by decisions together)")
+    return 0
+
+
+def _importance(ctx: Context, info: StudyInfo, args: argparse.Namespace) -> Importances:
+    return importance(Study(info.name, ctx.store), objective=args.objective, seed=args.seed)
 
 
 def safe_name(name: str) -> str:
@@ -477,6 +514,7 @@ COMMANDS: dict[str, Command] = {
     "best": cmd_best,
     "export": cmd_export,
     "plot": cmd_plot,
+    "importance": cmd_importance,
     "enqueue": cmd_enqueue,
     "delete": cmd_delete,
 }

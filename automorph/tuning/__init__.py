@@ -28,6 +28,7 @@ from automorph.tuning._actors import Actors as Actors
 from automorph.tuning._checks import TrialsFailedError
 from automorph.tuning._direction import trial_violation as trial_violation
 from automorph.tuning._feedback import Feedback
+from automorph.tuning._importance import Importances, importance
 from automorph.tuning._loop import SearchLoop, sample
 from automorph.tuning._options import StudyOptions
 from automorph.tuning._pool import TaskResult as TaskResult
@@ -43,6 +44,7 @@ from automorph.tuning._tune import FeedbackObjective, Objective, tune
 __all__ = [
     "Feedback",
     "FeedbackObjective",
+    "Importances",
     "Measurement",
     "Objective",
     "Outcome",
@@ -54,6 +56,7 @@ __all__ = [
     "Trial",
     "TrialStatus",
     "TrialsFailedError",
+    "importance",
     "load_study",
     "sample",
     "tune",
