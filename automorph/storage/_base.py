@@ -184,7 +184,9 @@ class Event:
     """One entry of a study's event sequence.
 
     `kind` is "proposed" (a new trial, `dna` set) or "finished" (a trial
-    ended: `reward` is its final reward if it completed, else None).
+    ended: `reward` is its final reward if it completed, else None;
+    `constraints` its constraint values, `metadata["constraints"]`, if it
+    reported any).
     """
 
     seq: int
@@ -192,6 +194,7 @@ class Event:
     trial_id: int
     dna: dict[str, Any]
     reward: float | list[float] | None = None
+    constraints: list[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -405,6 +408,7 @@ def events_of(trials: list[TrialRecord], since: int) -> list[Event]:
         if t.proposed_seq > since:
             out.append(Event(t.proposed_seq, "proposed", t.id, t.dna))
         if t.finished_seq is not None and t.finished_seq > since:
-            out.append(Event(t.finished_seq, "finished", t.id, t.dna, t.reward))
+            constraints = t.metadata.get(CONSTRAINTS_KEY) if t.reward is not None else None
+            out.append(Event(t.finished_seq, "finished", t.id, t.dna, t.reward, constraints))
     out.sort(key=lambda e: e.seq)
     return out

@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from automorph.storage._base import (
+    CONSTRAINTS_KEY,
     FINISHED,
     MIGRATES_FROM,
     SCHEMA_VERSION,
@@ -750,16 +751,21 @@ class SQLStorage(LeaseMixin, Storage):
         rows = sorted(conn.execute(EVENTS, {"name": study, "since": since}), key=lambda r: r[0])
         texts: list[str] = []
         for row in rows:
-            texts += (row[3], row[4] or "null")
+            has_constraints = row[4] is not None and row[5] and CONSTRAINTS_KEY in row[5]
+            texts += (row[3], row[4] or "null", row[5] if has_constraints else "null")
 
         def where() -> Iterator[tuple[int, str]]:  # (trial id, column) of each text
-            return ((row[2], name) for row in rows for name in ("dna", "reward"))
+            return ((row[2], name) for row in rows for name in ("dna", "reward", "metadata"))
 
         values = iter(loads_rows(texts, study, where))
-        return [
-            Event(seq, "finished" if kind else "proposed", tid, next(values), next(values))
-            for seq, kind, tid, _, _ in rows
-        ]
+        out = []
+        for seq, kind, tid, _, _, _ in rows:
+            dna, reward, metadata = next(values), next(values), next(values)
+            constraints = metadata.get(CONSTRAINTS_KEY) if isinstance(metadata, dict) else None
+            out.append(
+                Event(seq, "finished" if kind else "proposed", tid, dna, reward, constraints)
+            )
+        return out
 
 
 # --- engines ------------------------------------------------------------------------

@@ -269,9 +269,14 @@ REQUEUE = (
 # Two index range scans (an OR of the two would scan the study's trials).
 EVENTS = sa.union_all(
     sa.select(
-        _T.proposed_seq, sa.literal_column("0"), _T.trial_id, _T.dna, sa.literal_column("NULL")
+        _T.proposed_seq,
+        sa.literal_column("0"),
+        _T.trial_id,
+        _T.dna,
+        sa.literal_column("NULL"),
+        sa.literal_column("NULL"),
     ).where(_T.study_id == STUDY_ID, _T.proposed_seq > _P("since")),
-    sa.select(_T.finished_seq, sa.literal_column("1"), _T.trial_id, _T.dna, _T.reward).where(
-        _T.study_id == STUDY_ID, _T.finished_seq > _P("since")
-    ),
+    sa.select(
+        _T.finished_seq, sa.literal_column("1"), _T.trial_id, _T.dna, _T.reward, _T.metadata
+    ).where(_T.study_id == STUDY_ID, _T.finished_seq > _P("since")),
 )

@@ -52,11 +52,6 @@ def test_postgresql_keeps_constraints(postgres_url: str) -> None:
     _check_round_trip(postgres_url, "constrained-pg")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a stored study's events do not carry constraints yet: `Event` needs them and "
-    "`StoredStudy.catch_up` must pass them to `algorithm.feedback` (storage and _stored.py)",
-)
 def test_one_stored_worker_searches_as_in_memory(tmp_path: Path) -> None:
     """With one worker a stored study proposes exactly as the same search in
     memory, so its algorithm must learn the constraints from the events."""
