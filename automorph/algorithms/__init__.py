@@ -11,6 +11,8 @@ Constrained search: `feedback(dna, reward, constraints)` carries constraint
 values (each `<= 0` when met); `violation` and `is_feasible` read them, and
 algorithms with `uses_constraints` (TPE, evolution, NSGA-II) prefer feasible
 DNA. `hypervolume` measures a multi-objective front.
+`Auto` (the default of `am.tune` and `am.sample`) chooses one of them from
+the space and the budget and delegates to it.
 `BOHB` also learns from a study's learning curves and runs with its own
 early-stopping policy (`MultiFidelity`).
 """
@@ -34,6 +36,7 @@ from automorph.algorithms._algebra import (
     SymmetricDifference,
     Union,
 )
+from automorph.algorithms._auto import Auto, SpaceProfile, profile
 from automorph.algorithms._base import HistoryItem, Reward, SearchAlgorithm, check_reward
 from automorph.algorithms._bohb import BOHB
 from automorph.algorithms._cmaes import CMAES
@@ -94,6 +97,7 @@ from automorph.algorithms._variation import (
 )
 
 __all__ = [
+    "Auto",
     "BOHB",
     "Bottom",
     "CMAES",
@@ -153,6 +157,7 @@ __all__ = [
     "Recombinator",
     "Reward",
     "SearchAlgorithm",
+    "SpaceProfile",
     "TPE",
     "check_constraints",
     "check_reward",
@@ -170,6 +175,7 @@ __all__ = [
     "names",
     "non_dominated_sort",
     "pareto_mask",
+    "profile",
     "nsga2",
     "ranking",
     "regularized_evolution",

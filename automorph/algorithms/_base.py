@@ -88,6 +88,26 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
         self._num_constraints: int | None = None
         self._setup()
 
+    def planned(self, budget: int | None, multi_objective: bool) -> SearchAlgorithm:
+        """The algorithm to run a search of at most `budget` trials (None: no
+        limit) whose rewards are tuples if `multi_objective`.
+
+        `am.tune` and `am.sample` call it before `setup` with their
+        `num_trials` and whether `direction` lists several objectives (a
+        stored study that exists: with those it was created with), and
+        search with what it returns. Most algorithms return `self`: they do
+        not plan. One that does (`Auto`) returns a copy with the fields the
+        user left unset (a `budget` field, ...) filled in, and leaves `self`
+        unchanged; a stored study keeps the copy's fields, so every worker
+        and every resumption searches with the same plan.
+
+        >>> import automorph as am
+        >>> search = am.algorithms.TPE()
+        >>> search.planned(100, False) is search
+        True
+        """
+        return self
+
     @property
     def is_set_up(self) -> bool:
         """Whether `setup` has bound the algorithm to a space."""

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from automorph.algorithms import Constraints, Random, SearchAlgorithm
+from automorph.algorithms import Constraints, SearchAlgorithm
 from automorph.geno import DNASpec
 from automorph.hyper import Template
 from automorph.storage import Storage, open_storage
@@ -40,11 +40,12 @@ from automorph.tuning._options import (
     DEFAULT_TIMEOUT_S,
     StudyOptions,
 )
+from automorph.tuning._plan import check_algorithm, search_algorithm
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._stored import StoredStudy
 from automorph.tuning._trial import Measurement, Trial, TrialStatus
-from automorph.utils import FeedbackError, FieldTypeError, FieldValueError
+from automorph.utils import FeedbackError, FieldValueError
 
 if TYPE_CHECKING:
     from automorph.early_stopping import EarlyStoppingPolicy
@@ -94,29 +95,28 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
     ) -> None:
         check_count(num_examples, "num_examples")
         options = options if options is not None else StudyOptions.make(**keywords)
-        if algorithm is None:
-            algorithm = Random()
-        elif not isinstance(algorithm, SearchAlgorithm):
-            raise FieldTypeError(
-                "`algorithm` must be a search algorithm (for example "
-                f"`am.algorithms.Random()`), got {type(algorithm).__name__}"
-            )
+        check_algorithm(algorithm)
         self.template = template = Template(space)
         check_decisions(template)
-        _direction.check_for(options.directions or MAXIMIZE, bool(algorithm.multi_objective))
         self._study: StudyBackend
         if options.storage is not None:
             if not options.name:
                 raise FieldValueError("a study in a `storage` needs a `name`")
             storage = options.storage
+            store = open_storage(storage)
+            try:
+                algorithm = search_algorithm(algorithm, num_examples, options, store)
+                _direction.check_for(options.directions or MAXIMIZE, algorithm.multi_objective)
+            except BaseException:
+                if not isinstance(storage, Storage):
+                    store.close()
+                raise
             self._study = StoredStudy(
-                open_storage(storage),
-                template,
-                algorithm,
-                options,
-                owns_storage=not isinstance(storage, Storage),
+                store, template, algorithm, options, owns_storage=not isinstance(storage, Storage)
             )
         else:
+            algorithm = search_algorithm(algorithm, num_examples, options)
+            _direction.check_for(options.directions or MAXIMIZE, algorithm.multi_objective)
             _set_up(algorithm, template.spec)
             self._study = MemoryStudy(template, algorithm, options.directions or MAXIMIZE)
         self.options = options
@@ -285,8 +285,15 @@ def sample(
 
     Args:
         space: A symbolic value with hyper-values (or a define-by-run space).
-        algorithm: The search algorithm; `am.algorithms.Random()` by default.
-            It is set up (and reset) on the space's DNASpec.
+        algorithm: The search algorithm. Left out: `am.algorithms.Auto()`,
+            which chooses one from the space and `num_examples` (see its
+            docstring; for a stored study that exists, the study's own
+            algorithm). It is set up on the space's DNASpec (an algorithm
+            already set up on this space goes on where it left off). Before
+            that it is told the budget and the number of objectives
+            (`SearchAlgorithm.planned`): an `Auto` whose `budget` is None
+            is searched as a copy with `budget=num_examples` (read the
+            copy, and what it chose, from the loop's `algorithm`).
         num_examples: How many trials at most; None for as many as the
             algorithm proposes (forever, for random search). For a stored
             study, the study's total, shared by all its workers.
@@ -311,7 +318,8 @@ def sample(
         minimize: True to minimize the reward (the same as
             `direction="minimize"`).
         direction: "maximize" (the default) or "minimize", or for a
-            multi-objective search a list with one direction per objective.
+            multi-objective search a list with one direction per objective
+            (then `Auto` searches with NSGA-II).
             Rewards are reported, stored and shown as the objective gives
             them; the algorithm, which always maximizes, is given minimized
             objectives negated. A stored study keeps its directions: left

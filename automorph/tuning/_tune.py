@@ -85,7 +85,13 @@ def tune(
     Args:
         objective: What to maximize (or minimize).
         space: A symbolic value with hyper-values.
-        algorithm: The search algorithm; `am.algorithms.Random()` by default.
+        algorithm: The search algorithm. Left out: `am.algorithms.Auto()`,
+            which chooses one from the space and `num_trials` (GP-BO for
+            up to 200 trials of a numeric space, TPE for choices and
+            conditional spaces, NSGA-II for several objectives, ...: see
+            its docstring); for a stored study that exists, the study's own.
+            As for `am.sample`, an `Auto` without a `budget` searches as a
+            copy told `num_trials`; the given object is not changed.
         num_trials: How many trials at most; None for as many as the
             algorithm proposes (forever, for random search).
         name: The study's name.
