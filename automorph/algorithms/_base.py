@@ -41,6 +41,7 @@ from automorph.symbolic import Object
 from automorph.utils import AutomorphError, FeedbackError, InvalidDNAError, SearchExhaustedError
 
 Reward = float | tuple[float, ...]
+"""A reward: one number, or one number per objective of a multi-objective search."""
 
 HistoryItem = (
     tuple[DNA, Reward | Sequence[float] | None]

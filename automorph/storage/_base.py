@@ -42,19 +42,23 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 TrialState = Literal["pending", "running", "completed", "skipped", "failed"]
+"""Where a trial is in its life: queued, being evaluated, or finished one of three ways."""
 FINISHED: tuple[TrialState, ...] = ("completed", "skipped", "failed")
+"""The states a trial does not leave."""
 
-#: The directions a study can search in, and where `StudyInfo.metadata` keeps them.
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
+"""The directions a study can search in."""
 DIRECTIONS_KEY = "directions"
+"""Where `StudyInfo.metadata` keeps a study's directions."""
 
-#: Where `TrialRecord.metadata` keeps a trial's constraint values (a list of
-#: floats, each <= 0 when met), written with the trial's end like the rest of
-#: its metadata, so every store keeps them without a column of their own.
 CONSTRAINTS_KEY = "constraints"
+"""Where `TrialRecord.metadata` keeps a trial's constraint values (a list of
+floats, each <= 0 when met), written with the trial's end like the rest of
+its metadata, so every store keeps them without a column of their own."""
 
-# Bumped when the layout of stored data changes; stores of other versions are refused.
 SCHEMA_VERSION = 2
+"""The layout of stored data, bumped when it changes; stores of other versions are
+refused, except older ones that are brought up to date when opened."""
 # Stores of these versions are brought up to SCHEMA_VERSION when opened (2 added tables).
 MIGRATES_FROM: tuple[int, ...] = (1,)
 

@@ -58,6 +58,8 @@ def _proposals(algorithm: SearchAlgorithm, count: int) -> list[DNA]:
 
 
 def check_proposals_are_valid(make: Factory, spec: Space, steps: int = 40) -> None:
+    """Every proposal of `make(1)` over `steps` proposals, with feedback two
+    proposals late, is valid DNA of `spec`, and there is at least one."""
     algorithm = make(1)
     algorithm.setup(spec)
     history = run(algorithm, spec, steps, lag=2)
@@ -65,6 +67,8 @@ def check_proposals_are_valid(make: Factory, spec: Space, steps: int = 40) -> No
 
 
 def check_deterministic(make: Factory, spec: Space, steps: int = 30) -> None:
+    """Two algorithms made with the same seed propose the same DNA, given the
+    same feedback."""
     a, b = make(7), make(7)
     a.setup(spec)
     b.setup(spec)
@@ -74,6 +78,9 @@ def check_deterministic(make: Factory, spec: Space, steps: int = 30) -> None:
 
 
 def check_recover(make: Factory, spec: Space, steps: int = 30, after: int = 10) -> None:
+    """`recover(history)` rebuilds the live algorithm's state: the recovered copy
+    counts the same proposals and feedback, and its next `after` proposals are
+    the live algorithm's."""
     live = make(3)
     live.setup(spec)
     history = run(live, spec, steps, lag=3)
@@ -169,6 +176,8 @@ def check_propose_batch(make: Factory, spec: Space, steps: int = 16, batch: int 
 
 
 def check_json_round_trip(make: Factory, spec: Space, steps: int = 20) -> None:
+    """The algorithm survives a JSON round trip: the copy equals the original and
+    proposes the same DNA."""
     original = make(5)
     copy = from_json(original.to_json())
     assert sym_eq(copy, original), f"{type(original).__name__} changed through JSON"
@@ -180,6 +189,9 @@ def check_json_round_trip(make: Factory, spec: Space, steps: int = 20) -> None:
 
 
 def check_errors(make: Factory, spec: Space, other: Space) -> None:
+    """Misuse is refused with a clear error: `propose` before `setup`, a
+    multi-objective reward to a single-objective algorithm, and DNA of the
+    space `other`."""
     algorithm = make(1)
     try:
         algorithm.propose()

@@ -313,8 +313,9 @@ def sample(
             other algorithms with none.
         heartbeat_s: Seconds between heartbeats of a stored study's trial.
         timeout_s: A stored trial whose heartbeats stop for this long goes
-            back to the queue for another worker,
-        retry_limit: at most this many times; then it fails.
+            back to the queue for another worker.
+        retry_limit: How many times a trial goes back to the queue at most;
+            then it fails.
         minimize: True to minimize the reward (the same as
             `direction="minimize"`).
         direction: "maximize" (the default) or "minimize", or for a

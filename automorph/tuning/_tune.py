@@ -98,8 +98,15 @@ def tune(
         progress: Write a one-line progress report to stderr.
         catch: Exception types that fail the trial and let the search go on;
             any other exception fails the trial and propagates.
-        storage, worker, early_stopping, heartbeat_s, timeout_s, retry_limit:
-            As for `am.sample`.
+        storage: Where the study is kept, as for `am.sample`.
+        worker: This worker's id in the study, as for `am.sample`.
+        early_stopping: The early-stopping policy, as for `am.sample`.
+        heartbeat_s: Seconds between a stored trial's heartbeats, as for
+            `am.sample`.
+        timeout_s: How long a stored trial may go without a heartbeat, as
+            for `am.sample`.
+        retry_limit: How many times a trial may go back to the queue, as for
+            `am.sample`.
         executor: Where trials run: "local" (this process), "process" (a
             pool of `num_workers` local processes) or "ray" (`num_workers`
             Ray tasks, on a local Ray instance or the cluster at
@@ -117,10 +124,12 @@ def tune(
         num_workers: How many workers run trials (with "process" or "ray").
         ray_address: The Ray cluster to use ("ray://host:10001"); a local
             instance if None and RAY_ADDRESS is unset.
-        minimize, direction: As for `am.sample`: rewards are stored and
-            shown as the objective returns them, the best is the lowest for
-            a minimized objective, and the algorithm is given the negated
-            value.
+        minimize: True to minimize the reward, as for `am.sample`: rewards
+            are stored and shown as the objective returns them, the best is
+            the lowest for a minimized objective, and the algorithm is given
+            the negated value.
+        direction: "maximize", "minimize", or one of them per objective, as
+            for `am.sample`.
 
     Returns:
         The study's trials and best results.
