@@ -5,7 +5,10 @@ Every algorithm follows the `SearchAlgorithm` contract (`setup`, `propose`,
 Evolutionary algorithms are `Evolution`s assembled from small operators
 (selectors, mutators, recombinators, population updates) joined with `>>`.
 `REINFORCE` and `PPO` are reinforcement-learning controllers (numpy policies,
-independent or an LSTM) over any DNASpec.
+independent or an LSTM) over any DNASpec. The model-based and learned
+searches share one model core, `automorph.algorithms.models` (the DNA
+encoder, the Gaussian process, acquisition functions, the numpy network kit);
+of it only `DNAAutoencoder` is re-exported here.
 """
 
 from __future__ import annotations
@@ -29,9 +32,7 @@ from automorph.algorithms._algebra import (
 )
 from automorph.algorithms._base import Reward, SearchAlgorithm, check_reward
 from automorph.algorithms._controllers import PPO, REINFORCE
-from automorph.algorithms._embedding import DNAAutoencoder
 from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
-from automorph.algorithms._features import DNAFeatures, Observations
 from automorph.algorithms._gp_bo import GPBO
 from automorph.algorithms._nases import NASES
 from automorph.algorithms._nasib import NASIB
@@ -64,7 +65,6 @@ from automorph.algorithms._pnas import PNAS
 from automorph.algorithms._registry import create, names, register
 from automorph.algorithms._schedules import Linear, Schedule, StepWise
 from automorph.algorithms._simple import Grid, Random
-from automorph.algorithms._surrogate import GaussianProcess, Ridge, expected_improvement
 from automorph.algorithms._tpe import TPE
 from automorph.algorithms._variation import (
     Mutate,
@@ -74,6 +74,7 @@ from automorph.algorithms._variation import (
     UniformCrossover,
     active_decisions,
 )
+from automorph.algorithms.models import DNAAutoencoder
 
 __all__ = [
     "Bottom",
@@ -106,12 +107,7 @@ __all__ = [
     "DNAAutoencoder",
     "NASES",
     "NASIB",
-    "DNAFeatures",
-    "GaussianProcess",
-    "Observations",
     "PNAS",
-    "Ridge",
-    "expected_improvement",
     "Evolution",
     "GPBO",
     "Grid",
