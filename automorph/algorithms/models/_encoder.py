@@ -323,10 +323,8 @@ class DNAEncoder:
             i = self.index.get(decision_id)
             if i is None:
                 return MISSING
-            entry = self.entries[i]
-            if entry.one_hot:
-                index = int(raw[i])
-                return point.min_value + index if isinstance(point, Int) else index
+            if self.entries[i].one_hot:
+                return _one_hot_value(point, int(raw[i]))
             return from_unit(point, float(raw[i]))
 
         return self.spec.random_dna(rng, fill)
@@ -361,7 +359,7 @@ class DNAEncoder:
                 taken.append(index)
             else:
                 index = int(np.argmax(block))
-            return point.min_value + index if isinstance(point, Int) else index
+            return _one_hot_value(point, index)
 
         return self.spec.random_dna(rng if rng is not None else np.random.default_rng(0), fill)
 
@@ -372,6 +370,11 @@ def _raw_value(entry: Entry, value: Any) -> float:
     if isinstance(entry.point, Int):
         return float(value - entry.point.min_value)
     return float(value)
+
+
+def _one_hot_value(point: DecisionPoint, index: int) -> Any:
+    """The value of a one-hot decision's column `index`."""
+    return point.min_value + index if isinstance(point, Int) else index
 
 
 def _snap(point: Int, unit: Array) -> Array:
