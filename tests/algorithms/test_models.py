@@ -194,6 +194,11 @@ def test_raw_rows_candidates_and_their_dna() -> None:
         MIXED.validate(encoder.raw_to_dna(row, rng))
     dna = MIXED.random_dna(rng)
     assert np.allclose(encoder.features(encoder.raw(dna)[None, :])[0], encoder.encode(dna))
+    low, high = encoder.raw_bounds()
+    assert high.tolist() == [1.0, 1.0, 1.0, 3.0, 3.0, 2.0, 1.0]
+    assert [e.kind for e in encoder.entries] == ["float", "int", "int"] + ["choice"] * 3 + ["int"]
+    for _ in range(20):  # any point of the box, its edges and beyond included
+        MIXED.validate(encoder.raw_to_dna(rng.uniform(low - 0.5, high + 0.5), rng))
 
 
 def test_custom_decisions_are_refused_or_skipped() -> None:

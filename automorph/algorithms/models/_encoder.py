@@ -33,9 +33,11 @@ Two forms of a DNA:
   generators work on raw rows (`random_raw`, `perturb`), `features` turns
   them into feature rows, `raw_to_dna` into DNA.
 
-`column_kinds` and `bounds()` describe each column for optimizers that work
-on the vectors directly. `option_of`, `value_of` and `num_options` cut a
-number decision into bins, for policies that pick among options.
+`column_kinds` and `bounds()` describe each column, `Entry.kind` and
+`raw_bounds()` each entry of a raw row, for optimizers that work on the
+vectors directly (any point of those boxes decodes to a valid DNA).
+`option_of`, `value_of` and `num_options` cut a number decision into bins,
+for policies that pick among options.
 """
 
 from __future__ import annotations
@@ -86,6 +88,13 @@ class Entry:
     def one_hot(self) -> bool:
         """Whether the columns are a one-hot block."""
         return self.size > 0
+
+    @property
+    def kind(self) -> str:
+        """ "choice", "int" or "float"."""
+        if isinstance(self.point, Choices):
+            return "choice"
+        return "int" if isinstance(self.point, Int) else "float"
 
 
 class DNAEncoder:
@@ -185,6 +194,13 @@ class DNAEncoder:
             if entry.one_hot:
                 high[entry.columns] = self.hot
         return np.zeros(self._width), high
+
+    def raw_bounds(self) -> tuple[Array, Array]:
+        """The range of each entry of a raw row: [0, 1] for a number, [0,
+        size] for a one-hot decision (`raw_to_dna` takes the index below the
+        value, clipped to the block: any point of the box is a valid row)."""
+        high = np.array([float(e.size) if e.one_hot else 1.0 for e in self.entries])
+        return np.zeros(len(self.entries)), high
 
     def _add(
         self, decision_id: str, point: DecisionPoint, parent: int, value: int, group: str, size: int
@@ -316,16 +332,21 @@ class DNAEncoder:
 
     def raw_to_dna(self, raw: Array, rng: np.random.Generator) -> DNA:
         """The DNA of a raw row (skipped custom decisions drawn from `rng`).
-        The space's rules (distinct, sorted picks) apply, which may redraw or
+
+        A one-hot decision takes the index below its value, clipped to its
+        block (NaN: 0); a number is clipped to [0, 1] (see `from_unit`). The
+        space's rules (distinct, sorted picks) apply, which may redraw or
         reorder picks."""
 
         def fill(decision_id: str, point: DecisionPoint) -> Any:
             i = self.index.get(decision_id)
             if i is None:
                 return MISSING
-            if self.entries[i].one_hot:
-                return _one_hot_value(point, int(raw[i]))
-            return from_unit(point, float(raw[i]))
+            entry, value = self.entries[i], float(raw[i])
+            if entry.one_hot:
+                index = int(min(max(value, 0.0), entry.size - 1.0)) if value == value else 0
+                return _one_hot_value(point, index)
+            return from_unit(point, value)
 
         return self.spec.random_dna(rng, fill)
 
