@@ -170,25 +170,23 @@ class NASES(SearchAlgorithm, type_name="automorph.algorithms.NASES"):
 
     def _propose_rl(self, rng: np.random.Generator) -> DNA:
         std = np.exp(self._log_std)
-        first: DNA | None = None
-        for _ in range(self.num_candidates):
+
+        def draw() -> DNA:
             z = np.clip(self._mean + std * rng.standard_normal(self.latent_dim), -1.0, 1.0)
-            dna = self._model.decode(z)[0]
-            if dna not in self._obs.proposed:
-                return dna
-            first = first or dna
-        assert first is not None
-        return first
+            return self._model.decode(z)[0]
+
+        return self._obs.proposed.draw(draw, self.num_candidates)[0]
 
     def _repair(self, dna: DNA, rng: np.random.Generator) -> DNA:
         """A DNA near `dna` not proposed yet (mutating one decision at a time)."""
         mutate = Mutate()
-        child = dna
-        for _ in range(_REPAIR_TRIES):
-            child = mutate.mutate(child, self._spec, rng)
-            if child not in self._obs.proposed:
-                return child
-        return child
+        chain = [dna]
+
+        def step() -> DNA:
+            chain.append(mutate.mutate(chain[-1], self._spec, rng))
+            return chain[-1]
+
+        return self._obs.proposed.draw(step, _REPAIR_TRIES)[0]
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
         value = float(reward)  # type: ignore[arg-type]
