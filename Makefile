@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: setup demo test lint typecheck layers pytest bench wheel clean
+.PHONY: setup demo test lint typecheck layers pytest docs bench wheel clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(VENV)/bin/python:
 # alone would pull several GB of CUDA packages.
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,torch,ray,zero]'
+	$(PY) -m pip install --quiet -e '.[dev,docs,torch,ray,zero]'
 	touch $@
 
 setup: $(STAMP)
@@ -41,6 +41,13 @@ pytest: setup
 
 test: lint typecheck layers pytest
 
+# The documentation site (mkdocs.yml, docs/, the docstrings) into site/; any
+# warning fails the build. `make test` runs the same build in
+# tests/test_docs_site.py, which also checks the API pages and runs the pages'
+# examples. NO_MKDOCS_2_WARNING silences Material's banner about MkDocs 2.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 # Benchmarks against peers (PyGlove, Optuna) come with the `bench` extra.
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
@@ -51,4 +58,4 @@ wheel: setup
 	$(PY) -m pip wheel --no-deps --quiet -w dist .
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) dist build site *.egg-info .mypy_cache .ruff_cache .pytest_cache

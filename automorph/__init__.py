@@ -82,7 +82,16 @@ from automorph.symbolic import (
     to_json,
     to_json_str,
 )
-from automorph.tuning import Study, StudyResult, Trial, TrialsFailedError, load_study, sample, tune
+from automorph.tuning import (
+    Study,
+    StudyResult,
+    Trial,
+    TrialsFailedError,
+    importance,
+    load_study,
+    sample,
+    tune,
+)
 from automorph.utils import (
     MISSING,
     ArgumentOverrideError,
@@ -171,6 +180,7 @@ __all__ = [
     "floatv",
     "from_json",
     "from_json_str",
+    "importance",
     "intv",
     "iterate",
     "load",

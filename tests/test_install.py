@@ -153,7 +153,8 @@ def test_a_plain_install_imports_without_extras(installed: Installed) -> None:
     probe = (
         "import importlib.util, automorph, automorph.storage, automorph.cli, automorph.tuning, "
         "automorph.benchmarks, automorph.viz, automorph.zero, automorph.grammar, sqlalchemy\n"
-        "extras = ['torch', 'ray', 'numba', 'matplotlib', 'psycopg', 'pyglove', 'optuna']\n"
+        "extras = ['torch', 'ray', 'numba', 'matplotlib', 'psycopg', 'pyglove', 'optuna', "
+        "'sklearn']\n"
         "print([m for m in extras if importlib.util.find_spec(m)])\n"
         "print(automorph.__file__)\n"
         "import json, sys\n"
@@ -210,6 +211,10 @@ def test_verbs_that_need_an_extra_name_it_in_one_line(installed: Installed) -> N
     assert plot.returncode == 1
     assert "pip install 'automorph[viz]'" in plot.stderr
     assert "Traceback" not in plot.stderr
+    imp = installed.automorph("--storage", "study.db", "importance", "s", check=False)
+    assert imp.returncode == 1
+    assert "pip install 'automorph[importance]'" in imp.stderr
+    assert "Traceback" not in imp.stderr
     zero = installed.automorph("zero", "run", "--config", "linear-tiny", "--quiet", check=False)
     assert zero.returncode == 1
     assert "pip install 'automorph[zero]'" in zero.stderr

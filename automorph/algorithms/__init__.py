@@ -9,6 +9,15 @@ independent or an LSTM) over any DNASpec. The model-based and learned
 searches share one model core, `automorph.algorithms.models` (the DNA
 encoder, the Gaussian process, acquisition functions, the numpy network kit);
 of it only `DNAAutoencoder` is re-exported here.
+
+Constrained search: `feedback(dna, reward, constraints)` carries constraint
+values (each `<= 0` when met); `violation` and `is_feasible` read them, and
+algorithms with `uses_constraints` (TPE, evolution, NSGA-II) prefer feasible
+DNA. `hypervolume` measures a multi-objective front.
+`Auto` (the default of `am.tune` and `am.sample`) chooses one of them from
+the space and the budget and delegates to it.
+`BOHB` also learns from a study's learning curves and runs with its own
+early-stopping policy (`MultiFidelity`).
 """
 
 from __future__ import annotations
@@ -30,10 +39,22 @@ from automorph.algorithms._algebra import (
     SymmetricDifference,
     Union,
 )
-from automorph.algorithms._base import Reward, SearchAlgorithm, check_reward
+from automorph.algorithms._auto import Auto, SpaceProfile, profile
+from automorph.algorithms._base import HistoryItem, Reward, SearchAlgorithm, check_reward
+from automorph.algorithms._bohb import BOHB
+from automorph.algorithms._cmaes import CMAES
+from automorph.algorithms._constraints import (
+    Constraints,
+    check_constraints,
+    feasibility_key,
+    is_feasible,
+    violation,
+)
 from automorph.algorithms._controllers import PPO, REINFORCE
 from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
+from automorph.algorithms._fidelity import CurveSource, MultiFidelity
 from automorph.algorithms._gp_bo import GPBO
+from automorph.algorithms._hypervolume import hypervolume
 from automorph.algorithms._nases import NASES
 from automorph.algorithms._nasib import NASIB
 from automorph.algorithms._nsga2 import MultiObjectiveEvolution, nsga2
@@ -77,15 +98,20 @@ from automorph.algorithms._variation import (
 from automorph.algorithms.models import DNAAutoencoder
 
 __all__ = [
+    "Auto",
+    "BOHB",
     "Bottom",
+    "CMAES",
     "Choice",
     "Concatenation",
+    "CurveSource",
     "CycleCrossover",
     "OrderCrossover",
     "PartiallyMappedCrossover",
     "PermutationCrossover",
     "Swap",
     "Condition",
+    "Constraints",
     "Conditional",
     "Difference",
     "Every",
@@ -110,9 +136,11 @@ __all__ = [
     "PNAS",
     "Evolution",
     "GPBO",
+    "HistoryItem",
     "Grid",
     "Individual",
     "Last",
+    "MultiFidelity",
     "MultiObjectiveEvolution",
     "Mutate",
     "Operator",
@@ -125,7 +153,9 @@ __all__ = [
     "Recombinator",
     "Reward",
     "SearchAlgorithm",
+    "SpaceProfile",
     "TPE",
+    "check_constraints",
     "check_reward",
     "Sample",
     "Top",
@@ -134,12 +164,17 @@ __all__ = [
     "active_decisions",
     "create",
     "crowding_distance",
+    "feasibility_key",
     "hill_climbing",
+    "hypervolume",
+    "is_feasible",
     "names",
     "non_dominated_sort",
     "pareto_mask",
+    "profile",
     "nsga2",
     "ranking",
     "regularized_evolution",
     "register",
+    "violation",
 ]

@@ -4,11 +4,18 @@ Lifecycle:
 
 1. `setup(dna_spec)` binds the algorithm to a search space's genotype.
 2. `propose()` returns the next DNA to evaluate; `feedback(dna, reward)`
-   reports what a proposal scored. Proposals and feedback may interleave in
-   any order (several workers evaluate proposals concurrently).
+   reports what a proposal scored (`feedback(dna, reward, constraints)`
+   also its constraint values, each `<= 0` when met). Proposals and
+   feedback may interleave in any order (several workers evaluate proposals
+   concurrently).
 3. `recover(history)` rebuilds, on a fresh object with the same fields, the
    exact state the algorithm had after that history, so a restarted or
    distributed search continues as if it had never stopped.
+
+Constraints: every algorithm takes them; those with `uses_constraints` steer
+by them (they override `_feedback_constrained`), the others ignore them (the
+default `_feedback_constrained` calls `_feedback`). Feedback without
+constraints goes to `_feedback` as before, and counts as feasible.
 
 Randomness: proposal number `i` draws from a generator seeded with
 `(seed, i)`, so the state to rebuild is only the number of proposals and the
@@ -28,11 +35,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from automorph.algorithms._constraints import Constraints, check_constraints
 from automorph.geno import DNA, Space
 from automorph.symbolic import Object
 from automorph.utils import AutomorphError, FeedbackError, InvalidDNAError, SearchExhaustedError
 
 Reward = float | tuple[float, ...]
+"""A reward: one number, or one number per objective of a multi-objective search."""
+
+HistoryItem = (
+    tuple[DNA, Reward | Sequence[float] | None]
+    | tuple[DNA, Reward | Sequence[float] | None, Sequence[float] | None]
+)
+"""A past proposal for `recover`: (dna, reward) or (dna, reward, constraints)."""
 
 
 class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
@@ -47,6 +62,9 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
         needs_feedback: Whether proposals depend on feedback at all.
         handles_custom: Whether it searches spaces with custom decisions; one
             that does not refuses them in `setup` with a `SearchSpaceError`.
+        uses_constraints: Whether it steers by the constraints given with
+            `feedback` (it overrides `_feedback_constrained`); one that does
+            not takes them and ignores them.
     """
 
     _: KW_ONLY
@@ -55,6 +73,7 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
     multi_objective: ClassVar[bool] = False
     needs_feedback: ClassVar[bool] = True
     handles_custom: ClassVar[bool] = True
+    uses_constraints: ClassVar[bool] = False
 
     # --- the public, final methods -------------------------------------------
 
@@ -67,7 +86,28 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
         self._spec = dna_spec
         self._num_proposed = 0
         self._num_feedback = 0
+        self._num_constraints: int | None = None
         self._setup()
+
+    def planned(self, budget: int | None, multi_objective: bool) -> SearchAlgorithm:
+        """The algorithm to run a search of at most `budget` trials (None: no
+        limit) whose rewards are tuples if `multi_objective`.
+
+        `am.tune` and `am.sample` call it before `setup` with their
+        `num_trials` and whether `direction` lists several objectives (a
+        stored study that exists: with those it was created with), and
+        search with what it returns. Most algorithms return `self`: they do
+        not plan. One that does (`Auto`) returns a copy with the fields the
+        user left unset (a `budget` field, ...) filled in, and leaves `self`
+        unchanged; a stored study keeps the copy's fields, so every worker
+        and every resumption searches with the same plan.
+
+        >>> import automorph as am
+        >>> search = am.algorithms.TPE()
+        >>> search.planned(100, False) is search
+        True
+        """
+        return self
 
     @property
     def is_set_up(self) -> bool:
@@ -89,6 +129,12 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
     def num_feedback(self) -> int:
         """How many rewards the algorithm has received (replayed ones included)."""
         return getattr(self, "_num_feedback", 0)
+
+    @property
+    def num_constraints(self) -> int | None:
+        """How many constraint values each feedback carries, once one has
+        carried some (None before)."""
+        return getattr(self, "_num_constraints", None)
 
     def propose(self) -> DNA:
         """The next DNA to evaluate.
@@ -118,18 +164,47 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
             raise SearchExhaustedError(f"{type(self).__name__} has nothing left to propose")
         return dnas
 
-    def feedback(self, dna: DNA, reward: Reward | Sequence[float]) -> None:
-        """Reports the reward of a proposed `dna`.
+    def feedback(
+        self,
+        dna: DNA,
+        reward: Reward | Sequence[float],
+        constraints: Sequence[float] | None = None,
+    ) -> None:
+        """Reports the reward of a proposed `dna`, and its constraint values
+        if the search is constrained.
+
+        Args:
+            dna: A DNA the algorithm proposed (or `replay_proposal` accounted for).
+            reward: What it scored (higher is better; a tuple of objectives
+                for a multi-objective algorithm).
+            constraints: Its constraint values, each `<= 0` when met (see
+                `automorph.algorithms.violation`); None if it has none (it
+                counts as feasible). Every feedback with constraints must
+                carry as many values.
 
         Raises:
             FeedbackError: If the reward does not suit the algorithm (a tuple
-                for a single-objective algorithm, NaN) or `dna` is not a DNA
-                of the algorithm's space.
+                for a single-objective algorithm, NaN), the constraints are
+                not finite numbers or not as many as before, or `dna` is not
+                a DNA of the algorithm's space.
+
+        >>> import automorph as am
+        >>> search = am.algorithms.TPE(seed=0)
+        >>> search.setup(am.dna_spec(am.Dict(x=am.floatv(0.0, 1.0))))
+        >>> dna = search.propose()
+        >>> search.feedback(dna, 0.5, constraints=[dna["x"] - 2.0])
+        >>> search.num_constraints
+        1
         """
         self._check_setup()
         value = self._check_reward(reward)
+        checked = self._check_constraints(constraints)
         self._check_dna(dna)
-        self._feedback(dna, value)
+        if checked is None:
+            self._feedback(dna, value)
+        else:
+            self._num_constraints = len(checked)
+            self._feedback_constrained(dna, value, checked)
         self._num_feedback += 1
 
     def replay_proposal(self, dna: DNA) -> None:
@@ -152,15 +227,37 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
         self._check_setup()
         self._discard(dna)
 
-    def recover(self, history: Iterable[tuple[DNA, Reward | Sequence[float] | None]]) -> None:
+    def recover(self, history: Iterable[HistoryItem]) -> None:
         """Rebuilds the state after `history`: each past proposal in order,
-        with its reward, or None if it has none yet."""
+        as `(dna, reward)` with its reward (None if it has none yet), or
+        `(dna, reward, constraints)` with its constraint values too (None
+        for none), as they were given to `feedback`.
+
+        Raises:
+            FeedbackError: If an item is not such a pair or triple, or its
+                reward, constraints or DNA would be refused by `feedback`.
+        """
         self._check_setup()
         self.setup(self._spec)
-        for dna, reward in history:
+        for item in history:
+            if not isinstance(item, tuple) or len(item) not in (2, 3):
+                raise FeedbackError(
+                    "a history item must be (dna, reward) or (dna, reward, constraints), "
+                    f"got {item!r}"
+                )
+            dna, reward = item[0], item[1]
             value = None if reward is None else self._check_reward(reward)
+            checked = None
+            if len(item) == 3 and item[2] is not None and value is not None:
+                checked = self._check_constraints(item[2])
             self._check_dna(dna)
-            self._replay(dna, value)
+            if checked is None:
+                self._replay(dna, value)
+            else:  # the proposal, then its feedback, as a study's events give them
+                self._num_constraints = len(checked)
+                self._replay(dna, None)
+                assert value is not None
+                self._feedback_constrained(dna, value, checked)
             self._num_proposed += 1
             if value is not None:
                 self._num_feedback += 1
@@ -185,6 +282,19 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
         """Takes a checked reward (a float, or a tuple if multi-objective)."""
+
+    def _feedback_constrained(self, dna: DNA, reward: Reward, constraints: Constraints) -> None:
+        """Takes a checked reward with the trial's checked constraint values
+        (a non-empty tuple of finite floats, each `<= 0` when met).
+
+        This is the hook of constrained search: the default ignores the
+        constraints (`self._feedback(dna, reward)`). An algorithm that steers
+        by them overrides it, sets `uses_constraints = True`, and treats a
+        `_feedback` without constraints as feasible. `recover` replays a
+        constrained feedback as `_replay(dna, None)` then this, so such an
+        algorithm needs no change to its `_replay`.
+        """
+        self._feedback(dna, reward)
 
     def _discard(self, dna: DNA) -> None:
         """Forgets that `dna` is in flight (algorithms that track pending proposals)."""
@@ -219,6 +329,18 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
 
     def _check_reward(self, reward: Any) -> Reward:
         return check_reward(reward, self.multi_objective, type(self).__name__)
+
+    def _check_constraints(self, constraints: Any) -> Constraints | None:
+        if constraints is None:
+            return None
+        checked = check_constraints(constraints, f"{type(self).__name__}: constraints")
+        expected = self._num_constraints
+        if expected is not None and len(checked) != expected:
+            raise FeedbackError(
+                f"{type(self).__name__}: expected {expected} constraint values, as earlier "
+                f"feedback gave, got {len(checked)} ({list(checked)!r})"
+            )
+        return checked
 
 
 class TracksPending:

@@ -376,11 +376,12 @@ class REINFORCE(_Controller, type_name="automorph.algorithms.REINFORCE"):
 class PPO(_Controller, type_name="automorph.algorithms.PPO"):
     """Proximal policy optimisation with the clipped objective (see the module docstring).
 
+    The other fields are those of `REINFORCE`, except the defaults: `batch_size`
+    10, and a learning rate of 0.05 for the independent policy.
+
     Attributes:
         clip: The clip range of the probability ratio, in (0, 1).
         epochs: Adam steps over each batch.
-        (The others as for `REINFORCE`, except the defaults: `batch_size`
-        10, and a learning rate of 0.05 for the independent policy.)
 
     >>> import automorph as am
     >>> from automorph import algorithms

@@ -11,6 +11,12 @@ proposals made before this one when reproducing, of rewards received before
 this one when updating the population, so their sizes and conditions may
 follow schedules (`StepWise`, `Linear`, `Every`, ...).
 
+Constraints: each individual keeps its total constraint violation, and the
+selectors rank by Deb's rules (`ranking`): feasible individuals first, then
+infeasible ones by violation. Regularized evolution's tournaments, hill
+climbing and NSGA-II's survival therefore prefer feasible DNA; a search
+without constraints is unchanged.
+
 Regularized evolution and hill climbing below are a few lines each; NSGA-II
 lives in `_nsga2.py`.
 """
@@ -22,6 +28,7 @@ from typing import Annotated
 import numpy as np
 
 from automorph.algorithms._base import Reward, SearchAlgorithm
+from automorph.algorithms._constraints import Constraints, violation
 from automorph.algorithms._operators import (
     Individual,
     Last,
@@ -80,6 +87,8 @@ class Evolution(SearchAlgorithm, type_name="automorph.algorithms.Evolution"):
     population_update: Operator | None = None
     population_init_size: Annotated[int, Bounds(0, None)] = 1
 
+    uses_constraints = True
+
     def _setup(self) -> None:
         self._population: list[Individual] = []
 
@@ -101,7 +110,11 @@ class Evolution(SearchAlgorithm, type_name="automorph.algorithms.Evolution"):
         return children[0].dna
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
-        self._population.append(Individual(dna, reward, birth=self._num_feedback))
+        self._feedback_constrained(dna, reward, ())
+
+    def _feedback_constrained(self, dna: DNA, reward: Reward, constraints: Constraints) -> None:
+        excess = violation(constraints)
+        self._population.append(Individual(dna, reward, self._num_feedback, excess))
         if self.population_update is not None:
             n = self._num_feedback
             ctx = OperatorContext(self._spec, self._rng(FEEDBACK_STREAM + n), step=n)

@@ -2,7 +2,10 @@
 
 The operators already rank tuple rewards by non-dominated front, then
 crowding distance (`Top`, `Tournament`); what multi-objective search adds is
-the capability flag, a class attribute as every capability is.
+the capability flag, a class attribute as every capability is. Constraints
+given with the feedback make the fronts those of Deb's constrained
+domination (feasible before infeasible, then smaller total violation), as
+the constrained NSGA-II of Deb et al. 2002 (section VI) does.
 """
 
 from __future__ import annotations
@@ -47,7 +50,10 @@ def nsga2(
     Parents are the winners of two binary tournaments on (non-dominated
     front, crowding distance); their crossover is mutated into the child.
     After each reward the population keeps the `population_size` best by
-    front, then crowding distance (fast non-dominated sorting).
+    front, then crowding distance (fast non-dominated sorting). With
+    constraints (`feedback(dna, reward, constraints)`) fronts follow
+    constrained domination, so infeasible individuals survive only while
+    there are too few feasible ones, the least violating first.
 
     >>> nsga2(population_size=10, seed=1).population_update
     Top(k=10)

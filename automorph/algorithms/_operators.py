@@ -24,6 +24,10 @@ schedules over the steps of the search.
 Rewards are maximized. A population of multi-objective individuals (tuple
 rewards) is ranked by non-dominated front first, then by crowding distance
 (Deb et al. 2002), as `non_dominated_sort` and `crowding_distance` compute.
+In a constrained search an individual also carries its total constraint
+violation, and ranking follows Deb's constrained domination: a feasible
+individual beats an infeasible one, and of two infeasible ones the smaller
+violation wins.
 """
 
 from __future__ import annotations
@@ -57,21 +61,29 @@ class Individual:
             objectives), or None for a child not evaluated yet.
         birth: The order in which individuals joined the population (the
             feedback number); -1 for a child not evaluated yet.
+        violation: Its total constraint violation (`violation(constraints)`):
+            0.0 when feasible or unconstrained.
 
     >>> from automorph.geno import DNA
     >>> Individual(DNA({"x": 1}), 0.5, birth=3)
     Individual(DNA({'x': 1}), reward=0.5, birth=3)
+    >>> Individual(DNA({"x": 1}), 0.5, birth=3, violation=0.25)
+    Individual(DNA({'x': 1}), reward=0.5, birth=3, violation=0.25)
     """
 
-    __slots__ = ("birth", "dna", "reward")
+    __slots__ = ("birth", "dna", "reward", "violation")
 
-    def __init__(self, dna: DNA, reward: Reward | None = None, birth: int = -1) -> None:
+    def __init__(
+        self, dna: DNA, reward: Reward | None = None, birth: int = -1, violation: float = 0.0
+    ) -> None:
         self.dna = dna
         self.reward = reward
         self.birth = birth
+        self.violation = violation
 
     def __repr__(self) -> str:
-        return f"Individual({self.dna!r}, reward={self.reward!r}, birth={self.birth})"
+        extra = f", violation={self.violation!r}" if self.violation else ""
+        return f"Individual({self.dna!r}, reward={self.reward!r}, birth={self.birth}{extra})"
 
 
 class OperatorContext:
@@ -263,7 +275,9 @@ def pareto_mask(
     return mask
 
 
-def non_dominated_sort(rewards: Sequence[Sequence[float]]) -> list[list[int]]:
+def non_dominated_sort(
+    rewards: Sequence[Sequence[float]], violations: Sequence[float] | None = None
+) -> list[list[int]]:
     """The Pareto fronts of `rewards` (every objective maximized).
 
     Fast non-dominated sorting (Deb et al. 2002): the first front holds the
@@ -271,13 +285,36 @@ def non_dominated_sort(rewards: Sequence[Sequence[float]]) -> list[list[int]]:
     dominates, and so on. A point dominates another if it is at least as good
     in every objective and better in one.
 
+    With `violations` (each point's total constraint violation, 0 when
+    feasible) domination is Deb's constrained domination: a feasible point
+    dominates every infeasible one, and an infeasible point dominates
+    another with a larger violation. So the feasible points' fronts come
+    first, then one front per violation, smallest first.
+
     Returns:
         The fronts, best first, each a list of indices into `rewards` in
         increasing order.
 
     >>> non_dominated_sort([(1, 0), (0, 1), (0, 0), (1, 1)])
     [[3], [0, 1], [2]]
+    >>> non_dominated_sort([(1, 0), (0, 1), (0, 0), (1, 1)], violations=[0, 0, 0, 0.5])
+    [[0, 1], [2], [3]]
     """
+    if violations is not None and any(v > 0.0 for v in violations):
+        if len(violations) != len(rewards):
+            raise AutomorphError(
+                f"{len(violations)} violations for {len(rewards)} rewards; give one per reward"
+            )
+        _matrix(rewards)  # the same number of objectives everywhere
+        feasible = [i for i, v in enumerate(violations) if v <= 0.0]
+        sorted_feasible = non_dominated_sort([rewards[i] for i in feasible])
+        by_violation: dict[float, list[int]] = {}
+        for i, v in enumerate(violations):
+            if v > 0.0:
+                by_violation.setdefault(float(v), []).append(i)
+        return [[feasible[i] for i in f] for f in sorted_feasible] + [
+            by_violation[v] for v in sorted(by_violation)
+        ]
     points = _matrix(rewards)
     if len(points) == 0:
         return []
@@ -338,6 +375,11 @@ def ranking(population: Sequence[Individual]) -> list[tuple[float, ...]]:
     individual's non-dominated front, then its negated crowding distance in
     that front. Ties go to the newer individual (larger `birth`).
 
+    If any individual is infeasible (`violation` > 0), Deb's rules come
+    first: feasible individuals before infeasible ones, infeasible ones by
+    increasing violation (for several objectives, through constrained
+    non-dominated sorting).
+
     Raises:
         AutomorphError: If an individual has no reward yet, or single- and
             multi-objective rewards are mixed.
@@ -354,16 +396,24 @@ def ranking(population: Sequence[Individual]) -> list[tuple[float, ...]]:
             "mutator or a recombinator in a pipeline?)"
         )
     tuples = [isinstance(r, tuple) for r in rewards]
+    violations = [x.violation for x in population]
+    constrained = any(v > 0.0 for v in violations)
     if all(tuples) and rewards:
         vectors: list[tuple[float, ...]] = [r for r in rewards if isinstance(r, tuple)]
         keys: list[tuple[float, ...]] = [()] * len(rewards)
-        for rank, front in enumerate(non_dominated_sort(vectors)):
+        fronts = non_dominated_sort(vectors, violations if constrained else None)
+        for rank, front in enumerate(fronts):
             crowding = crowding_distance([vectors[i] for i in front])
             for i, c in zip(front, crowding, strict=True):
                 keys[i] = (float(rank), -c, -float(population[i].birth))
         return keys
     if any(tuples):
         raise AutomorphError("cannot rank a population that mixes float and tuple rewards")
+    if constrained:
+        return [
+            (v, -float(r) if v == 0.0 else 0.0, -float(x.birth))  # type: ignore[arg-type]
+            for r, v, x in zip(rewards, violations, population, strict=True)
+        ]
     return [(-float(r), -float(x.birth)) for r, x in zip(rewards, population, strict=True)]  # type: ignore[arg-type]
 
 

@@ -38,6 +38,14 @@ Kernels per kind of decision:
 The proposal is built with `Space.random_dna(rng, fill)`, so the
 sub-decisions of a chosen candidate are always those of that candidate.
 
+Constraints (`feedback(dna, reward, constraints)`, each value `<= 0` when
+met): the split follows Deb's rules, as Optuna's constrained TPE does
+(c-TPE-lite): feasible observations are ranked by reward and come first,
+infeasible ones follow by increasing total violation, so the good set holds
+the best feasible trials, and the least infeasible ones only while there
+are too few feasible ones. An observation without constraints is feasible.
+Without any infeasible observation the split is the unconstrained one.
+
 Pending proposals (no reward yet: in flight on other workers of a study)
 are modelled by a constant liar, as Optuna's `constant_liar` option does:
 each joins the bad set as an observation of the worst reward seen (the size
@@ -62,6 +70,7 @@ from typing import Annotated, Any
 import numpy as np
 
 from automorph.algorithms._base import Reward, SearchAlgorithm, TracksPending
+from automorph.algorithms._constraints import Constraints, violation
 from automorph.algorithms._registry import register
 from automorph.geno import DNA, Choices, DecisionPoint, Float, Int
 from automorph.symbolic import Bounds
@@ -112,6 +121,8 @@ class TPE(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.TPE"):
     prior_weight: Annotated[float, Bounds(0.0, None)] = 1.0
     multivariate: bool = True
 
+    uses_constraints = True
+
     def _on_bound(self) -> None:
         if not 0.0 < self.gamma < 1.0:
             raise FieldValueError(
@@ -124,6 +135,7 @@ class TPE(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.TPE"):
 
     def _setup(self) -> None:
         self._history: list[tuple[DNA, float]] = []
+        self._violations: list[float] = []  # total constraint violation, per observation
         self._pending: Counter[DNA] = Counter()  # proposed, no reward yet
         # decision id -> (values, indices in the history of the trials where it was active)
         self._columns: dict[str, tuple[list[Any], list[int]]] = {}
@@ -139,9 +151,13 @@ class TPE(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.TPE"):
         return list(getattr(self, "_history", []))
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
+        self._feedback_constrained(dna, reward, ())
+
+    def _feedback_constrained(self, dna: DNA, reward: Reward, constraints: Constraints) -> None:
         self._take_pending(dna)
         self._add_column_values(dna, len(self._history))
         self._history.append((dna, float(reward)))  # type: ignore[arg-type]
+        self._violations.append(violation(constraints))
 
     def _propose(self, rng: np.random.Generator) -> DNA:
         dna = self._propose_with_liars(rng)
@@ -181,7 +197,7 @@ class TPE(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.TPE"):
         observed = min(num_true, n - start)  # liars (after the true ones) never count here
         num_good = min(max(1, math.ceil(self.gamma * observed)), MAX_GOOD)
         good = np.zeros(n, dtype=bool)
-        good[start + np.argsort(-rewards, kind="stable")[:num_good]] = True
+        good[start + self._best_first(rewards, start, num_true)[:num_good]] = True
         joint: dict[str, Any] = {}
         if self.multivariate and self._joint_points:
             joint = self._suggest_joint(start, good, rng)
@@ -205,6 +221,20 @@ class TPE(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.TPE"):
             return best[0]
 
         return self._spec.random_dna(rng, fill)
+
+    def _best_first(self, rewards: np.ndarray, start: int, num_true: int) -> np.ndarray:
+        """Positions in `rewards` (the window from `start`; liars after the
+        `num_true` real observations) best first: by reward, or, once an
+        observation is infeasible, by Deb's rules (feasible by reward, then
+        infeasible by violation, liars last)."""
+        excess = np.asarray(self._violations[start:num_true], dtype=float)
+        if not (excess > 0.0).any():
+            order: np.ndarray = np.argsort(-rewards, kind="stable")
+            return order
+        excess = np.append(excess, np.full(len(rewards) - len(excess), np.inf))
+        # lexsort: the last key first; it is stable, so ties keep history order
+        order = np.lexsort((np.where(excess > 0.0, 0.0, -rewards), excess))
+        return order
 
     def _suggest_joint(
         self, start: int, good: np.ndarray, rng: np.random.Generator

@@ -48,6 +48,7 @@ class Benchmark:
 
 
 BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
+"""The benchmarks by name (`nb201-cifar10`, `branin`, ...): what `create` and the harness read."""
 
 
 def create(name: str, **options: Any) -> Benchmark:

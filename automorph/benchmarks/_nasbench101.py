@@ -48,7 +48,9 @@ MAXPOOL3X3 = "maxpool3x3"
 NB101_OPS: tuple[str, ...] = (CONV3X3, CONV1X1, MAXPOOL3X3)
 """The intermediate operations, in the order of the official `available_ops`."""
 NB101_MAX_NODES = 7
+"""The most nodes a NAS-Bench-101 cell has, input and output included."""
 NB101_MAX_EDGES = 9
+"""The most edges a NAS-Bench-101 cell has."""
 NB101_OP_CODES: Mapping[int, str] = {
     0: INPUT,
     1: OUTPUT,

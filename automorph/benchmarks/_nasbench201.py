@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 NB201Op = Literal["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
+"""The name of an operation on a NAS-Bench-201 edge."""
 
 NB201_OPS: tuple[NB201Op, ...] = get_args(NB201Op)
 """The five operations an edge can carry, in NAS-Bench-201's order."""

@@ -1,7 +1,10 @@
-"""The commands: studies, show, trials, best, export, plot, enqueue, delete.
+"""The commands: studies, show, trials, best, export, plot, importance, enqueue, delete.
 
 Rewards are shown as the objective reported them; "best" follows the study's
-direction (the highest reward, or the lowest for a minimized objective).
+direction (the highest reward, or the lowest for a minimized objective). In
+a constrained study (trials with constraint values, each <= 0 when met) the
+best trial and the Pareto front are feasible ones when any trial is, and
+listings mark the infeasible trials.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from automorph.cli._format import (
     when,
 )
 from automorph.storage import (
+    CONSTRAINTS_KEY,
     Storage,
     StudyInfo,
     TrialRecord,
@@ -36,9 +40,9 @@ from automorph.storage import (
     direction_signs,
     write_records,
 )
-from automorph.tuning import Study
+from automorph.tuning import Importances, Study, importance, trial_violation
 from automorph.utils import AutomorphError, StudyNotFoundError
-from automorph.viz import decisions_of, pareto_mask, write_report
+from automorph.viz import decisions_of, pareto_mask, plot_importance, write_report
 
 STATES: tuple[str, ...] = get_args(TrialState)
 DEFAULT_LIMIT = 50  # rows of `trials`, unless --limit says otherwise
@@ -93,6 +97,8 @@ class Summary:
     best: TrialRecord | None = None
     front: list[TrialRecord] = field(default_factory=list)
     decision_ids: dict[str, None] = field(default_factory=dict)
+    constrained: int = 0  # completed trials that report constraints
+    feasible: int = 0  # completed trials that meet them (or report none)
 
     @property
     def total(self) -> int:
@@ -109,17 +115,26 @@ def summarize(ctx: Context, info: StudyInfo) -> Summary:
     a study, streaming its trials."""
     summary = Summary()
     completed: list[TrialRecord] = []  # kept only for a Pareto front
-    best_reward = -np.inf
+    best_key = (np.inf, np.inf)  # (violation, -signed reward): Deb's rules
+    least = np.inf  # the least violation of the completed multi-objective trials
     sign = direction_signs(info.directions, 1)[0]
     for trial in ctx.store.iter_trials(info.name):
         summary.counts[trial.status] += 1
         summary.decision_ids.update(dict.fromkeys(trial.dna))
         if trial.status != "completed" or trial.reward is None:
             continue
+        excess = trial_violation(trial)
+        summary.constrained += CONSTRAINTS_KEY in trial.metadata
+        summary.feasible += excess == 0.0
         if info.multi_objective or isinstance(trial.reward, list):
-            completed.append(trial)
-        elif sign * trial.reward > best_reward:  # the first trial wins ties
-            summary.best, best_reward = trial, sign * trial.reward
+            if excess < least:
+                completed, least = [], excess
+            if excess == least:
+                completed.append(trial)
+        else:
+            key = (excess, -sign * trial.reward if excess == 0.0 else 0.0)
+            if key < best_key:  # the first trial wins ties
+                summary.best, best_key = trial, key
     if completed:
         summary.front = pareto_front(completed, info.directions)
     return summary
@@ -145,13 +160,15 @@ def _objectives(reward: float | list[float] | None) -> list[float]:
     return list(reward) if isinstance(reward, list) else [reward]
 
 
-def _sort_key(trial: TrialRecord, sign: float = 1.0) -> tuple[int, float, int]:
+def _sort_key(trial: TrialRecord, sign: float = 1.0) -> tuple[int, float, float, int]:
     """Best reward first (objective 0 for several; `sign` -1 when it is
-    minimized), then trials without one."""
+    minimized), feasible trials before infeasible ones (by violation), then
+    trials without a reward."""
     values = _objectives(trial.reward) if trial.status == "completed" else []
     if not values or not np.isfinite(values[0]):
-        return (1, 0.0, trial.id)
-    return (0, -sign * values[0], trial.id)
+        return (1, 0.0, 0.0, trial.id)
+    excess = trial_violation(trial)
+    return (0, excess, -sign * values[0] if excess == 0.0 else 0.0, trial.id)
 
 
 def minimized(info: StudyInfo) -> bool:
@@ -174,6 +191,9 @@ def _trial_json(trial: TrialRecord) -> dict[str, Any]:
         "id": trial.id,
         "status": trial.status,
         "reward": trial.reward,
+        **(
+            {"feasible": trial_violation(trial) == 0.0} if CONSTRAINTS_KEY in trial.metadata else {}
+        ),
         "dna": trial.dna,
         "metrics": last.get("metrics") or {},
         "metadata": trial.metadata,
@@ -204,6 +224,8 @@ def cmd_studies(ctx: Context, args: argparse.Namespace) -> int:
             best = number(summary.best.reward) if summary.best is not None else "-"
         if best != "-" and "minimize" in info.directions:
             best += " (min)"
+        if summary.constrained and not summary.feasible:
+            best += " (infeasible)"
         completed = f"{summary.counts['completed']:,}"
         rows.append([info.name, f"{summary.total:,}", completed, best, when(info.created)])
     headers = ["name", "trials", "completed", "best reward", "created"]
@@ -224,9 +246,12 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     if algorithm:
         ctx.print(f"Algorithm:  {algorithm}")
     ctx.print(f"Trials:     {summary.total:,} ({summary.status_text()})")
+    if summary.constrained:
+        completed = summary.counts["completed"]
+        ctx.print(f"Feasible:   {summary.feasible:,} of {completed:,} completed")
     if summary.best is not None:
         best = summary.best
-        ctx.print(f"Best trial: {best.id} (reward {number(best.reward)})")
+        ctx.print(f"Best trial: {best.id} (reward {number(best.reward)}){_infeasible(best)}")
         ctx.print(f"  dna: {dna_text(best.dna, width=200)}")
     elif summary.front:
         front_ids = ", ".join(str(t.id) for t in summary.front[:10])
@@ -247,6 +272,12 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     for key, value in info.metadata.items():
         ctx.print(f"Metadata:   {key} = {cut(value_text(value), 100)}")
     return 0
+
+
+def _infeasible(trial: TrialRecord) -> str:
+    """' (infeasible, violation 0.5)' for a trial that breaks a constraint, else ''."""
+    excess = trial_violation(trial)
+    return f" (infeasible, violation {number(excess)})" if excess > 0.0 else ""
 
 
 def _type_name(text: str | None) -> str | None:
@@ -275,11 +306,16 @@ def cmd_trials(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(f"Study {info.name!r} has no{which} trials.")
         return 0
     errors = any(t.error for t in shown)
+    constrained = any(CONSTRAINTS_KEY in t.metadata for t in shown)
     rows = []
     for t in shown:
-        row = [str(t.id), t.status, number(t.reward), t.worker or "-", dna_text(t.dna)]
+        row = [str(t.id), t.status, number(t.reward)]
+        if constrained:
+            row.append(_feasible_text(t))
+        row += [t.worker or "-", dna_text(t.dna)]
         rows.append([*row, cut(t.error or "", 40)] if errors else row)
-    headers = ["id", "status", "reward", "worker", "dna", *(["error"] if errors else [])]
+    headers = ["id", "status", "reward", *(["feasible"] if constrained else [])]
+    headers += ["worker", "dna", *(["error"] if errors else [])]
     for line in table(headers, rows, numeric={0, 2}):
         ctx.print(line)
     if len(shown) < total:
@@ -288,6 +324,14 @@ def cmd_trials(ctx: Context, args: argparse.Namespace) -> int:
             "`automorph export` writes them to a file)"
         )
     return 0
+
+
+def _feasible_text(trial: TrialRecord) -> str:
+    """'yes', 'no' (with the violation), or '-' for a trial without constraints."""
+    if CONSTRAINTS_KEY not in trial.metadata:
+        return "-"
+    excess = trial_violation(trial)
+    return "yes" if excess == 0.0 else f"no ({number(excess)})"
 
 
 def cmd_best(ctx: Context, args: argparse.Namespace) -> int:
@@ -307,6 +351,12 @@ def cmd_best(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     if summary.front:
         said = f" (objectives {directions_text(info)})" if "minimize" in info.directions else ""
+        if summary.constrained:
+            said += (
+                " of the feasible trials"
+                if summary.feasible
+                else " of the least infeasible trials (no trial is feasible)"
+            )
         ctx.print(f"Pareto front of {info.name!r}: {len(summary.front):,} trials{said}")
         rows = [[str(t.id), number(t.reward), dna_text(t.dna)] for t in summary.front]
         for line in table(["id", "reward", "dna"], rows, numeric={0}):
@@ -317,6 +367,9 @@ def cmd_best(ctx: Context, args: argparse.Namespace) -> int:
     decisions = decisions_of(info.dna_spec)
     ctx.print(f"Best trial of {info.name!r}: trial {best.id}")
     ctx.print(f"reward: {number(best.reward)}" + (" (minimized)" if minimized(info) else ""))
+    if CONSTRAINTS_KEY in best.metadata:
+        met = "feasible" if trial_violation(best) == 0.0 else "infeasible: no trial is feasible"
+        ctx.print(f"constraints: {value_text(best.metadata[CONSTRAINTS_KEY])} ({met})")
     ctx.print("dna:")
     for key, value in best.dna.items():
         decision = decisions.get(key)
@@ -325,7 +378,8 @@ def cmd_best(ctx: Context, args: argparse.Namespace) -> int:
             label = f" ({decision.labels[value]})" if 0 <= value < len(decision.labels) else ""
         ctx.print(f"  {key} = {value_text(value)}{label}")
     metrics = (best.measurements[-1].get("metrics") or {}) if best.measurements else {}
-    for title, values in (("metrics", metrics), ("metadata", best.metadata)):
+    notes = {k: v for k, v in best.metadata.items() if k != CONSTRAINTS_KEY}
+    for title, values in (("metrics", metrics), ("metadata", notes)):
         if values:
             ctx.print(f"{title}:")
             for key, value in values.items():
@@ -350,13 +404,50 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_plot(ctx: Context, args: argparse.Namespace) -> int:
     """`automorph plot NAME`: the history and parallel-coordinate plots, as
-    a PNG and an HTML report."""
+    a PNG and an HTML report; with `--kind importance`, the importance of
+    each decision as a PNG."""
     info = find_study(ctx, args.name)
+    if args.kind == "importance":
+        imp = _importance(ctx, info, args)
+        png = Path((args.output or safe_name(info.name) + "_importance") + ".png")
+        png.parent.mkdir(parents=True, exist_ok=True)
+        ctx.print(str(plot_importance(imp, png)))
+        return 0
     prefix = args.output or safe_name(info.name)
     png, page = write_report(info, ctx.store.iter_trials(info.name), prefix)
     ctx.print(str(png))
     ctx.print(str(page))
     return 0
+
+
+def cmd_importance(ctx: Context, args: argparse.Namespace) -> int:
+    """`automorph importance NAME`: each decision's share of the reward's
+    variance (`am.importance`), as a table or JSON."""
+    info = find_study(ctx, args.name)
+    imp = _importance(ctx, info, args)
+    if args.json:
+        ctx.print(json.dumps(imp.to_json(), indent=2, allow_nan=False))
+        return 0
+    which = f", objective {imp.objective}" if info.multi_objective else ""
+    ctx.print(
+        f"Importance of the decisions of {info.name!r} ({imp.num_trials:,} completed trials"
+        f"{which}): the fraction of the reward's variance each explains alone"
+    )
+    decisions = decisions_of(info.dna_spec)
+    rows = []
+    for rank, (decision_id, value) in enumerate(imp.items(), start=1):
+        decision = decisions.get(decision_id)
+        kind = decision.describe() if decision is not None else ""
+        rows.append([str(rank), decision_id, f"{value:.3f}", f"{imp.std[decision_id]:.3f}", kind])
+    headers = ["rank", "decision", "importance", "std", "kind"]
+    for line in table(headers, rows, numeric={0, 2, 3}):
+        ctx.print(line)
+    ctx.print(f"interactions: {imp.interactions:.3f} (explained only by decisions together)")
+    return 0
+
+
+def _importance(ctx: Context, info: StudyInfo, args: argparse.Namespace) -> Importances:
+    return importance(Study(info.name, ctx.store), objective=args.objective, seed=args.seed)
 
 
 def safe_name(name: str) -> str:
@@ -423,6 +514,7 @@ COMMANDS: dict[str, Command] = {
     "best": cmd_best,
     "export": cmd_export,
     "plot": cmd_plot,
+    "importance": cmd_importance,
     "enqueue": cmd_enqueue,
     "delete": cmd_delete,
 }

@@ -76,16 +76,57 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("name", help="the study's name")
     export.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
     export.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
-    plot = add("plot", "Plot a study: writes PREFIX.png and PREFIX.html.")
+    plot = add(
+        "plot",
+        "Plot a study: writes PREFIX.png and PREFIX.html (--kind importance: PREFIX.png).",
+    )
     plot.add_argument("name", help="the study's name")
     plot.add_argument(
         "--output",
         "-o",
         metavar="PREFIX",
-        help="path of the files without suffix (default: the study's name, here)",
+        help=(
+            "path of the files without suffix (default: the study's name, here; "
+            "NAME_importance for --kind importance)"
+        ),
     )
+    plot.add_argument(
+        "--kind",
+        choices=("report", "importance"),
+        default="report",
+        help=(
+            "report (default): the history and parallel coordinates, and an HTML page; "
+            "importance: the importance of each decision as bars (needs scikit-learn)"
+        ),
+    )
+    _add_importance_options(plot)
+    imp = add(
+        "importance",
+        "Rate each decision by the fraction of the reward's variance it explains "
+        "(fANOVA over a random forest; needs scikit-learn).",
+    )
+    imp.add_argument("name", help="the study's name")
+    imp.add_argument("--json", action="store_true", help="write JSON")
+    _add_importance_options(imp)
     _add_study_actions(add)
     return parser
+
+
+def _add_importance_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--objective",
+        type=_count,
+        default=0,
+        metavar="K",
+        help="importance: which objective of a multi-objective study (default 0)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="importance: the seed of the forest (default 0)",
+    )
 
 
 def _add_study_actions(add: Callable[[str, str], argparse.ArgumentParser]) -> None:

@@ -13,6 +13,7 @@ from automorph.geno._spec import Choices, DecisionPoint, Space
 from automorph.geno._walk import Draws, join
 
 DNASpec = Space
+"""The name PyGlove users know for `Space`: the tree of decision points of a search space."""
 
 __all__ = [
     "DNA",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -133,7 +133,15 @@ class CustomHooks(Object, type_name="automorph.CustomHooks"):
 
     Hooks are symbolic, so a space with custom decisions serializes. Grammar
     derivations and AutoML-Zero programs are custom decisions.
+
+    Class attributes:
+        preferred_algorithm: The registered name of the search algorithm
+            made for spaces with this decision (grammar spaces:
+            "grammar_bo"), which `algorithms.Auto` chooses for small
+            budgets; None if there is none.
     """
+
+    preferred_algorithm: ClassVar[str | None] = None
 
     def random(self, rng: np.random.Generator) -> Any:
         """A random value."""

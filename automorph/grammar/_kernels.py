@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 Features = dict[str, float]
+"""A graph's Weisfeiler-Lehman features: how often each label occurs."""
 
 
 @dataclass
@@ -281,6 +282,7 @@ class Vocabulary:
 
 
 SparseVector = tuple[np.ndarray, np.ndarray]
+"""A sparse feature vector: the indices of its non-zero entries and their values."""
 
 
 def _stack(vectors: Sequence[SparseVector], dim: int) -> Any:

@@ -18,6 +18,7 @@ CELL -> Cell(OP, OP, OP, OP, OP, OP)
 @level
 OP -> none | skip_connect | nor_conv_1x1 | nor_conv_3x3 | avg_pool_3x3
 """
+"""The text of NAS-Bench-201's cell grammar (`nb201_grammar` parses it)."""
 
 HIERARCHICAL_NB201_GRAMMAR = """\
 # The hierarchical NAS-Bench-201 space of Schrodi et al.: macro topology (D2),
@@ -42,6 +43,7 @@ ACT -> relu | hardswish | mish
 CONV -> conv3x3 | conv1x1 | dconv3x3
 NORM -> batch | instance | layer
 """
+"""The text of the hierarchical NAS-Bench-201 grammar (`hierarchical_nb201_grammar` parses it)."""
 
 
 def nb201_grammar() -> Grammar:

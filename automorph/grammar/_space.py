@@ -48,6 +48,8 @@ class GrammarHooks(CustomHooks, type_name="automorph.grammar.GrammarHooks"):
     max_size: Annotated[int, Bounds(1, None)] | None = None
     sampling: Literal["rules", "uniform"] = "rules"
 
+    preferred_algorithm = "grammar_bo"  # `GraphBO`, for `algorithms.Auto`
+
     def _on_bound(self) -> None:
         self._grammar = Grammar.parse(self.grammar)
         self._sampler = Sampler(self._grammar, self.max_depth, self.max_size, self.sampling)

@@ -63,6 +63,7 @@ class Op:
 
 
 Term = Terminal | Nonterminal | Op
+"""A term of a production's right-hand side: a terminal, a nonterminal or an operator."""
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _TOKEN = re.compile(

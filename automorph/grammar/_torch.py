@@ -26,6 +26,8 @@ __all__ = ["TERMINALS", "register_terminal", "to_module"]
 # name -> (channels -> (module, output channels))
 TerminalFactory = Callable[[int], tuple[Any, int]]
 TERMINALS: dict[str, TerminalFactory] = {}
+"""The PyTorch module of each terminal name, as `register_terminal` adds them: a
+function of the input channels giving the module and its output channels."""
 
 
 def _torch() -> Any:

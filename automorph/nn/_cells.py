@@ -62,7 +62,12 @@ class _Network(nn.Module):
 
 
 Cell = own_searchable(_Cell, "Cell")
+"""A cell of `nodes` nodes (searchable): node j sums one edge module over the cell's
+input and each earlier node; the cell's output is the mean of its nodes. `edges`
+lists the `nodes * (nodes + 1) / 2` edge modules, node by node."""
 Network = own_searchable(_Network, "Network")
+"""A small image classifier around one cell (searchable): a convolution stem of
+`channels` channels, the `cell`, then pooling and a linear head of `num_classes`."""
 
 
 def cell_space(

@@ -69,7 +69,12 @@ class _Learner(nn.Module):
 
 
 MetaCell = own_searchable(_MetaCell, "MetaCell")
+"""Auto-Meta's cell (searchable): node j applies a linear layer of `width` units and the
+activation `ops[j]` (one of `ACTIVATIONS`) to node `inputs[j]` (0 is the cell's input);
+the cell's output is its last node."""
 Learner = own_searchable(_Learner, "Learner")
+"""The sinusoid regressor that meta-learning trains (searchable): a linear stem to
+`width` units, the `cell`, and a linear head to one output."""
 
 
 def meta_cell_space(nodes: int = 3, width: int = 40) -> Any:

@@ -70,15 +70,25 @@ def own_searchable(cls: type[M], name: str) -> type[M]:
 
 
 Sequential = own_searchable(nn.Sequential, "Sequential")
+"""`torch.nn.Sequential`, searchable: its arguments may hold hyper-values."""
 Linear = own_searchable(nn.Linear, "Linear")
+"""`torch.nn.Linear`, searchable: its arguments may hold hyper-values."""
 Conv2d = own_searchable(nn.Conv2d, "Conv2d")
+"""`torch.nn.Conv2d`, searchable: its arguments may hold hyper-values."""
 BatchNorm2d = own_searchable(nn.BatchNorm2d, "BatchNorm2d")
+"""`torch.nn.BatchNorm2d`, searchable: its arguments may hold hyper-values."""
 ReLU = own_searchable(nn.ReLU, "ReLU")
+"""`torch.nn.ReLU`, searchable: its arguments may hold hyper-values."""
 MaxPool2d = own_searchable(nn.MaxPool2d, "MaxPool2d")
+"""`torch.nn.MaxPool2d`, searchable: its arguments may hold hyper-values."""
 AvgPool2d = own_searchable(nn.AvgPool2d, "AvgPool2d")
+"""`torch.nn.AvgPool2d`, searchable: its arguments may hold hyper-values."""
 Flatten = own_searchable(nn.Flatten, "Flatten")
+"""`torch.nn.Flatten`, searchable: its arguments may hold hyper-values."""
 Dropout = own_searchable(nn.Dropout, "Dropout")
+"""`torch.nn.Dropout`, searchable: its arguments may hold hyper-values."""
 Identity = own_searchable(nn.Identity, "Identity")
+"""`torch.nn.Identity`, searchable: its arguments may hold hyper-values."""
 
 
 class _ConvBNReLU(nn.Module):
@@ -137,9 +147,17 @@ class _Zero(nn.Module):
 
 
 ConvBNReLU = own_searchable(_ConvBNReLU, "ConvBNReLU")
+"""ReLU, convolution (`kernel`, `dilation`, same size) and batch norm over `channels`
+channels, searchable: a candidate operation of a cell's edge."""
 SepConv = own_searchable(_SepConv, "SepConv")
+"""ReLU, a depthwise-separable convolution (`kernel`) and batch norm over `channels`
+channels, searchable: a candidate operation of a cell's edge."""
 Pool = own_searchable(_Pool, "Pool")
+"""3x3 pooling with stride 1 (`kind` "max" or "avg"), searchable: a candidate
+operation of a cell's edge."""
 Zero = own_searchable(_Zero, "Zero")
+"""The operation that outputs zeros (an edge that is not there), searchable: a
+candidate operation of a cell's edge."""
 
 
 def cell_ops(channels: int) -> list[Any]:

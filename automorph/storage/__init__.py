@@ -8,6 +8,7 @@ storage contract suite in `automorph.testing`.
 from __future__ import annotations
 
 from automorph.storage._base import (
+    CONSTRAINTS_KEY,
     DIRECTIONS,
     DIRECTIONS_KEY,
     FINISHED,
@@ -32,6 +33,7 @@ from automorph.storage._memory import MemoryStorage
 from automorph.storage._open import DEFAULT_FILE, open_storage
 
 __all__ = [
+    "CONSTRAINTS_KEY",
     "DEFAULT_FILE",
     "DIRECTIONS",
     "DIRECTIONS_KEY",

@@ -42,14 +42,23 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 TrialState = Literal["pending", "running", "completed", "skipped", "failed"]
+"""Where a trial is in its life: queued, being evaluated, or finished one of three ways."""
 FINISHED: tuple[TrialState, ...] = ("completed", "skipped", "failed")
+"""The states a trial does not leave."""
 
-#: The directions a study can search in, and where `StudyInfo.metadata` keeps them.
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
+"""The directions a study can search in."""
 DIRECTIONS_KEY = "directions"
+"""Where `StudyInfo.metadata` keeps a study's directions."""
 
-# Bumped when the layout of stored data changes; stores of other versions are refused.
+CONSTRAINTS_KEY = "constraints"
+"""Where `TrialRecord.metadata` keeps a trial's constraint values (a list of
+floats, each <= 0 when met), written with the trial's end like the rest of
+its metadata, so every store keeps them without a column of their own."""
+
 SCHEMA_VERSION = 2
+"""The layout of stored data, bumped when it changes; stores of other versions are
+refused, except older ones that are brought up to date when opened."""
 # Stores of these versions are brought up to SCHEMA_VERSION when opened (2 added tables).
 MIGRATES_FROM: tuple[int, ...] = (1,)
 
@@ -120,7 +129,9 @@ class TrialRecord:
         measurements: Reports, each `{"reward", "step", "metrics", "elapsed"}`.
         reward: The final reward (a float, or a list for several objectives)
             of a completed trial; None otherwise.
-        metadata: Free-form JSON values.
+        metadata: Free-form JSON values; `metadata["constraints"]`
+            (`CONSTRAINTS_KEY`) holds the constraint values of a trial of a
+            constrained search.
         example: The materialized program as automorph JSON text, if it
             could be serialized.
         created, started, finished: Timestamps (`time.time()`); `started` is
@@ -177,7 +188,9 @@ class Event:
     """One entry of a study's event sequence.
 
     `kind` is "proposed" (a new trial, `dna` set) or "finished" (a trial
-    ended: `reward` is its final reward if it completed, else None).
+    ended: `reward` is its final reward if it completed, else None;
+    `constraints` its constraint values, `metadata["constraints"]`, if it
+    reported any).
     """
 
     seq: int
@@ -185,6 +198,7 @@ class Event:
     trial_id: int
     dna: dict[str, Any]
     reward: float | list[float] | None = None
+    constraints: list[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -398,6 +412,7 @@ def events_of(trials: list[TrialRecord], since: int) -> list[Event]:
         if t.proposed_seq > since:
             out.append(Event(t.proposed_seq, "proposed", t.id, t.dna))
         if t.finished_seq is not None and t.finished_seq > since:
-            out.append(Event(t.finished_seq, "finished", t.id, t.dna, t.reward))
+            constraints = t.metadata.get(CONSTRAINTS_KEY) if t.reward is not None else None
+            out.append(Event(t.finished_seq, "finished", t.id, t.dna, t.reward, constraints))
     out.sort(key=lambda e: e.seq)
     return out

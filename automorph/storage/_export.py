@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from automorph.storage._base import Storage, TrialRecord
 
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "json")
+"""The formats a study exports to (`study.export`, `automorph export --format`)."""
 
 TAIL_KEYS = ("worker", "retries", "created", "started", "finished")
 

@@ -9,6 +9,7 @@ from automorph.storage._base import Storage
 from automorph.storage._memory import MemoryStorage
 
 DEFAULT_FILE = "automorph.db"
+"""The SQLite file a study is kept in when `storage` names none (the command line's default)."""
 
 
 def open_storage(target: Storage | str | os.PathLike[str] | None = None, **options: Any) -> Storage:

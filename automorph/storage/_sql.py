@@ -5,6 +5,9 @@ Written with SQLAlchemy Core; `_sql_schema` holds the tables and statements.
 Every write is one transaction. Writes that take an event number (propose,
 finish, a retry limit reached) lock the study row first, so event numbers
 are handed out one at a time and commit in order: a reader never sees a gap.
+Most take theirs with the lock, in one `UPDATE ... RETURNING`, and roll back
+if they then write nothing. PostgreSQL reads, each one statement, run
+without BEGIN and COMMIT (one round trip each).
 On SQLite every write transaction is `BEGIN IMMEDIATE` (the database's write
 lock is taken at the start, so two writers never deadlock on an upgrade from
 a read lock) and the journal is a write-ahead log, so readers never wait for
@@ -20,7 +23,6 @@ have passed; only then does the call fail.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import os
 import time
@@ -29,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from automorph.storage._base import (
+    CONSTRAINTS_KEY,
     FINISHED,
     MIGRATES_FROM,
     SCHEMA_VERSION,
@@ -40,7 +43,7 @@ from automorph.storage._base import (
     TrialState,
     new_trial,
 )
-from automorph.storage._json import dumps, dumps_metadata, fresh, loads, loads_rows
+from automorph.storage._json import dumps, dumps_metadata, fresh, loads_rows
 from automorph.storage._sql_engine import (
     LockTimeout,
     LockWait,
@@ -53,12 +56,21 @@ from automorph.storage._sql_engine import (
     retried,
 )
 from automorph.storage._sql_leases import LeaseMixin
+from automorph.storage._sql_rows import (
+    Unreadable,
+    gc_paused,
+    not_running,
+    record,
+    records,
+    study_info,
+    trial_row,
+)
 from automorph.storage._sql_schema import (
     ALL_STUDIES,
     ANY_PENDING,
     ANY_STALE,
     APPEND,
-    CLAIM,
+    CLAIM_OLDEST,
     DELETE_LEASE,
     DELETE_STUDY,
     DELETE_TRIALS,
@@ -70,8 +82,6 @@ from automorph.storage._sql_schema import (
     HEARTBEAT,
     INSERT_STUDY,
     INSERT_TRIAL,
-    JSON_AT,
-    JSON_FIELDS,
     LOCK_STALE,
     LOCK_STUDY,
     LOCK_TRIAL,
@@ -80,14 +90,13 @@ from automorph.storage._sql_schema import (
     NEXT_TRIAL_ID,
     NO_SQLALCHEMY,
     NOT_WAITING,
-    OLDEST_PENDING,
     REQUEUE,
     SCHEMA,
     SELECT_STUDY,
     SET_SEQ,
     STUDIES,
     STUDY_NAMES,
-    TRIAL_COLUMNS,
+    TAKE_SEQ,
     TRIAL_FIELDS,
     TRIALS,
     TRIALS_AFTER,
@@ -104,7 +113,7 @@ from automorph.utils import (
 try:
     import sqlalchemy as sa
     from sqlalchemy import exc
-    from sqlalchemy.engine import Connection, Row
+    from sqlalchemy.engine import Connection
 except ImportError as _error:  # pragma: no cover - SQLAlchemy is a base dependency
     raise StorageError(NO_SQLALCHEMY) from _error
 
@@ -114,82 +123,6 @@ _STORE_MARK = "automorph"
 _MAX_SEQ = 2**62
 # Any constant: serializes schema creation by concurrent openers on PostgreSQL.
 _INIT_LOCK_KEY = 0x6175746F6D6F7270
-
-# --- rows -> records ---------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pauses the cyclic garbage collector while many acyclic objects (decoded
-    JSON, records) are built: otherwise it runs again and again over the
-    growing heap, and reading 50,000 trials takes twice as long."""
-    pause = gc.isenabled()
-    if pause:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if pause:
-            gc.enable()
-
-
-def _records(study: str, rows: Sequence[Sequence[Any]]) -> list[TrialRecord]:
-    """Trial records from rows of `TRIAL_COLUMNS` (TrialRecord's fields, in order).
-
-    Raises:
-        StorageError: If a stored JSON column does not read back, naming the
-            study, the trial and the column.
-    """
-    texts: list[str] = []
-    for row in rows:
-        texts += (row[i] or "null" for i in JSON_AT)
-
-    def where() -> Iterator[tuple[int, str]]:  # (trial id, column) of each text
-        return ((row[0], name) for row in rows for name in JSON_FIELDS)
-
-    values = iter(loads_rows(texts, study, where))
-    out: list[TrialRecord] = []
-    for row in rows:
-        fields = list(row)
-        for i in JSON_AT:
-            fields[i] = next(values)
-        out.append(TrialRecord(study, *fields))
-    return out
-
-
-def _record(study: str, row: Sequence[Any]) -> TrialRecord:
-    return _records(study, [row])[0]
-
-
-def _trial_row(study_id: int, trial: TrialRecord) -> dict[str, Any]:
-    """The row of `trial`, for INSERT_TRIAL."""
-    row: dict[str, Any] = {"study_id": study_id}
-    for name, column in zip(TRIAL_FIELDS, TRIAL_COLUMNS, strict=True):
-        value = getattr(trial, name)
-        stored = name in JSON_FIELDS and value is not None
-        row[column.name] = dumps(value, name) if stored else value
-    return row
-
-
-def _study_info(row: Row[Any]) -> StudyInfo:
-    m = row._mapping
-    return StudyInfo(
-        name=m["name"],
-        space=m["space"],
-        algorithm=m["algorithm"],
-        dna_spec=m["dna_spec"],
-        multi_objective=bool(m["multi_objective"]),
-        created=m["created"],
-        metadata=loads(m["metadata"], m["name"], None, "metadata"),
-    )
-
-
-def _not_running(study: str, trial_id: int, status: str, owner: str | None, worker: str) -> str:
-    return (
-        f"trial {trial_id} of {study!r} is {status}"
-        f"{' for worker ' + repr(owner) if owner else ''}, not running for {worker!r}"
-    )
-
 
 # --- the store ----------------------------------------------------------------------
 
@@ -260,6 +193,13 @@ class SQLStorage(LeaseMixin, Storage):
         )
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._writer = self._engine.execution_options(automorph_write=True)
+        # PostgreSQL reads are single statements, each consistent by itself:
+        # without BEGIN and COMMIT they take one round trip instead of three.
+        self._reader = (
+            self._engine
+            if self._sqlite
+            else self._engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._pid = os.getpid()
         self._file = ""
         self._migrates = False  # the store has an older layout, to bring up to date
@@ -409,7 +349,7 @@ class SQLStorage(LeaseMixin, Storage):
             self._release.detach()
             self._release = weakref.finalize(self, release_engine, self._engine, self._pid)
         try:
-            with (self._writer if write else self._engine).begin() as conn:
+            with (self._writer if write else self._reader).begin() as conn:
                 yield conn
         except exc.DBAPIError as error:
             if lock_timed_out(error):
@@ -433,6 +373,15 @@ class SQLStorage(LeaseMixin, Storage):
             raise self._not_found(conn, name)
         return row[0], row[1]
 
+    def _take_seq(self, conn: Connection, name: str, count: int = 1) -> tuple[int, int]:
+        """(id, first of `count` event numbers taken) of the study, its row
+        locked until commit. A caller that then writes nothing must roll
+        back (raise), or the numbers would be lost from the sequence."""
+        row = conn.execute(TAKE_SEQ, {"b_name": name, "count": count}).first()
+        if row is None:
+            raise self._not_found(conn, name)
+        return row[0], row[1] - count
+
     def _no_trial(self, conn: Connection, study: str, trial_id: int) -> StudyNotFoundError:
         if conn.execute(SELECT_STUDY, {"name": study}).first() is None:
             return self._not_found(conn, study)
@@ -452,7 +401,7 @@ class SQLStorage(LeaseMixin, Storage):
                 if row is not None:
                     if not exist_ok:
                         raise StudyExistsError(f"a study named {info.name!r} already exists")
-                    return _study_info(row)
+                    return study_info(row)
                 stored = StudyInfo(
                     info.name,
                     info.space,
@@ -490,12 +439,12 @@ class SQLStorage(LeaseMixin, Storage):
             row = conn.execute(SELECT_STUDY, {"name": name}).first()
             if row is None:
                 raise self._not_found(conn, name)
-            return _study_info(row)
+            return study_info(row)
 
     @retried
     def list_studies(self) -> list[StudyInfo]:
         with self._transaction(write=False) as conn:
-            return [_study_info(row) for row in conn.execute(ALL_STUDIES)]
+            return [study_info(row) for row in conn.execute(ALL_STUDIES)]
 
     @retried
     def delete_study(self, name: str) -> None:
@@ -521,7 +470,8 @@ class SQLStorage(LeaseMixin, Storage):
                 if made is None:
                     return None
                 dna, example = made
-                return self._insert(conn, study, sid, seq, dna, example, worker)
+                conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
+                return self._insert(conn, study, sid, seq, [(dna, example, worker)])[0]
         except LockTimeout as error:
             if called:  # `make` ran: running it again would propose twice (never seen)
                 raise StorageError(str(error)) from error.__cause__
@@ -530,8 +480,8 @@ class SQLStorage(LeaseMixin, Storage):
     @retried
     def enqueue_trial(self, study: str, dna: dict[str, Any], example: str | None) -> TrialRecord:
         with self._transaction(write=True) as conn:
-            sid, seq = self._lock_study(conn, study)
-            return self._insert(conn, study, sid, seq, dna, example, None)
+            sid, seq = self._take_seq(conn, study)
+            return self._insert(conn, study, sid, seq, [(dna, example, None)])[0]
 
     def _insert(
         self,
@@ -539,16 +489,18 @@ class SQLStorage(LeaseMixin, Storage):
         study: str,
         sid: int,
         seq: int,
-        dna: dict[str, Any],
-        example: str | None,
-        worker: str | None,
-    ) -> TrialRecord:
-        """Stores a new trial taking event number `seq` (the study locked); see `new_trial`."""
-        trial_id = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one()
-        trial = new_trial(study, trial_id, fresh(dna, "the DNA"), example, seq, worker)
-        conn.execute(INSERT_TRIAL, _trial_row(sid, trial))
-        conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
-        return trial
+        made: Sequence[tuple[dict[str, Any], str | None, str | None]],
+    ) -> list[TrialRecord]:
+        """Stores new trials, each (DNA, example, worker or None; see
+        `new_trial`), with event numbers from `seq` on, which the caller has
+        taken with the study locked; one statement for all of them."""
+        first = conn.execute(NEXT_TRIAL_ID, {"sid": sid}).scalar_one()
+        trials = [
+            new_trial(study, first + i, fresh(dna, "the DNA"), example, seq + i, worker)
+            for i, (dna, example, worker) in enumerate(made)
+        ]
+        conn.execute(INSERT_TRIAL, [trial_row(sid, trial) for trial in trials])
+        return trials
 
     @retried
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
@@ -560,24 +512,23 @@ class SQLStorage(LeaseMixin, Storage):
             sid, pending_id = row
             if pending_id is None:
                 return None
-        with self._transaction(write=True) as conn:
-            pending = conn.execute(OLDEST_PENDING, {"sid": sid}).first()
-            if pending is None:  # another worker was first
-                return None
-            try:
-                trial = _record(study, pending)
-            except StorageError as error:
-                unreadable, trial_id = error, pending[0]
-            else:
+        try:
+            with self._transaction(write=True) as conn:
                 now = time.time()
-                conn.execute(CLAIM, {"sid": sid, "tid": trial.id, "v_worker": worker, "v_now": now})
+                params = {"sid": sid, "v_worker": worker, "v_now": now}
+                row = conn.execute(CLAIM_OLDEST, params).first()
+                if row is None:  # another worker was first
+                    return None
+                try:
+                    trial = record(study, row)
+                except StorageError as error:
+                    raise Unreadable(error, row[0]) from error
                 conn.execute(NOT_WAITING, {"sid": sid, "worker": worker})
-                trial.status, trial.worker = "running", worker
-                trial.started = trial.heartbeat = now
                 return trial
-        # Not left pending for every worker to stumble on: failed, with why.
-        self._fail_unreadable(study, trial_id, "pending", None, str(unreadable))
-        raise unreadable
+        except Unreadable as failure:
+            # Not left pending for every worker to stumble on: failed, with why.
+            self._fail_unreadable(study, failure.trial_id, "pending", None, str(failure.error))
+            raise failure.error from None
 
     @retried
     def heartbeat(self, study: str, trial_id: int, worker: str) -> bool:
@@ -600,7 +551,7 @@ class SQLStorage(LeaseMixin, Storage):
                 raise self._no_trial(conn, study, trial_id)
             status, owner, measurements = row
             if status != "running" or owner != worker:
-                raise TrialStateError(_not_running(study, trial_id, status, owner, worker))
+                raise TrialStateError(not_running(study, trial_id, status, owner, worker))
             # Stored arrays are compact JSON written here: append without parsing.
             text = f"[{item}]" if measurements == "[]" else f"{measurements[:-1]},{item}]"
             conn.execute(
@@ -638,19 +589,43 @@ class SQLStorage(LeaseMixin, Storage):
         added = json.loads(dumps_metadata(metadata, where)) if metadata else None
         if measurement is not None:
             dumps(measurement, "the measurement")  # a value JSON cannot store: refused here
+        try:
+            return self._finish(
+                study, trial_id, worker, status, value, error, added, example, measurement
+            )
+        except Unreadable as failure:
+            unreadable = failure.error
+        reason = str(unreadable) if error is None else f"{error}; then {unreadable}"
+        self._fail_unreadable(study, trial_id, "running", worker, reason)
+        raise unreadable
+
+    def _finish(
+        self,
+        study: str,
+        trial_id: int,
+        worker: str,
+        status: TrialState,
+        value: Any,
+        error: str | None,
+        added: dict[str, Any] | None,
+        example: str | None,
+        measurement: dict[str, Any] | None,
+    ) -> TrialRecord:
+        """`finish_trial`'s transaction: one event number taken with the study
+        locked, the trial checked and written (rolled back if it raises)."""
         with self._transaction(write=True) as conn:
-            sid, seq = self._lock_study(conn, study)
+            sid, seq = self._take_seq(conn, study)
             row = conn.execute(LOCK_TRIAL, {"sid": sid, "tid": trial_id}).first()
             if row is None:
                 raise StudyNotFoundError(f"study {study!r} has no trial {trial_id}")
             if row[_STATUS_AT] != "running" or row[_WORKER_AT] != worker:
                 raise TrialStateError(
-                    _not_running(study, trial_id, row[_STATUS_AT], row[_WORKER_AT], worker)
+                    not_running(study, trial_id, row[_STATUS_AT], row[_WORKER_AT], worker)
                 )
             try:
-                trial = _record(study, row)
+                trial = record(study, row)
             except StorageError as failure:
-                unreadable = failure
+                raise Unreadable(failure) from failure
             else:
                 trial.status, trial.reward, trial.error = status, value, error
                 if added:
@@ -675,11 +650,7 @@ class SQLStorage(LeaseMixin, Storage):
                         "v_seq": seq,
                     },
                 )
-                conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
                 return trial
-        reason = str(unreadable) if error is None else f"{error}; then {unreadable}"
-        self._fail_unreadable(study, trial_id, "running", worker, reason)
-        raise unreadable
 
     def _fail_unreadable(
         self, study: str, trial_id: int, state: str, worker: str | None, reason: str
@@ -731,14 +702,14 @@ class SQLStorage(LeaseMixin, Storage):
 
     @retried
     def get_trials(self, study: str, status: TrialState | None = None) -> list[TrialRecord]:
-        with self._transaction(write=False) as conn, _gc_paused():
+        with self._transaction(write=False) as conn, gc_paused():
             if status is None:
                 rows = conn.execute(TRIALS_OF, {"name": study}).all()
             else:
                 rows = conn.execute(TRIALS_WITH_STATUS, {"name": study, "status": status}).all()
             if not rows and conn.execute(SELECT_STUDY, {"name": study}).first() is None:
                 raise self._not_found(conn, study)
-            return _records(study, rows)
+            return records(study, rows)
 
     def iter_trials(self, study: str, chunk: int = 1000) -> Iterator[TrialRecord]:
         """The study's trials in id order, read `chunk` at a time (each chunk
@@ -746,15 +717,15 @@ class SQLStorage(LeaseMixin, Storage):
         works)."""
         after = 0
         while True:
-            with self._transaction(write=False) as conn, _gc_paused():
+            with self._transaction(write=False) as conn, gc_paused():
                 rows = conn.execute(
                     TRIALS_AFTER, {"name": study, "after": after, "limit": chunk}
                 ).all()
                 if not rows and after == 0:
                     if conn.execute(SELECT_STUDY, {"name": study}).first() is None:
                         raise self._not_found(conn, study)
-                records = _records(study, rows)
-            yield from records
+                chunk_records = records(study, rows)
+            yield from chunk_records
             if len(rows) < chunk:
                 return
             after = rows[-1][0]
@@ -765,11 +736,11 @@ class SQLStorage(LeaseMixin, Storage):
             row = conn.execute(GET_TRIAL, {"name": study, "tid": trial_id}).first()
             if row is None:
                 raise self._no_trial(conn, study, trial_id)
-            return _record(study, row)
+            return record(study, row)
 
     @retried
     def events(self, study: str, since: int = 0) -> list[Event]:
-        with self._transaction(write=False) as conn, _gc_paused():
+        with self._transaction(write=False) as conn, gc_paused():
             out = self._events(conn, study, since)
             if not out and conn.execute(SELECT_STUDY, {"name": study}).first() is None:
                 raise self._not_found(conn, study)
@@ -780,16 +751,21 @@ class SQLStorage(LeaseMixin, Storage):
         rows = sorted(conn.execute(EVENTS, {"name": study, "since": since}), key=lambda r: r[0])
         texts: list[str] = []
         for row in rows:
-            texts += (row[3], row[4] or "null")
+            has_constraints = row[4] is not None and row[5] and CONSTRAINTS_KEY in row[5]
+            texts += (row[3], row[4] or "null", row[5] if has_constraints else "null")
 
         def where() -> Iterator[tuple[int, str]]:  # (trial id, column) of each text
-            return ((row[2], name) for row in rows for name in ("dna", "reward"))
+            return ((row[2], name) for row in rows for name in ("dna", "reward", "metadata"))
 
         values = iter(loads_rows(texts, study, where))
-        return [
-            Event(seq, "finished" if kind else "proposed", tid, next(values), next(values))
-            for seq, kind, tid, _, _ in rows
-        ]
+        out = []
+        for seq, kind, tid, _, _, _ in rows:
+            dna, reward, metadata = next(values), next(values), next(values)
+            constraints = metadata.get(CONSTRAINTS_KEY) if isinstance(metadata, dict) else None
+            out.append(
+                Event(seq, "finished" if kind else "proposed", tid, dna, reward, constraints)
+            )
+        return out
 
 
 # --- engines ------------------------------------------------------------------------

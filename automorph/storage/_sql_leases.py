@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from automorph.utils import StudyNotFoundError
 
 
+class _LeaseLost(Exception):
+    """`add_trials` by a worker that no longer holds the lease (rolls back)."""
+
+
 class LeaseMixin:
     """`take_lease`, `release_lease`, `add_trials`, `wait_for_trial` and
     `demand` on the SQL tables (`SQLStorage` supplies the transactions)."""
@@ -44,16 +48,15 @@ class LeaseMixin:
         def _transaction(self, write: bool) -> AbstractContextManager[Connection]: ...
         def _lock_study(self, conn: Connection, name: str) -> tuple[int, int]: ...
         def _not_found(self, conn: Connection, name: str) -> StudyNotFoundError: ...
+        def _take_seq(self, conn: Connection, name: str, count: int = 1) -> tuple[int, int]: ...
         def _insert(
             self,
             conn: Connection,
             study: str,
             sid: int,
             seq: int,
-            dna: dict[str, Any],
-            example: str | None,
-            worker: str | None,
-        ) -> TrialRecord: ...
+            made: Sequence[tuple[dict[str, Any], str | None, str | None]],
+        ) -> list[TrialRecord]: ...
 
     @retried
     def take_lease(self, study: str, worker: str, lease_s: float) -> bool:
@@ -85,16 +88,21 @@ class LeaseMixin:
         made: Sequence[tuple[dict[str, Any], str | None]],
         keep: bool = False,
     ) -> list[TrialRecord] | None:
-        with self._transaction(write=True) as conn:
-            sid, seq = self._lock_study(conn, study)
-            row = conn.execute(LEASE, {"sid": sid}).first()
-            if row is None or row[0] != worker:
-                return None
-            out = []
-            for i, (dna, example) in enumerate(made):
-                owner = worker if keep and i == 0 else None
-                out.append(self._insert(conn, study, sid, seq + i, dna, example, owner))
-            return out
+        if not made:
+            return []
+        try:
+            with self._transaction(write=True) as conn:
+                sid, seq = self._take_seq(conn, study, len(made))
+                row = conn.execute(LEASE, {"sid": sid}).first()
+                if row is None or row[0] != worker:
+                    raise _LeaseLost  # rolls the event numbers back
+                rows = [
+                    (dna, example, worker if keep and i == 0 else None)
+                    for i, (dna, example) in enumerate(made)
+                ]
+                return self._insert(conn, study, sid, seq, rows)
+        except _LeaseLost:
+            return None
 
     @retried
     def wait_for_trial(self, study: str, worker: str, waiting: bool = True) -> None:

@@ -134,6 +134,14 @@ SELECT_STUDY = sa.select(STUDIES).where(_S.name == _P("name"))
 LOCK_STUDY = sa.select(_S.id, _S.next_seq).where(_S.name == _P("name")).with_for_update()
 STUDY_NAMES = sa.select(_S.name).order_by(_S.id)
 SET_SEQ = sa.update(STUDIES).where(_S.id == _P("sid")).values(next_seq=_P("seq"))
+# Locks the study row and takes `count` event numbers in one round trip: the
+# row's id and its new next number (the first taken is that less `count`).
+TAKE_SEQ = (
+    sa.update(STUDIES)
+    .where(_S.name == _P("b_name"))
+    .values(next_seq=_S.next_seq + sa.bindparam("count", type_=sa.Integer))
+    .returning(_S.id, _S.next_seq)
+)
 NEXT_TRIAL_ID = sa.select(sa.func.coalesce(sa.func.max(_T.trial_id), 0) + 1).where(
     _T.study_id == _P("sid")
 )
@@ -152,12 +160,24 @@ HEARTBEAT = (
     .where(TRIAL_BY_NAME, _T.status == "running", _T.worker == _P("owner"))
     .values(heartbeat=_P("now"))
 )
-OLDEST_PENDING = (
-    sa.select(*TRIAL_COLUMNS)
-    .where(_T.study_id == _P("sid"), _T.status == "pending")
-    .order_by(_T.trial_id)
-    .limit(1)
-    .with_for_update(skip_locked=True)
+_PENDING = TRIALS.alias("pending")
+# Claims the study's oldest pending trial and returns its columns, in one
+# statement; on PostgreSQL a trial that another claim has locked is skipped.
+CLAIM_OLDEST = (
+    sa.update(TRIALS)
+    .where(
+        _T.study_id == _P("sid"),
+        _T.status == "pending",
+        _T.trial_id
+        == sa.select(_PENDING.c.trial_id)
+        .where(_PENDING.c.study_id == _P("sid"), _PENDING.c.status == "pending")
+        .order_by(_PENDING.c.trial_id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery(),
+    )
+    .values(status="running", worker=_P("v_worker"), started=_P("v_now"), heartbeat=_P("v_now"))
+    .returning(*TRIAL_COLUMNS)
 )
 STALE = sa.and_(
     _T.study_id == _P("sid"),
@@ -217,11 +237,6 @@ DEMAND = sa.select(
 )
 INSERT_TRIAL = sa.insert(TRIALS)
 # SET values take `v_` names: SQLAlchemy reserves the column names for itself.
-CLAIM = (
-    sa.update(TRIALS)
-    .where(THIS_TRIAL)
-    .values(status="running", worker=_P("v_worker"), started=_P("v_now"), heartbeat=_P("v_now"))
-)
 APPEND = (
     sa.update(TRIALS)
     .where(TRIAL_BY_NAME)
@@ -254,9 +269,14 @@ REQUEUE = (
 # Two index range scans (an OR of the two would scan the study's trials).
 EVENTS = sa.union_all(
     sa.select(
-        _T.proposed_seq, sa.literal_column("0"), _T.trial_id, _T.dna, sa.literal_column("NULL")
+        _T.proposed_seq,
+        sa.literal_column("0"),
+        _T.trial_id,
+        _T.dna,
+        sa.literal_column("NULL"),
+        sa.literal_column("NULL"),
     ).where(_T.study_id == STUDY_ID, _T.proposed_seq > _P("since")),
-    sa.select(_T.finished_seq, sa.literal_column("1"), _T.trial_id, _T.dna, _T.reward).where(
-        _T.study_id == STUDY_ID, _T.finished_seq > _P("since")
-    ),
+    sa.select(
+        _T.finished_seq, sa.literal_column("1"), _T.trial_id, _T.dna, _T.reward, _T.metadata
+    ).where(_T.study_id == STUDY_ID, _T.finished_seq > _P("since")),
 )

@@ -363,8 +363,12 @@ call .seal(False) to unseal it
             This node.
 
         Raises:
-            KeyPathError, PathNotFoundError, UnknownFieldError, FieldTypeError,
-            FieldValueError: If any update is not valid; then nothing changed.
+            KeyPathError: If a key path is malformed; then nothing changed.
+            PathNotFoundError: If a key path leads nowhere; then nothing changed.
+            UnknownFieldError: If an update names no field; then nothing changed.
+            FieldTypeError: If a new value has the wrong type; then nothing changed.
+            FieldValueError: If a new value breaks its field's rule; then nothing
+                changed.
             WritePermissionError: If a node to change is sealed (`seal()`).
 
         >>> import automorph as am

@@ -10,6 +10,7 @@ from typing import Any
 from automorph.utils import KeyPathError, PathNotFoundError
 
 Key = str | int
+"""One step of a key path: a field or dict key (str), or a list index (int)."""
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INDEX = re.compile(r"\[(-?\d+)\]")

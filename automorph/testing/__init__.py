@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from automorph.testing._algorithms import (
     check_algorithm,
+    check_constrained_recover,
     check_deterministic,
     check_errors,
     check_event_replay,
@@ -16,6 +17,7 @@ from automorph.testing._algorithms import (
     check_recover,
     check_refuses_space,
     run,
+    synthetic_constraints,
 )
 from automorph.testing._spaces import BitString, contract_spaces, synthetic_reward
 from automorph.testing._storage import check_storage
@@ -23,6 +25,7 @@ from automorph.testing._storage import check_storage
 __all__ = [
     "BitString",
     "check_algorithm",
+    "check_constrained_recover",
     "check_deterministic",
     "check_errors",
     "check_event_replay",
@@ -33,5 +36,6 @@ __all__ = [
     "check_storage",
     "contract_spaces",
     "run",
+    "synthetic_constraints",
     "synthetic_reward",
 ]

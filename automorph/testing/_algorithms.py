@@ -8,6 +8,7 @@ Run it from a test (it raises `AssertionError` with a message on failure):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +58,8 @@ def _proposals(algorithm: SearchAlgorithm, count: int) -> list[DNA]:
 
 
 def check_proposals_are_valid(make: Factory, spec: Space, steps: int = 40) -> None:
+    """Every proposal of `make(1)` over `steps` proposals, with feedback two
+    proposals late, is valid DNA of `spec`, and there is at least one."""
     algorithm = make(1)
     algorithm.setup(spec)
     history = run(algorithm, spec, steps, lag=2)
@@ -64,6 +67,8 @@ def check_proposals_are_valid(make: Factory, spec: Space, steps: int = 40) -> No
 
 
 def check_deterministic(make: Factory, spec: Space, steps: int = 30) -> None:
+    """Two algorithms made with the same seed propose the same DNA, given the
+    same feedback."""
     a, b = make(7), make(7)
     a.setup(spec)
     b.setup(spec)
@@ -73,6 +78,9 @@ def check_deterministic(make: Factory, spec: Space, steps: int = 30) -> None:
 
 
 def check_recover(make: Factory, spec: Space, steps: int = 30, after: int = 10) -> None:
+    """`recover(history)` rebuilds the live algorithm's state: the recovered copy
+    counts the same proposals and feedback, and its next `after` proposals are
+    the live algorithm's."""
     live = make(3)
     live.setup(spec)
     history = run(live, spec, steps, lag=3)
@@ -86,6 +94,62 @@ def check_recover(make: Factory, spec: Space, steps: int = 30, after: int = 10) 
         f"{type(live).__name__}: after recover(history) the next proposals differ from the "
         "live algorithm's"
     )
+
+
+def synthetic_constraints(dna: DNA) -> tuple[float, float]:
+    """Two cheap deterministic constraint values of a DNA; about half the
+    DNA of a space break one of them."""
+    total = float(synthetic_reward(dna))  # type: ignore[arg-type]
+    return (math.cos(3.0 * total), math.sin(2.0 * total) - 0.5)
+
+
+def check_constrained_recover(make: Factory, spec: Space, steps: int = 24) -> None:
+    """Feedback with constraints is taken (by every algorithm, whether it
+    steers by them or not), `recover` with `(dna, reward, constraints)`
+    history rebuilds the live state, and so do a study's events replayed
+    with their constraints; constraints of another length are refused."""
+    objectives = 2 if make(0).multi_objective else 1
+    live, follower = make(13), make(13)
+    live.setup(spec)
+    follower.setup(spec)
+    history: list[tuple[DNA, Any, Any]] = []
+    pending: list[int] = []
+    for _ in range(steps):
+        try:
+            dna = live.propose()
+        except SearchExhaustedError:
+            break
+        follower.replay_proposal(dna)
+        history.append((dna, None, None))
+        pending.append(len(history) - 1)
+        while len(pending) > 2:
+            i = pending.pop(0)
+            done = history[i][0]
+            reward, constraints = synthetic_reward(done, objectives), synthetic_constraints(done)
+            live.feedback(done, reward, constraints)
+            follower.feedback(done, reward, constraints)
+            history[i] = (done, reward, constraints)
+    name = type(live).__name__
+    revived = make(13)
+    revived.setup(spec)
+    revived.recover(history)
+    assert revived.num_feedback == live.num_feedback, "recover lost the feedback count"
+    assert revived.num_constraints == live.num_constraints, "recover lost the constraint count"
+    expected = _proposals(live, 8)
+    assert _proposals(revived, 8) == expected, (
+        f"{name}: after recover(history) with constraints the next proposals differ from the "
+        "live algorithm's"
+    )
+    assert _proposals(follower, 8) == expected, (
+        f"{name}: replaying the events with constraints gave another state than the live one"
+    )
+    if live.num_constraints is not None:
+        try:
+            live.feedback(history[0][0], synthetic_reward(history[0][0], objectives), [0.0])
+        except FeedbackError as e:
+            assert "constraint values" in str(e), str(e)
+        else:
+            raise AssertionError(f"{name}: constraints of another length must be refused")
 
 
 def check_propose_batch(make: Factory, spec: Space, steps: int = 16, batch: int = 6) -> None:
@@ -112,6 +176,8 @@ def check_propose_batch(make: Factory, spec: Space, steps: int = 16, batch: int 
 
 
 def check_json_round_trip(make: Factory, spec: Space, steps: int = 20) -> None:
+    """The algorithm survives a JSON round trip: the copy equals the original and
+    proposes the same DNA."""
     original = make(5)
     copy = from_json(original.to_json())
     assert sym_eq(copy, original), f"{type(original).__name__} changed through JSON"
@@ -123,6 +189,9 @@ def check_json_round_trip(make: Factory, spec: Space, steps: int = 20) -> None:
 
 
 def check_errors(make: Factory, spec: Space, other: Space) -> None:
+    """Misuse is refused with a clear error: `propose` before `setup`, a
+    multi-objective reward to a single-objective algorithm, and DNA of the
+    space `other`."""
     algorithm = make(1)
     try:
         algorithm.propose()
@@ -165,6 +234,7 @@ def check_algorithm(make: Factory, spaces: dict[str, Space] | None = None) -> No
             check_propose_batch,
             check_json_round_trip,
             check_event_replay,
+            check_constrained_recover,
         ):
             try:
                 check(make, spec)

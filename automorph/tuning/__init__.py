@@ -17,14 +17,18 @@ data that a storage layer can persist.
 
 For the layers above (internal, not in `__all__`): `run_tasks` and `Actors`
 run work on the same executors as a study's workers ("local", "process",
-"ray"), with the same stops and the same handling of dead workers.
+"ray"), with the same stops and the same handling of dead workers;
+`trial_violation` reads the total constraint violation of a trial or a
+stored record, for the command line and the plots.
 """
 
 from __future__ import annotations
 
 from automorph.tuning._actors import Actors as Actors
 from automorph.tuning._checks import TrialsFailedError
+from automorph.tuning._direction import trial_violation as trial_violation
 from automorph.tuning._feedback import Feedback
+from automorph.tuning._importance import Importances, importance
 from automorph.tuning._loop import SearchLoop, sample
 from automorph.tuning._options import StudyOptions
 from automorph.tuning._pool import TaskResult as TaskResult
@@ -34,14 +38,16 @@ from automorph.tuning._pool import run_tasks as run_tasks
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._study import Study, load_study
-from automorph.tuning._trial import Measurement, Trial, TrialStatus
+from automorph.tuning._trial import Measurement, Outcome, Trial, TrialStatus
 from automorph.tuning._tune import FeedbackObjective, Objective, tune
 
 __all__ = [
     "Feedback",
     "FeedbackObjective",
+    "Importances",
     "Measurement",
     "Objective",
+    "Outcome",
     "Progress",
     "SearchLoop",
     "Study",
@@ -50,6 +56,7 @@ __all__ = [
     "Trial",
     "TrialStatus",
     "TrialsFailedError",
+    "importance",
     "load_study",
     "sample",
     "tune",

@@ -47,7 +47,9 @@ class StudyBackend(abc.ABC):
 
     @abc.abstractmethod
     def finish(self, trial: Trial, status: TrialStatus, reward: object, error: str | None) -> None:
-        """Records the end of `trial`: the algorithm learns a completed trial's reward."""
+        """Records the end of `trial` (its metadata, constraint values
+        included): the algorithm learns a completed trial's reward and
+        constraints."""
 
     @abc.abstractmethod
     def curves(self, trial_id: int, sign: float) -> Curves:
@@ -84,7 +86,7 @@ class MemoryStudy(StudyBackend):
     def finish(self, trial: Trial, status: TrialStatus, reward: object, error: str | None) -> None:
         if status == "completed":
             value = for_algorithm(reward, self.directions, trial.id)  # type: ignore[arg-type]
-            self.algorithm.feedback(trial.dna, value)
+            self.algorithm.feedback(trial.dna, value, trial.constraints)
         else:
             self.algorithm.discard(trial.dna)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from automorph.algorithms import Reward
+from automorph.algorithms import Reward, violation
 from automorph.storage import DIRECTIONS
+from automorph.tuning._trial import stored_constraints
 from automorph.utils import FeedbackError, FieldTypeError, FieldValueError
 
 T = TypeVar("T")
@@ -108,16 +109,37 @@ def better(a: float, b: float | None, directions: Sequence[str]) -> bool:
     return a < b if directions[0] == "minimize" else a > b
 
 
+def rank_key(reward: float, excess: float, directions: Sequence[str]) -> tuple[float, float]:
+    """A sort key of a single-objective trial by Deb's rules (smaller is
+    better): feasible trials (`excess`, the total violation, 0) by reward in
+    the study's direction, then infeasible ones by violation.
+
+    >>> rank_key(2.0, 0.0, ("minimize",)) < rank_key(1.0, 0.5, ("minimize",))
+    True
+    """
+    if excess > 0.0:
+        return (excess, 0.0)
+    return (0.0, reward if directions[0] == "minimize" else -reward)
+
+
+def trial_violation(trial: Any) -> float:
+    """The total constraint violation of a `Trial` or a stored record (from
+    its metadata); 0.0 without constraints."""
+    return violation(stored_constraints(getattr(trial, "metadata", None)))
+
+
 def best_of(trials: Iterable[T], directions: Sequence[str]) -> T | None:
     """The first trial (a `Trial` or a stored record) with the best
-    single-objective reward, or None if none has a float reward."""
+    single-objective reward, or None if none has a float reward. In a
+    constrained study the best is feasible if any trial is (see `rank_key`)."""
     best: T | None = None
+    best_key: tuple[float, float] | None = None
     for trial in trials:
         reward = getattr(trial, "reward", None)
-        if isinstance(reward, float) and (
-            best is None or better(reward, getattr(best, "reward", None), directions)
-        ):
-            best = trial
+        if isinstance(reward, float):
+            key = rank_key(reward, trial_violation(trial), directions)
+            if best_key is None or key < best_key:
+                best, best_key = trial, key
     return best
 
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from automorph.algorithms import Random, SearchAlgorithm
+from automorph.algorithms import SearchAlgorithm
 from automorph.hyper import Template
 from automorph.storage import open_storage
 from automorph.tuning import _direction
 from automorph.tuning._checks import check_decisions, check_not_all_failed, check_picklable
 from automorph.tuning._direction import MAXIMIZE
 from automorph.tuning._options import StudyOptions
+from automorph.tuning._plan import check_algorithm, search_algorithm
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._stored import StoredStudy, trial_from_record
-from automorph.utils import FieldTypeError, FieldValueError
+from automorph.utils import FieldValueError
 
 
 def tune_with_workers(
@@ -34,21 +35,22 @@ def tune_with_workers(
     study `options.name` (see `am.tune`), after checking what would make the
     workers fail; returns the study's result. The caller's objects are not
     changed (the workers get copies)."""
-    from automorph.tuning._executors import run_workers
+    from automorph.tuning._executors import check_shared_storage, run_workers
 
     name, storage = options.name, options.storage
     if not name or storage is None:
         raise FieldValueError(
             f"executor={executor!r} needs a stored study: give `name` and `storage`"
         )
-    algorithm = algorithm if algorithm is not None else Random()
-    if not isinstance(algorithm, SearchAlgorithm):
-        raise FieldTypeError(
-            "`algorithm` must be a search algorithm (for example "
-            f"`am.algorithms.Random()`), got {type(algorithm).__name__}"
-        )
+    check_algorithm(algorithm)
     template = Template(space)
     check_decisions(template)
+    check_shared_storage(storage)
+    store = open_storage(storage)
+    try:  # the study's plan: every worker gets the algorithm planned the same way
+        algorithm = search_algorithm(algorithm, num_trials, options, store)
+    finally:
+        store.close()
     _direction.check_for(options.directions or MAXIMIZE, bool(algorithm.multi_objective))
     task_options = options.but(progress=False)
     payload = {

@@ -14,13 +14,15 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from automorph.algorithms import Reward
+from automorph.algorithms import Constraints, Reward
 from automorph.geno import DNA
+from automorph.storage import CONSTRAINTS_KEY
 from automorph.tuning import _direction
 from automorph.tuning._trial import (
     Measurement,
     Trial,
     TrialStatus,
+    check_constraints,
     check_metrics,
     check_reward,
     check_step,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 from automorph.utils import (
     FeedbackError,
     FieldTypeError,
+    FieldValueError,
     TrialStateError,
 )
 
@@ -78,7 +81,9 @@ class Feedback:
     `fail`. Calling the feedback, `feedback(reward)`, is `add_measurement`
     followed by `done`. If the loop moves on while the trial is still
     pending, it is completed with its last measurement, or skipped if it has
-    none.
+    none. In a constrained search, `set_constraints` (or
+    `feedback(reward, constraints=...)`) reports the trial's constraint
+    values, which go to the algorithm with its reward.
 
     >>> import automorph as am
     >>> loop = am.sample(am.Dict(x=am.intv(1, 3)), am.algorithms.Grid())
@@ -132,7 +137,51 @@ class Feedback:
         """
         if type(key) is not str:
             raise FieldTypeError(f"metadata keys must be str, got {key!r}")
+        if key == CONSTRAINTS_KEY:
+            raise FieldValueError(
+                f"trial {self.trial.id}: metadata key {key!r} holds the trial's constraint "
+                "values; report them with `feedback.set_constraints(values)`"
+            )
         self.trial.metadata[key] = json_value(value, key)
+
+    def set_constraints(self, constraints: Sequence[float]) -> None:
+        """Records the trial's constraint values: each is `<= 0` when its
+        constraint is met (write `g(x) <= b` as `g(x) - b`). They go to the
+        algorithm with the trial's reward when it completes; algorithms with
+        `uses_constraints` (TPE, evolution, NSGA-II) prefer feasible trials,
+        and results pick their best among the feasible ones. Setting them
+        again replaces them. They are kept in the trial's metadata under
+        "constraints" (see `Trial.constraints`), in every store.
+
+        Args:
+            constraints: A non-empty sequence of finite numbers, as many as
+                the study's other trials report.
+
+        Raises:
+            FeedbackError: If `constraints` are not finite numbers, or not as
+                many as earlier trials of the study reported (the message
+                names the trial).
+            TrialStateError: If the trial has already ended.
+
+        >>> import automorph as am
+        >>> loop = am.sample(am.Dict(x=am.intv(0, 3)), am.algorithms.Grid())
+        >>> for example, feedback in loop:
+        ...     feedback.set_constraints([example["x"] - 2])  # x <= 2
+        ...     feedback(float(example["x"]))
+        >>> [t.feasible for t in loop.result.trials], loop.result.best_trial.id
+        ([True, True, True, False], 3)
+        """
+        trial = self.trial
+        if trial.status != "pending":
+            raise self._ended_error("constraints")
+        values = check_constraints(constraints, trial.id)
+        self._loop._check_constraint_count(trial, values)
+        trial.metadata[CONSTRAINTS_KEY] = list(values)
+
+    @property
+    def constraints(self) -> Constraints | None:
+        """The constraint values set so far, or None."""
+        return self.trial.constraints
 
     def add_measurement(
         self,
@@ -199,16 +248,23 @@ class Feedback:
         self._loop._complete(trial, trial.measurements[-1])
 
     def __call__(
-        self, reward: Reward | Sequence[float], *, metrics: Mapping[str, Any] | None = None
+        self,
+        reward: Reward | Sequence[float],
+        *,
+        metrics: Mapping[str, Any] | None = None,
+        constraints: Sequence[float] | None = None,
     ) -> None:
-        """Records `reward` (at the last measurement's step, or 0) and completes the trial.
+        """Records `reward` (at the last measurement's step, or 0) and completes
+        the trial; `constraints`, if given, first, as `set_constraints` does.
 
         An invalid reward fails the trial, as `add_measurement` says.
 
         Raises:
-            FeedbackError: As `add_measurement` and `done` do.
+            FeedbackError: As `add_measurement`, `set_constraints` and `done` do.
             TrialStateError: If the trial has already ended.
         """
+        if constraints is not None:
+            self.set_constraints(constraints)
         measurements = self.trial.measurements
         self._ending = True  # the store may keep this measurement with the trial's end
         try:

@@ -24,12 +24,12 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from automorph.algorithms import Random, SearchAlgorithm
+from automorph.algorithms import Constraints, SearchAlgorithm
 from automorph.geno import DNASpec
 from automorph.hyper import Template
 from automorph.storage import Storage, open_storage
 from automorph.symbolic import sym_eq
-from automorph.tuning import _direction
+from automorph.tuning import _direction, _fidelity
 from automorph.tuning._backend import MemoryStudy, StudyBackend
 from automorph.tuning._checks import check_count, check_decisions
 from automorph.tuning._direction import MAXIMIZE, Directions
@@ -40,11 +40,12 @@ from automorph.tuning._options import (
     DEFAULT_TIMEOUT_S,
     StudyOptions,
 )
+from automorph.tuning._plan import check_algorithm, search_algorithm
 from automorph.tuning._progress import Progress
 from automorph.tuning._result import StudyResult
 from automorph.tuning._stored import StoredStudy
 from automorph.tuning._trial import Measurement, Trial, TrialStatus
-from automorph.utils import FieldTypeError, FieldValueError
+from automorph.utils import FeedbackError, FieldValueError
 
 if TYPE_CHECKING:
     from automorph.early_stopping import EarlyStoppingPolicy
@@ -70,6 +71,8 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         multi_objective: Whether rewards are tuples (the algorithm's).
         directions: "maximize" or "minimize" per objective (one entry
             applies to every objective); for a stored study, the study's.
+        early_stopping: The policy `feedback.should_stop_early()` asks: the
+            one given, else a multi-fidelity algorithm's own, else None.
         result: The `StudyResult`, updated as the loop runs.
 
     >>> import automorph as am
@@ -92,35 +95,35 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
     ) -> None:
         check_count(num_examples, "num_examples")
         options = options if options is not None else StudyOptions.make(**keywords)
-        if algorithm is None:
-            algorithm = Random()
-        elif not isinstance(algorithm, SearchAlgorithm):
-            raise FieldTypeError(
-                "`algorithm` must be a search algorithm (for example "
-                f"`am.algorithms.Random()`), got {type(algorithm).__name__}"
-            )
+        check_algorithm(algorithm)
         self.template = template = Template(space)
         check_decisions(template)
-        _direction.check_for(options.directions or MAXIMIZE, bool(algorithm.multi_objective))
         self._study: StudyBackend
         if options.storage is not None:
             if not options.name:
                 raise FieldValueError("a study in a `storage` needs a `name`")
             storage = options.storage
+            store = open_storage(storage)
+            try:
+                algorithm = search_algorithm(algorithm, num_examples, options, store)
+                _direction.check_for(options.directions or MAXIMIZE, algorithm.multi_objective)
+            except BaseException:
+                if not isinstance(storage, Storage):
+                    store.close()
+                raise
             self._study = StoredStudy(
-                open_storage(storage),
-                template,
-                algorithm,
-                options,
-                owns_storage=not isinstance(storage, Storage),
+                store, template, algorithm, options, owns_storage=not isinstance(storage, Storage)
             )
         else:
+            algorithm = search_algorithm(algorithm, num_examples, options)
+            _direction.check_for(options.directions or MAXIMIZE, algorithm.multi_objective)
             _set_up(algorithm, template.spec)
             self._study = MemoryStudy(template, algorithm, options.directions or MAXIMIZE)
         self.options = options
         self.directions: Directions = self._study.directions
         self.algorithm = self._study.algorithm
-        self.early_stopping = options.early_stopping
+        # A multi-fidelity algorithm (BOHB) reads the study's curves and brings its policy.
+        self.early_stopping = _fidelity.connect(self._study, options.early_stopping)
         self.name = options.name
         self.multi_objective = bool(self.algorithm.multi_objective)
         self._num_examples = num_examples
@@ -130,6 +133,9 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         self._num_finished = 0
         self._best: float | None = None
         self._best_id: int | None = None
+        self._best_key: tuple[float, float] | None = None
+        self._num_constraints: int | None = None  # per trial, once known
+        self._warned_constraints = False
         self._progress = Progress(num_examples, self.name) if options.progress else None
 
     def __iter__(self) -> SearchLoop:
@@ -211,11 +217,43 @@ class SearchLoop(Iterator[tuple[Any, Feedback]]):
         trial.completed = time.time()
         self._num_finished += 1
         reward = final.reward
-        if isinstance(reward, float) and _direction.better(reward, self._best, self.directions):
-            self._best = reward
-            self._best_id = trial.id
+        if isinstance(reward, float):
+            key = _direction.rank_key(reward, trial.violation, self.directions)
+            if self._best_key is None or key < self._best_key:
+                self._best, self._best_id, self._best_key = reward, trial.id, key
         if self._progress is not None:
             self._progress.update(self._num_finished, self._best, self._best_id)
+
+    def _check_constraint_count(self, trial: Trial, values: Constraints) -> None:
+        """Raises FeedbackError, naming `trial`, if it reports another number
+        of constraint values than the study's other trials; warns once if
+        a feedback-driven algorithm ignores them."""
+        expected = self._num_constraints
+        if expected is None:
+            expected = self.algorithm.num_constraints
+        if expected is None:
+            expected = next(
+                (len(c) for t in self._study.trials() if (c := t.constraints) is not None), None
+            )
+        if expected is not None and len(values) != expected:
+            raise FeedbackError(
+                f"trial {trial.id}: {len(values)} constraint values ({list(values)!r}), but "
+                f"the study's trials report {expected}; every trial reports the same constraints"
+            )
+        self._num_constraints = len(values)
+        algorithm = self.algorithm
+        if algorithm.needs_feedback and not algorithm.uses_constraints:
+            self._warn_ignored_constraints()
+
+    def _warn_ignored_constraints(self) -> None:
+        if not self._warned_constraints:
+            self._warned_constraints = True
+            logger.warning(
+                "%s does not steer by constraints: trials that break them are marked "
+                "infeasible and results prefer feasible ones, but the search does not avoid "
+                "them (TPE, evolution and NSGA-II do)",
+                type(self.algorithm).__name__,
+            )
 
     def _end(self, trial: Trial, status: TrialStatus, error: str | None) -> None:
         self._study.finish(trial, status, None, error)
@@ -247,8 +285,15 @@ def sample(
 
     Args:
         space: A symbolic value with hyper-values (or a define-by-run space).
-        algorithm: The search algorithm; `am.algorithms.Random()` by default.
-            It is set up (and reset) on the space's DNASpec.
+        algorithm: The search algorithm. Left out: `am.algorithms.Auto()`,
+            which chooses one from the space and `num_examples` (see its
+            docstring; for a stored study that exists, the study's own
+            algorithm). It is set up on the space's DNASpec (an algorithm
+            already set up on this space goes on where it left off). Before
+            that it is told the budget and the number of objectives
+            (`SearchAlgorithm.planned`): an `Auto` whose `budget` is None
+            is searched as a copy with `budget=num_examples` (read the
+            copy, and what it chose, from the loop's `algorithm`).
         num_examples: How many trials at most; None for as many as the
             algorithm proposes (forever, for random search). For a stored
             study, the study's total, shared by all its workers.
@@ -263,15 +308,19 @@ def sample(
             Reopening a study resumes it. Requires `name`.
         worker: This worker's id in the study (default: host, pid, random).
         early_stopping: A policy from `automorph.early_stopping`, asked by
-            `feedback.should_stop_early()`.
+            `feedback.should_stop_early()`. Left out, a multi-fidelity
+            algorithm (`algorithms.BOHB`) runs with its own (Hyperband), and
+            other algorithms with none.
         heartbeat_s: Seconds between heartbeats of a stored study's trial.
         timeout_s: A stored trial whose heartbeats stop for this long goes
-            back to the queue for another worker,
-        retry_limit: at most this many times; then it fails.
+            back to the queue for another worker.
+        retry_limit: How many times a trial goes back to the queue at most;
+            then it fails.
         minimize: True to minimize the reward (the same as
             `direction="minimize"`).
         direction: "maximize" (the default) or "minimize", or for a
-            multi-objective search a list with one direction per objective.
+            multi-objective search a list with one direction per objective
+            (then `Auto` searches with NSGA-II).
             Rewards are reported, stored and shown as the objective gives
             them; the algorithm, which always maximizes, is given minimized
             objectives negated. A stored study keeps its directions: left

@@ -1,18 +1,34 @@
-"""`StudyResult`: the trials of a search, and questions about them."""
+"""`StudyResult`: the trials of a search, and questions about them.
+
+In a constrained search (trials that report constraint values, each `<= 0`
+when met) the best trials are feasible ones whenever any trial is feasible:
+`best_trial` and `pareto_front` follow Deb's rules (feasible before
+infeasible, then the least total violation), and `hypervolume` measures the
+front of the feasible trials.
+"""
 
 from __future__ import annotations
 
 import importlib
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from automorph.algorithms import Reward, pareto_mask
+from automorph.algorithms import Reward, hypervolume, pareto_mask
 from automorph.geno import Space
-from automorph.tuning._direction import MAXIMIZE, Directions, describe, for_algorithm, minimizes
+from automorph.storage import direction_signs
+from automorph.tuning._direction import (
+    MAXIMIZE,
+    Directions,
+    describe,
+    for_algorithm,
+    minimizes,
+    rank_key,
+)
 from automorph.tuning._trial import STATUSES, Trial
-from automorph.utils import AutomorphError
+from automorph.utils import AutomorphError, FieldValueError
 
 
 class StudyResult:
@@ -74,9 +90,23 @@ class StudyResult:
         return sum(1 for t in self.trials if t.status == "completed")
 
     @property
+    def feasible_trials(self) -> list[Trial]:
+        """The completed trials that meet every constraint (all completed
+        trials, for a search without constraints), in id order."""
+        return [t for t in self.trials if t.status == "completed" and t.feasible]
+
+    @property
+    def constrained(self) -> bool:
+        """Whether any trial reported constraint values."""
+        return any(t.constraints is not None for t in self.trials)
+
+    @property
     def best_trial(self) -> Trial:
         """The completed trial with the best final reward: the highest, or the
         lowest for a minimized objective (the first, on ties).
+
+        In a constrained search it is the best feasible trial; if no trial is
+        feasible, the one with the least total violation (Deb's rules).
 
         Raises:
             AutomorphError: If the search is multi-objective (see
@@ -88,14 +118,13 @@ class StudyResult:
                 "(the trials no other trial beats on every objective)"
             )
         best: Trial | None = None
-        best_reward = -np.inf
-        sign = -1.0 if self.directions[0] == "minimize" else 1.0
+        best_key: tuple[float, float] | None = None
         for trial in self.trials:
             if trial.status == "completed":
                 assert isinstance(trial.reward, float)
-                reward = sign * trial.reward
-                if best is None or reward > best_reward:
-                    best, best_reward = trial, reward
+                key = rank_key(trial.reward, trial.violation, self.directions)
+                if best_key is None or key < best_key:
+                    best, best_key = trial, key
         if best is None:
             raise AutomorphError(
                 f"no trial has completed yet ({len(self.trials)} trials: "
@@ -121,11 +150,16 @@ class StudyResult:
         least as good on every objective and better on one, each objective
         in its direction), in id order.
 
-        For a single-objective study this is every trial tied for best.
+        For a single-objective study this is every trial tied for best. In a
+        constrained search only feasible trials are on it (Deb's constrained
+        domination); if none is feasible, the front of those with the least
+        total violation.
         """
         done = self.completed_trials
         if not done:
             return []
+        least = min(t.violation for t in done)
+        done = [t for t in done if t.violation == least]
         signed = [for_algorithm(t.reward, self.directions) for t in done if t.reward is not None]
         rewards = np.array([_objectives(r) for r in signed], dtype=float)
         return [trial for trial, kept in zip(done, pareto_mask(rewards), strict=True) if kept]
@@ -135,6 +169,49 @@ class StudyResult:
         """The best trials: the Pareto front (for one objective, every trial
         tied for best), as Optuna's `best_trials`."""
         return self.pareto_front
+
+    def hypervolume(self, reference: float | Sequence[float]) -> float:
+        """The hypervolume of the feasible completed trials' rewards: the
+        volume of objective space they dominate up to `reference`.
+
+        Each objective counts in its direction: for a maximized objective the
+        reference is a value every good reward exceeds (a lower bound), for a
+        minimized one a value every good reward stays below (an upper bound).
+        Rewards no better than the reference in every objective add nothing.
+        A larger hypervolume is a better front; comparing two studies needs
+        the same reference. See `automorph.algorithms.hypervolume`.
+
+        Args:
+            reference: One value per objective (a single number for a
+                single-objective study).
+
+        Returns:
+            The hypervolume, 0.0 if no feasible trial beats the reference.
+
+        Raises:
+            FieldValueError: If `reference` has another number of values
+                than the rewards have objectives, or is not finite.
+
+        >>> import automorph as am
+        >>> space = am.Dict(x=am.floatv(0.0, 1.0))
+        >>> result = am.tune(lambda e: (e["x"], 1 - e["x"] ** 2), space,
+        ...                  am.algorithms.nsga2(population_size=8, seed=0), 40)
+        >>> 0.5 < result.hypervolume([0.0, 0.0]) <= 2 / 3
+        True
+        """
+        ref = np.atleast_1d(np.asarray(reference, dtype=float))
+        width = max((len(_objectives(t.reward)) for t in self.completed_trials), default=ref.size)
+        if ref.ndim != 1 or ref.size != width:
+            raise FieldValueError(
+                f"`reference` must have one value per objective ({width}), got {reference!r}"
+            )
+        signs = np.array(direction_signs(self.directions, width))
+        points = [
+            np.asarray(_objectives(t.reward), dtype=float) * signs
+            for t in self.feasible_trials
+            if len(_objectives(t.reward)) == width
+        ]
+        return hypervolume(np.asarray(points).reshape(len(points), width), ref * signs)
 
     # --- export --------------------------------------------------------------------
 
@@ -186,18 +263,23 @@ class StudyResult:
         lines = [f"{title}: {len(self.trials)} trials ({self._status_text()})"]
         # Said only when it is not the default: "maximized".
         direction = "" if not minimizes(self.directions) else f" ({describe(self.directions)})"
+        if self.constrained and self.num_completed:
+            feasible = len(self.feasible_trials)
+            lines.append(f"constraints: {feasible} of {self.num_completed} completed feasible")
         if self.num_completed == 0:
             lines.append("no trial has completed")
         elif self.multi_objective:
             front = self.pareto_front
             lines.append(f"Pareto front: {len(front)} trials{direction}")
             for trial in front[:10]:
-                lines.append(f"  trial {trial.id}: reward {trial.reward}, dna {trial.dna!r}")
+                mark = "" if trial.feasible else f" (infeasible, violation {trial.violation:.6g})"
+                lines.append(f"  trial {trial.id}: reward {trial.reward}, dna {trial.dna!r}{mark}")
             if len(front) > 10:
                 lines.append(f"  ... and {len(front) - 10} more")
         else:
             best = self.best_trial
-            lines.append(f"best: trial {best.id}, reward {best.reward:.6g}{direction}")
+            mark = "" if best.feasible else f" (infeasible, violation {best.violation:.6g})"
+            lines.append(f"best: trial {best.id}, reward {best.reward:.6g}{direction}{mark}")
             lines.append(f"  dna: {best.dna!r}")
             lines.append(f"  example: {best.example!r}")
         return "\n".join(lines)

@@ -236,7 +236,11 @@ class StoredStudy(StudyBackend):
             elif event.reward is not None:
                 reward = event.reward
                 value = tuple(reward) if isinstance(reward, list) else reward
-                algorithm.feedback(DNA.from_json(event.dna), for_algorithm(value, self.directions))
+                algorithm.feedback(
+                    DNA.from_json(event.dna),
+                    for_algorithm(value, self.directions),
+                    event.constraints,
+                )
             else:  # skipped or failed: no longer in flight
                 algorithm.discard(DNA.from_json(event.dna))
 

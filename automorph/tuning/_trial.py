@@ -6,20 +6,27 @@ Everything except the materialized example is plain data (numbers, strings,
 lists, dicts, and DNA, which writes itself as JSON), so a storage layer can
 persist it with `Trial.to_json` and read it back with `Trial.from_json`; the
 example is re-materialized from the DNA where needed.
+
+A trial of a constrained search keeps its constraint values (each `<= 0`
+when met) in its metadata under `"constraints"` (`CONSTRAINTS_KEY`): they
+are written with the trial's end, as the rest of its metadata is, so the
+memory, SQLite and PostgreSQL stores all keep them with no column of their
+own, and `Trial.constraints` / `Trial.feasible` read them back.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from automorph import algorithms
-from automorph.algorithms import Reward
+from automorph.algorithms import Constraints, Reward
 from automorph.geno import DNA
+from automorph.storage import CONSTRAINTS_KEY
 from automorph.utils import FeedbackError, SerializationError
 
 TrialStatus = Literal["pending", "completed", "skipped", "failed"]
@@ -131,6 +138,28 @@ class Trial:
         return None if final is None else final.reward
 
     @property
+    def constraints(self) -> Constraints | None:
+        """The constraint values the trial reported (each `<= 0` when met),
+        or None if it reported none."""
+        return stored_constraints(self.metadata)
+
+    @property
+    def violation(self) -> float:
+        """The total constraint violation, `sum(max(c, 0))`: 0.0 when feasible."""
+        return algorithms.violation(self.constraints)
+
+    @property
+    def feasible(self) -> bool:
+        """Whether every constraint is met (True for a trial without constraints).
+
+        >>> import automorph as am
+        >>> trial = Trial(1, am.DNA({"x": 2}), metadata={"constraints": [0.5, -1.0]})
+        >>> trial.constraints, trial.feasible, trial.violation
+        ((0.5, -1.0), False, 0.5)
+        """
+        return self.violation == 0.0
+
+    @property
     def is_finished(self) -> bool:
         """Whether the trial has ended (completed, skipped or failed)."""
         return self.status != "pending"
@@ -183,6 +212,33 @@ class Trial:
             raise SerializationError(f"not a trial's JSON ({e}): {data!r}") from None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What an objective of `am.tune` may return instead of a bare reward:
+    the reward with the trial's constraint values (and metrics).
+
+    Attributes:
+        reward: The objective's value (a float, or a sequence of floats for
+            a multi-objective search), as a bare return value would be.
+        constraints: The constraint values, each `<= 0` when met (None: no
+            constraints). They are recorded as `feedback.set_constraints`
+            records them.
+        metrics: Other figures of the final measurement, by name.
+
+    >>> import automorph as am
+    >>> def objective(p):
+    ...     return am.tuning.Outcome(-(p["x"] ** 2), constraints=[1.0 - p["x"]])
+    >>> result = am.tune(objective, am.Dict(x=am.floatv(0.0, 2.0)), am.algorithms.TPE(seed=1), 30)
+    >>> best = result.best_trial
+    >>> best.feasible, 1.0 <= best.example["x"] < 1.2
+    (True, True)
+    """
+
+    reward: Reward | Sequence[float]
+    constraints: Sequence[float] | None = None
+    metrics: Mapping[str, Any] | None = None
+
+
 # --- checks of what users report ------------------------------------------------
 
 
@@ -202,6 +258,32 @@ def check_reward(reward: Any, multi_objective: bool, trial_id: int) -> Reward:
     if not all(math.isfinite(v) for v in values):
         raise FeedbackError(f"trial {trial_id}: a reward must be finite, got {reward!r}")
     return value
+
+
+def stored_constraints(metadata: Mapping[str, Any] | None) -> Constraints | None:
+    """The constraint values kept in a trial's (or a stored record's)
+    metadata, or None if it has none (or what is there is not a list of
+    numbers: a store edited by hand is read, not refused).
+
+    >>> stored_constraints({"constraints": [0.5, -1]}), stored_constraints({"note": 1})
+    ((0.5, -1.0), None)
+    """
+    stored = metadata.get(CONSTRAINTS_KEY) if isinstance(metadata, Mapping) else None
+    if not isinstance(stored, list) or not stored:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in stored):
+        return None
+    return tuple(float(v) for v in stored)
+
+
+def check_constraints(constraints: Any, trial_id: int) -> Constraints:
+    """`constraints` as a non-empty tuple of finite floats, checked where the
+    user reports them, so the error names the trial.
+
+    Raises:
+        FeedbackError: If they are not a non-empty sequence of finite numbers.
+    """
+    return algorithms.check_constraints(constraints, f"trial {trial_id}: constraints")
 
 
 def check_step(step: Any, trial_id: int) -> int:

@@ -23,6 +23,7 @@ from automorph.tuning._options import (
     StudyOptions,
 )
 from automorph.tuning._result import StudyResult
+from automorph.tuning._trial import Outcome
 from automorph.tuning._worker import run_worker
 
 if TYPE_CHECKING:
@@ -32,14 +33,16 @@ if TYPE_CHECKING:
 class Objective(Protocol):
     """An objective of one parameter: `objective(example) -> reward`."""
 
-    def __call__(self, example: Any, /) -> float | Sequence[float] | None: ...
+    def __call__(self, example: Any, /) -> float | Sequence[float] | Outcome | None: ...
 
 
 class FeedbackObjective(Protocol):
     """An objective that reports itself: `objective(example, feedback)`; it
     may call `feedback.add_measurement` and return None."""
 
-    def __call__(self, example: Any, feedback: Feedback, /) -> float | Sequence[float] | None: ...
+    def __call__(
+        self, example: Any, feedback: Feedback, /
+    ) -> float | Sequence[float] | Outcome | None: ...
 
 
 def tune(
@@ -71,6 +74,8 @@ def tune(
     fail or stop the search) through `feedback`, and return a final reward
     or None. Otherwise it is called as `objective(example)` and returns the
     reward: a float, or a sequence of floats for a multi-objective search.
+    Either kind may return an `automorph.tuning.Outcome` instead: the reward
+    with the trial's constraint values (each `<= 0` when met) and metrics.
 
     A reward that is not a finite number (NaN, an infinity, a value that
     does not convert to float) fails its trial, with the reason in
@@ -80,15 +85,28 @@ def tune(
     Args:
         objective: What to maximize (or minimize).
         space: A symbolic value with hyper-values.
-        algorithm: The search algorithm; `am.algorithms.Random()` by default.
+        algorithm: The search algorithm. Left out: `am.algorithms.Auto()`,
+            which chooses one from the space and `num_trials` (GP-BO for
+            up to 200 trials of a numeric space, TPE for choices and
+            conditional spaces, NSGA-II for several objectives, ...: see
+            its docstring); for a stored study that exists, the study's own.
+            As for `am.sample`, an `Auto` without a `budget` searches as a
+            copy told `num_trials`; the given object is not changed.
         num_trials: How many trials at most; None for as many as the
             algorithm proposes (forever, for random search).
         name: The study's name.
         progress: Write a one-line progress report to stderr.
         catch: Exception types that fail the trial and let the search go on;
             any other exception fails the trial and propagates.
-        storage, worker, early_stopping, heartbeat_s, timeout_s, retry_limit:
-            As for `am.sample`.
+        storage: Where the study is kept, as for `am.sample`.
+        worker: This worker's id in the study, as for `am.sample`.
+        early_stopping: The early-stopping policy, as for `am.sample`.
+        heartbeat_s: Seconds between a stored trial's heartbeats, as for
+            `am.sample`.
+        timeout_s: How long a stored trial may go without a heartbeat, as
+            for `am.sample`.
+        retry_limit: How many times a trial may go back to the queue, as for
+            `am.sample`.
         executor: Where trials run: "local" (this process), "process" (a
             pool of `num_workers` local processes) or "ray" (`num_workers`
             Ray tasks, on a local Ray instance or the cluster at
@@ -106,10 +124,12 @@ def tune(
         num_workers: How many workers run trials (with "process" or "ray").
         ray_address: The Ray cluster to use ("ray://host:10001"); a local
             instance if None and RAY_ADDRESS is unset.
-        minimize, direction: As for `am.sample`: rewards are stored and
-            shown as the objective returns them, the best is the lowest for
-            a minimized objective, and the algorithm is given the negated
-            value.
+        minimize: True to minimize the reward, as for `am.sample`: rewards
+            are stored and shown as the objective returns them, the best is
+            the lowest for a minimized objective, and the algorithm is given
+            the negated value.
+        direction: "maximize", "minimize", or one of them per objective, as
+            for `am.sample`.
 
     Returns:
         The study's trials and best results.
@@ -121,8 +141,9 @@ def tune(
             process (a lambda, a closure): define it at module level.
         TrialsFailedError: If every trial of the search failed (a
             `FeedbackError`; the message lists the reasons).
-        FeedbackError: If a one-parameter objective returns None (the trial
-            is marked failed first).
+        FeedbackError: If a one-parameter objective returns None, or
+            constraints are malformed (not finite numbers, or not as many
+            as the other trials'); the trial is marked failed first.
         BaseException: Whatever the objective raises that `catch` does not
             name (the trial is marked failed first). The study is then lost
             with the call; to keep it, drive the search with `am.sample` and

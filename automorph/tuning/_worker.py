@@ -13,6 +13,7 @@ from typing import Any
 from automorph.algorithms import SearchAlgorithm
 from automorph.tuning._loop import SearchLoop
 from automorph.tuning._options import StudyOptions
+from automorph.tuning._trial import Outcome
 from automorph.utils import FeedbackError
 
 Catch = type[BaseException] | tuple[type[BaseException], ...]
@@ -31,8 +32,9 @@ def run_worker(
     `num_finished` counts the trials this worker ended.
 
     Raises:
-        FeedbackError: If a one-parameter objective returns None (the trial
-            is failed first).
+        FeedbackError: If a one-parameter objective returns None, or an
+            `Outcome` with malformed constraints or metrics (the trial is
+            failed first).
         BaseException: What the objective raises that `catch` does not name
             (the trial is failed first).
     """
@@ -52,7 +54,14 @@ def run_worker(
                 if feedback.trial.status == "pending":
                     feedback.fail(e)
                 raise
-            if reward is not None:
+            if isinstance(reward, Outcome):
+                try:
+                    feedback(reward.reward, metrics=reward.metrics, constraints=reward.constraints)
+                except FeedbackError as e:  # malformed constraints or metrics: a bug to fix
+                    if feedback.trial.status == "pending":
+                        feedback.fail(e)
+                    raise
+            elif reward is not None:
                 feedback(reward)  # an invalid reward fails the trial; the search goes on
             elif not takes_feedback:
                 feedback.fail("the objective returned None")

@@ -39,3 +39,4 @@ class MissingType:
 
 
 MISSING: Final = MissingType()
+"""The value that was not given: a field without a value, a key left out of a `Dict`."""

@@ -1,9 +1,11 @@
-"""Plots of a study: its history, parallel coordinates, and an HTML report.
+"""Plots of a study: its history, parallel coordinates, decision importance,
+and an HTML report.
 
 Every function takes trials as the storage layer keeps them
 (`automorph.storage.TrialRecord`) or as the search loop holds them
-(`automorph.tuning.Trial`). Rewards are maximized. matplotlib is an optional
-extra (`pip install 'automorph[viz]'`), imported only when a plot is drawn;
+(`automorph.tuning.Trial`); `plot_importance` takes what `am.importance`
+returns, or a study. Rewards are maximized. matplotlib is an optional extra
+(`pip install 'automorph[viz]'`), imported only when a plot is drawn;
 figures use the Agg backend and never touch pyplot's global state.
 
 >>> import tempfile, pathlib
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from automorph.algorithms import pareto_mask
 from automorph.viz._data import Decision, TrialLike, decisions_of
+from automorph.viz._importance import plot_importance
 from automorph.viz._plots import plot_history, plot_parallel_coordinates
 from automorph.viz._report import write_report
 
@@ -31,6 +34,7 @@ __all__ = [
     "decisions_of",
     "pareto_mask",
     "plot_history",
+    "plot_importance",
     "plot_parallel_coordinates",
     "write_report",
 ]

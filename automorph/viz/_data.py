@@ -3,7 +3,10 @@
 Plots read trials through `TrialLike`: anything with `id`, `status`,
 `reward` and `dna` (a storage `TrialRecord` or a tuning `Trial`). Rewards
 are maximized unless the study's directions say "minimize" (then the best is
-the lowest); a multi-objective reward is a list or a tuple of floats.
+the lowest); a multi-objective reward is a list or a tuple of floats. A
+trial's constraint values, if it has any, are read from its `metadata`: the
+best trials are feasible ones whenever any trial is (Deb's rules), and the
+plots mark the infeasible ones.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from automorph.geno import Choices, CustomDecisionPoint, Float, Int, Space, join
-from automorph.storage import direction_signs
+from automorph.storage import CONSTRAINTS_KEY, direction_signs
 from automorph.symbolic import from_json_str
+from automorph.tuning import trial_violation
 from automorph.utils import AutomorphError
 
 DecisionKind = Literal["choice", "float", "int", "custom"]
@@ -147,6 +151,9 @@ class TrialTable:
         multi_objective: Whether rewards have several objectives.
         directions: "maximize" or "minimize" per objective (one entry
             applies to every objective).
+        violations: The total constraint violation of each trial (0 when
+            feasible or without constraints); None: all 0.
+        constrained: Whether any trial reported constraint values.
     """
 
     ids: np.ndarray[Any, np.dtype[np.int64]]
@@ -156,6 +163,8 @@ class TrialTable:
     decision_ids: list[str] = field(default_factory=list)
     multi_objective: bool = False
     directions: tuple[str, ...] = ("maximize",)
+    violations: np.ndarray[Any, np.dtype[np.float64]] | None = None
+    constrained: bool = False
 
     def __len__(self) -> int:
         return len(self.status)
@@ -190,11 +199,34 @@ class TrialTable:
         """How many trials have `status`."""
         return sum(1 for s in self.status if s == status)
 
+    @property
+    def violation(self) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """The total constraint violation of each trial (0 when feasible)."""
+        if self.violations is None:
+            return np.zeros(len(self.status))
+        return self.violations
+
+    @property
+    def feasible(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Which trials meet every constraint (all, without constraints)."""
+        mask: np.ndarray[Any, np.dtype[np.bool_]] = self.violation == 0.0
+        return mask
+
+    def leading(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """The completed trials the best are chosen from (Deb's rules): the
+        feasible ones, or, if none is feasible, those of least violation."""
+        done = self.completed
+        if not done.any():
+            return done
+        violation = self.violation
+        mask: np.ndarray[Any, np.dtype[np.bool_]] = done & (violation == violation[done].min())
+        return mask
+
     def best_index(self) -> int | None:
         """The row of the completed trial with the best reward (the highest,
         or the lowest if minimized; first on ties; objective 0 for several
-        objectives), or None."""
-        done = np.flatnonzero(self.completed)
+        objectives) among the feasible ones if any (see `leading`), or None."""
+        done = np.flatnonzero(self.leading())
         if done.size == 0:
             return None
         return int(done[np.argmax(self.signed[done, 0])])
@@ -218,9 +250,14 @@ def collect(
     status: list[str] = []
     rewards: list[tuple[float, ...] | None] = []
     dnas: list[Mapping[str, Any]] = []
+    violations: list[float] = []
+    constrained = False
     seen: dict[str, None] = {}
     any_sequence = False
     for trial in trials:
+        violations.append(trial_violation(trial))
+        metadata = getattr(trial, "metadata", None)
+        constrained = constrained or (isinstance(metadata, Mapping) and CONSTRAINTS_KEY in metadata)
         ids.append(int(trial.id))
         status.append(str(trial.status))
         reward = trial.reward
@@ -248,4 +285,6 @@ def collect(
         decision_ids=list(seen),
         multi_objective=any_sequence if multi_objective is None else multi_objective,
         directions=tuple(directions) if directions else ("maximize",),
+        violations=np.asarray(violations, dtype=float) if constrained else None,
+        constrained=constrained,
     )

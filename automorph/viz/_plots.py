@@ -76,7 +76,10 @@ def plot_history(
     reward as a faint point, the best trial starred, and failed and skipped
     trials marked along the bottom. Several objectives:
     the first two objectives against each other, points coloured by trial
-    number, the Pareto front (over every objective) highlighted.
+    number, the Pareto front (over every objective) highlighted. In a
+    constrained study, infeasible trials are grey crosses, and the best so
+    far, the star and the Pareto front count feasible trials only (the
+    least infeasible ones while none is feasible).
 
     Args:
         trials: Storage `TrialRecord`s or tuning `Trial`s (or a `TrialTable`).
@@ -166,13 +169,15 @@ def draw_history(target: FigureBase, table: TrialTable, *, title: str | None = N
 
 
 def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
-    done = table.completed
+    completed = table.completed
+    done = table.leading()
     ids = table.ids[done]
     rewards = table.rewards[done, 0]
     order = np.argsort(ids, kind="stable")
     ids, rewards = ids[order], rewards[order]
     sign = -1.0 if table.minimized(0) else 1.0
     n = len(ids)
+    which = _leading_kind(table, done)
     axes.scatter(
         ids,
         rewards,
@@ -181,8 +186,21 @@ def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
         color="C0",
         linewidths=0,
         rasterized=True,
-        label=f"reward ({n:,} completed)",
+        label=f"reward ({n:,} {which})",
     )
+    others = completed & ~done
+    if others.any():
+        axes.scatter(
+            table.ids[others],
+            table.rewards[others, 0],
+            marker="x",
+            s=14,
+            color="0.55",
+            alpha=_alpha(int(others.sum()), 0.7),
+            linewidths=0.8,
+            rasterized=True,
+            label=f"infeasible ({int(others.sum()):,})",
+        )
     best = sign * np.maximum.accumulate(sign * rewards)  # falls when minimized
     last = max(int(table.ids.max()), int(ids[-1]))
     axes.step(
@@ -206,7 +224,7 @@ def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
         label=f"best: trial {ids[top]} ({rewards[top]:.4g})",
     )
     _mark_unfinished(axes, table)
-    low, high, clipped = _robust_limits(sign * rewards)  # cuts the worst rewards
+    low, high, clipped = _robust_limits(sign * table.rewards[completed, 0])  # cuts the worst
     if sign < 0:  # back to the rewards as reported: the curve goes down
         low, high = -high, -low
     if any(s in ("failed", "skipped") for s in table.status):
@@ -221,7 +239,11 @@ def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
     )
     _opaque(legend)
     way = ", minimized" if sign < 0 else ""
-    text = title or f"Best reward by trial ({len(table):,} trials, {n:,} completed{way})"
+    count = int(completed.sum())
+    if table.constrained:
+        feasible = int((completed & table.feasible).sum())
+        way += f", {feasible:,} feasible" if feasible else ", none feasible"
+    text = title or f"Best reward by trial ({len(table):,} trials, {count:,} completed{way})"
     if clipped:
         worse = "higher" if sign < 0 else "lower"
         text += f"\n(y axis cut at the 1st percentile; {worse} rewards not shown)"
@@ -253,11 +275,25 @@ def _mark_unfinished(axes: Axes, table: TrialTable) -> None:
 
 
 def _pareto_scatter(target: FigureBase, axes: Axes, table: TrialTable, title: str | None) -> None:
-    done = table.completed
+    completed = table.completed
+    done = table.leading()
     ids = table.ids[done]
     points = table.rewards[done]
     front = pareto_mask(table.signed[done])
     n, k = len(ids), table.num_objectives
+    others = completed & ~done
+    if others.any():
+        axes.scatter(
+            table.rewards[others, 0],
+            table.rewards[others, 1],
+            marker="x",
+            s=14,
+            color="0.55",
+            alpha=_alpha(int(others.sum()), 0.7),
+            linewidths=0.8,
+            rasterized=True,
+            label=f"infeasible ({int(others.sum()):,})",
+        )
     dots = axes.scatter(
         points[:, 0],
         points[:, 1],
@@ -267,7 +303,7 @@ def _pareto_scatter(target: FigureBase, axes: Axes, table: TrialTable, title: st
         alpha=_alpha(n, 0.7),
         linewidths=0,
         rasterized=True,
-        label=f"trial ({n:,} completed)",
+        label=f"trial ({n:,} {_leading_kind(table, done)})",
     )
     from matplotlib.cm import ScalarMappable
 
@@ -297,11 +333,20 @@ def _pareto_scatter(target: FigureBase, axes: Axes, table: TrialTable, title: st
     )
     failed, skipped = table.count("failed"), table.count("skipped")
     text = title or (
-        f"Objectives 0 and 1 of {k} ({len(table):,} trials, {n:,} completed"
+        f"Objectives 0 and 1 of {k} ({len(table):,} trials, {int(completed.sum()):,} completed"
         + (f"; {failed:,} failed and {skipped:,} skipped not shown" if failed or skipped else "")
         + ")\nPareto front over all objectives"
+        + (f", of the {_leading_kind(table, done)} trials" if table.constrained else "")
     )
     axes.set_title(text, fontsize="medium")
+
+
+def _leading_kind(table: TrialTable, done: np.ndarray[Any, np.dtype[np.bool_]]) -> str:
+    """What the trials `table.leading()` picks are: 'completed' (no
+    constraints), 'feasible', or 'least infeasible' (none is feasible)."""
+    if not table.constrained:
+        return "completed"
+    return "feasible" if table.feasible[done].all() else "least infeasible"
 
 
 def _opaque(legend: Legend) -> None:

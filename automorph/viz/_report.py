@@ -124,6 +124,10 @@ def _page(
         if table.multi_objective
         else "one objective, maximized"
     )
+    if table.constrained:
+        done = table.completed
+        feasible = int((done & table.feasible).sum())
+        objectives += f" &middot; {feasible:,} of {int(done.sum()):,} completed trials feasible"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -150,12 +154,17 @@ def _best_section(
     best = table.best_index()
     if best is None:
         return ["<h2>Best trial</h2>", "<p>No trial has completed yet.</p>"]
+    infeasible = "" if table.feasible[best] else " No trial meets every constraint: "
+    if infeasible:
+        infeasible += "these are the trials that break them least."
     if table.multi_objective:
-        front = int(pareto_mask(table.signed[table.completed]).sum())
+        front = int(pareto_mask(table.signed[table.leading()]).sum())
+        which = "feasible trials" if table.constrained and not infeasible else "completed trials"
         return [
             "<h2>Pareto front</h2>",
-            f"<p>{front:,} completed trials are on the Pareto front (no other trial is at "
-            "least as good on every objective and better on one); they are listed below.</p>",
+            f"<p>{front:,} {which} are on the Pareto front (no other trial is at "
+            "least as good on every objective and better on one); they are listed below."
+            f"{infeasible}</p>",
         ]
     trial = trials[best]
     rows = [("trial", str(int(table.ids[best]))), ("reward", _number(table.rewards[best, 0]))]
@@ -168,7 +177,9 @@ def _best_section(
         "<h2>Best trial</h2>",
         f"<p>The best is trial {int(table.ids[best])}, with reward "
         f"{_number(table.rewards[best, 0])}"
-        f"{' (the reward is minimized)' if table.minimized(0) else ''}.</p>",
+        f"{' (the reward is minimized)' if table.minimized(0) else ''}"
+        f"{', the best of the feasible trials' if table.constrained and not infeasible else ''}."
+        f"{infeasible}</p>",
         f'<table class="best">{body}</table>',
     ]
 
@@ -178,23 +189,32 @@ def _top_section(table: TrialTable, decisions: Mapping[str, Decision]) -> list[s
     if done.size == 0:
         return []
     if table.multi_objective:
-        front = done[pareto_mask(table.signed[done])]
+        leading = np.flatnonzero(table.leading())
+        front = leading[pareto_mask(table.signed[leading])]
         rows = front[np.argsort(-table.signed[front, 0], kind="stable")][:TOP_ROWS]
         heading = f"Pareto front ({front.size:,} trials"
         heading += f"; the first {TOP_ROWS} by objective 0)" if front.size > TOP_ROWS else ")"
         reward_heads = [f"reward.{k}" for k in range(table.num_objectives)]
     else:
-        rows = done[np.argsort(-table.signed[done, 0], kind="stable")][:TOP_ROWS]
+        # Deb's rules: feasible trials by reward, then infeasible ones by violation.
+        violation = table.violation[done]
+        score = np.where(violation > 0.0, 0.0, -table.signed[done, 0])
+        rows = done[np.lexsort((score, violation))][:TOP_ROWS]
         heading = f"Top {rows.size} trials by reward (of {done.size:,} completed)"
         reward_heads = ["reward"]
     ids = table.decision_ids
     wide = len(ids) > MAX_COLUMNS
-    heads = ["rank", "trial", *reward_heads, *(["dna"] if wide else [f"dna.{d}" for d in ids])]
+    extra = ["feasible"] if table.constrained else []
+    heads = ["rank", "trial", *reward_heads, *extra]
+    heads += ["dna"] if wide else [f"dna.{d}" for d in ids]
     lines = ["<h2>" + html.escape(heading) + "</h2>", "<table><thead><tr>"]
     lines.append("".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr></thead><tbody>")
     for rank, row in enumerate(rows, start=1):
         cells = [_num_cell(str(rank)), _num_cell(str(int(table.ids[row])))]
         cells += [_num_cell(_number(r)) for r in table.rewards[row]]
+        if table.constrained:
+            excess = float(table.violation[row])
+            cells.append(f"<td>{'yes' if excess == 0.0 else f'no ({_number(excess)})'}</td>")
         dna = table.dna[row]
         if wide:
             text = ", ".join(f"{k}={_value(v, decisions.get(k))}" for k, v in dna.items())

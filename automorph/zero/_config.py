@@ -23,6 +23,7 @@ MUTATIONS = (
     "trade_instruction",
     "randomize_algorithm",
 )
+"""The mutations a search may apply, by the names of the original's mutators."""
 INITIAL = ("random", "noop", "linear", "neural_net")
 DEMO_OPS = [56, 27, 2, 3, 18, 23]
 
@@ -255,6 +256,7 @@ def _held_out() -> tuple[tuple[int, int], ...]:
 
 
 CONFIG_NAMES = ("linear-demo", "linear-tiny", "nonlinear", "cifar10-binary")
+"""The names `get_config` knows."""
 
 
 def get_config(name: str) -> SearchConfig:

@@ -116,7 +116,9 @@ _TABLE = [
 ]
 
 OPS: tuple[OpInfo, ...] = tuple(_op(*row) for row in _TABLE)
+"""The 65 ops of AutoML-Zero, indexed by their original ids."""
 NUM_OPS = len(OPS)
+"""How many ops there are (65)."""
 OP_IDS: dict[str, int] = {op.name: op.id for op in OPS}
 
 # Arrays for the compiled kernels: per op, the arity class (0 none, 1 set op,

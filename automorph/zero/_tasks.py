@@ -22,6 +22,8 @@ DEFAULT_PARAM_SEEDS = (1001, 1012, 1010, 1000, 1006, 1008, 1007, 1003)
 DEFAULT_DATA_SEEDS = (11001, 11012, 11010, 11000, 11006, 11008, 11007, 11003)
 ALL_PAIRS = tuple(itertools.combinations(range(10), 2))
 HELD_OUT_PAIRS = ((4, 6), (3, 5), (8, 9), (3, 8), (0, 9), (2, 9), (1, 8), (3, 6), (0, 5))
+"""The class pairs of the binary image tasks kept out of search: a `TaskSpec` with
+`held_out=True` draws from these, for selecting and testing found programs."""
 SEARCH_PAIRS = tuple(p for p in ALL_PAIRS if p not in HELD_OUT_PAIRS)
 _DATASETS = {"cifar10": "cifar10_projected", "fashion_mnist": "fashion_mnist"}
 _LOADED: dict[str, dict[str, NDArray[np.float64]]] = {}

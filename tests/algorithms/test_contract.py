@@ -12,6 +12,10 @@ from automorph.testing import check_algorithm, contract_spaces
 VARIANTS: dict[str, Callable[[int], algorithms.SearchAlgorithm]] = {
     "random(dedup)": lambda seed: algorithms.Random(seed=seed, dedup=True),
     "grid(float_points=3)": lambda seed: algorithms.Grid(seed=seed, float_points=3),
+    # Auto's other choices: GP-BO (numeric space), grid (multi_pick space) ...
+    "auto(budget=100)": lambda seed: algorithms.Auto(seed=seed, budget=100),
+    # ... and NSGA-II (multi-objective)
+    "auto(multi_objective)": lambda seed: algorithms.Auto(seed=seed, multi_objective=True),
 }
 
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from automorph.storage import SCHEMA_VERSION, StudyInfo, open_storage
 from automorph.storage._sql import SQLStorage
-from automorph.storage._sql_schema import EVENTS, LOCK_STALE, OLDEST_PENDING, TRIALS_OF
+from automorph.storage._sql_schema import CLAIM_OLDEST, EVENTS, LOCK_STALE, TAKE_SEQ, TRIALS_OF
 from automorph.utils import StorageError, StudyNotFoundError
 
 
@@ -252,8 +252,8 @@ def test_reading_trials_is_one_query(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "statement",
-    [EVENTS, TRIALS_OF, OLDEST_PENDING, LOCK_STALE],
-    ids=["events", "trials", "oldest-pending", "stale"],
+    [EVENTS, TRIALS_OF, CLAIM_OLDEST, LOCK_STALE, TAKE_SEQ],
+    ids=["events", "trials", "claim", "stale", "take-seq"],
 )
 def test_hot_queries_use_indexes(tmp_path: Path, statement: sa.Executable) -> None:
     path = tmp_path / "store.db"

@@ -18,6 +18,14 @@ SPACES = {
     "choices": am.List([am.oneof([0, 1, 2]) for _ in range(6)]),
 }
 TRIALS = 14
+# Auto chooses by the budget, and a stored study keeps the plan of its first
+# run (a study run in two halves would plan for the first half): it is given
+# the whole run's budget, so both halves plan alike.
+OPTIONS: dict[str, dict[str, Any]] = {"auto": {"budget": TRIALS}}
+
+
+def _create(name: str) -> algorithms.SearchAlgorithm:
+    return algorithms.create(name, seed=5, **OPTIONS.get(name, {}))
 
 
 def _numbers(example: Any) -> list[float]:
@@ -49,14 +57,10 @@ def _space_for(name: str) -> Any:
 def test_one_stored_worker_searches_exactly_as_in_memory(name: str, tmp_path: Path) -> None:
     space = _space_for(name)
     objective = double if algorithms.create(name).multi_objective else single
-    alone = am.tune(objective, space, algorithms.create(name, seed=5), TRIALS)
+    alone = am.tune(objective, space, _create(name), TRIALS)
     path = str(tmp_path / "study.db")
-    first = am.tune(
-        objective, space, algorithms.create(name, seed=5), TRIALS // 2, name="s", storage=path
-    )
+    first = am.tune(objective, space, _create(name), TRIALS // 2, name="s", storage=path)
     assert [t.dna for t in first.trials] == [t.dna for t in alone.trials[: TRIALS // 2]]
-    resumed = am.tune(
-        objective, space, algorithms.create(name, seed=5), TRIALS, name="s", storage=path
-    )
+    resumed = am.tune(objective, space, _create(name), TRIALS, name="s", storage=path)
     assert [t.dna for t in resumed.trials] == [t.dna for t in alone.trials]
     assert [t.reward for t in resumed.trials] == [t.reward for t in alone.trials]

@@ -109,7 +109,17 @@ def test_direction_errors_name_the_parameter() -> None:
     with pytest.raises(am.FieldValueError, match="disagree; give one of them"):
         am.sample(FLOAT_SPACE, minimize=True, direction="maximize")
     with pytest.raises(am.FieldValueError, match="2 directions, but the algorithm is single"):
-        am.sample(FLOAT_SPACE, direction=["minimize", "maximize"])
+        am.sample(FLOAT_SPACE, algorithms.Random(), direction=["minimize", "maximize"])
+
+
+def test_several_directions_make_the_default_search_multi_objective() -> None:
+    loop = am.sample(FLOAT_SPACE, num_examples=20, direction=["minimize", "maximize"])
+    assert loop.multi_objective and loop.algorithm.multi_objective
+    assert type(loop.algorithm).__name__ == "Auto"
+    assert type(loop.algorithm.chosen).__name__ == "MultiObjectiveEvolution"  # NSGA-II
+    for example, feedback in loop:
+        feedback((square(example), example["x"]))
+    assert loop.result.num_completed == 20 and loop.result.pareto_front
 
 
 def test_the_direction_is_stored_and_checked_when_reopened(tmp_path: Path) -> None:

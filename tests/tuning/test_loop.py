@@ -103,11 +103,24 @@ def test_zero_examples() -> None:
     assert loop.result.trials == []
 
 
-def test_default_algorithm_is_random() -> None:
+def test_default_algorithm_is_auto_told_the_budget() -> None:
     loop = am.sample(SPACE, num_examples=2)
-    assert type(loop.algorithm) is algorithms.Random
+    assert type(loop.algorithm) is algorithms.Auto
+    assert loop.algorithm.budget == 2  # num_examples
+    assert type(loop.algorithm.chosen) is algorithms.Random  # 2 trials: no model would fit
     assert loop.algorithm.seed is not None  # picked by setup, so the study can be replayed
     assert len(list(loop)) == 2
+
+
+def test_a_given_auto_is_searched_as_a_planned_copy() -> None:
+    auto = algorithms.Auto(seed=0)
+    loop = am.sample(SPACE, auto, 20)
+    assert loop.algorithm is not auto and loop.algorithm.budget == 20
+    assert auto.budget is None and not auto.is_set_up  # the caller's object is unchanged
+    assert type(loop.algorithm.chosen) is algorithms.GPBO  # 20 trials, half the decisions ints
+    planned = algorithms.Auto(seed=0, budget=20)
+    assert am.sample(SPACE, planned, 5).algorithm is planned  # its own budget: used as it is
+    assert planned.budget == 20
 
 
 def test_the_algorithm_is_set_up_on_the_space() -> None:

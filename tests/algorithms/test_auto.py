@@ -1,0 +1,331 @@
+"""`algorithms.Auto`: its choice per kind of space and budget, its delegation,
+and its use as the default algorithm of `am.tune` and `am.sample`."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import automorph as am
+from automorph import algorithms, benchmarks
+from automorph.geno import DNA, Space
+from automorph.grammar import Grammar, grammar_space
+from automorph.storage import MemoryStorage
+from automorph.symbolic import from_json
+from automorph.testing import BitString
+
+GRAMMAR = "S -> Seq(A, A, A, A)\n@level\nA -> conv | id | pool"
+
+SPACES: dict[str, Any] = {
+    "floats": am.Dict(x=am.floatv(-1.0, 1.0), y=am.floatv(0.1, 10.0, scale="log")),
+    "half_numbers": am.Dict(
+        x=am.floatv(0.0, 1.0), n=am.intv(0, 9), op=am.oneof(list("ab")), act=am.oneof(list("cd"))
+    ),
+    "choices": am.List([am.oneof(list(range(10))) for _ in range(8)]),
+    "small_choices": am.List([am.oneof([0, 1, 2]) for _ in range(3)]),  # 27 DNA
+    "conditional": am.Dict(
+        model=am.oneof(
+            [
+                am.Dict(kind="svm", c=am.floatv(0.01, 100.0, scale="log")),
+                am.Dict(kind="tree", depth=am.intv(1, 20)),
+            ]
+        ),
+        lr=am.floatv(0.0, 1.0),
+    ),
+    "manyof": am.Dict(ops=am.manyof(3, list("abcdefgh")), x=am.floatv(0.0, 1.0)),
+    "permutation": am.Dict(order=am.permutate(list("abcdefg")), x=am.floatv(0.0, 1.0)),
+    "custom": am.Dict(bits=am.custom(BitString(length=12)), x=am.floatv(0.0, 1.0)),
+    "grammar": am.Dict(arch=grammar_space(GRAMMAR), lr=am.floatv(0.0, 1.0)),
+}
+
+# (space, budget) -> the class Auto delegates to; None is "no budget"
+CHOICES = [
+    ("floats", 5, "Random"),
+    ("floats", 50, "GPBO"),
+    ("floats", 200, "GPBO"),
+    ("floats", 201, "CMAES"),
+    ("floats", None, "CMAES"),
+    ("half_numbers", 100, "GPBO"),
+    ("half_numbers", 1000, "TPE"),  # numbers are not three quarters: mixed
+    ("choices", 50, "TPE"),
+    ("choices", None, "TPE"),
+    ("choices", 10_000, "Evolution"),
+    ("small_choices", 27, "Grid"),
+    ("small_choices", 26, "TPE"),
+    ("conditional", 50, "TPE"),
+    ("conditional", None, "TPE"),
+    ("manyof", 100, "Evolution"),
+    ("permutation", 100, "Evolution"),
+    ("custom", 100, "Evolution"),
+    ("grammar", 8, "Random"),
+    ("grammar", 100, "GraphBO"),
+    ("grammar", 101, "Evolution"),
+    ("grammar", None, "Evolution"),
+]
+
+
+def reward_of(dna: DNA) -> float:
+    """A deterministic reward of any DNA of `SPACES` (derivations included)."""
+    total = 0.0
+    for i, value in enumerate(dna.to_numbers()):
+        if isinstance(value, tuple):
+            value = sum(value)
+        elif not isinstance(value, int | float):
+            value = repr(value).count("rule=0")
+        total += math.sin(1.7 * i + float(value))
+    return total
+
+
+def run(auto: algorithms.SearchAlgorithm, spec: Space, steps: int, lag: int = 0) -> list[Any]:
+    """`steps` proposals, each rewarded `lag` proposals later: the history."""
+    history: list[Any] = []
+    for _ in range(steps):
+        history.append([auto.propose(), None])
+        if len(history) > lag:
+            done = history[-1 - lag]
+            done[1] = reward_of(done[0])
+            auto.feedback(done[0], done[1])
+    return [tuple(item) for item in history]
+
+
+def chosen(space: str, **fields: Any) -> algorithms.SearchAlgorithm:
+    auto = algorithms.Auto(seed=0, **fields)
+    auto.setup(am.dna_spec(SPACES[space]))
+    assert auto.chosen is not None and auto.reason
+    return auto.chosen
+
+
+@pytest.mark.parametrize(("space", "budget", "expected"), CHOICES)
+def test_the_choice_per_space_and_budget(space: str, budget: int | None, expected: str) -> None:
+    assert type(chosen(space, budget=budget)).__name__ == expected
+
+
+def test_several_objectives_choose_nsga2_whatever_the_space() -> None:
+    for space in ("floats", "choices", "grammar"):
+        delegate = chosen(space, budget=5, multi_objective=True)
+        assert type(delegate) is algorithms.MultiObjectiveEvolution
+        assert delegate.multi_objective
+
+
+def test_the_thresholds_are_fields() -> None:
+    assert type(chosen("floats", budget=500, gp_max_trials=500)) is algorithms.GPBO
+    assert type(chosen("grammar", budget=300, preferred_max_trials=300)).__name__ == "GraphBO"
+    assert type(chosen("floats", budget=20, random_max_trials=20)) is algorithms.Random
+    assert type(chosen("choices", budget=500, evolution_min_trials=500)).__name__ == "Evolution"
+    assert type(chosen("half_numbers", budget=1000, cmaes_numeric_share=0.5)) is algorithms.CMAES
+
+
+def test_evolution_is_sized_to_the_budget() -> None:
+    small = chosen("custom", budget=200)
+    assert small.population_init_size == 20 and repr(small.reproduction).startswith(
+        "Pipeline(operators=[Sample(k=5)"
+    )
+    assert chosen("custom", budget=50).population_init_size == 10
+    assert chosen("custom").population_init_size == 100  # no budget
+
+
+def test_the_delegate_seed_comes_from_autos_seed() -> None:
+    first, again, other = (chosen("floats", budget=50), chosen("floats", budget=50),
+                           algorithms.Auto(seed=1, budget=50))  # fmt: skip
+    other.setup(am.dna_spec(SPACES["floats"]))
+    assert first.seed == again.seed != other.chosen.seed  # type: ignore[union-attr]
+    assert algorithms.Auto().choose(am.dna_spec(SPACES["floats"])).seed is None
+
+
+def test_chosen_and_reason_before_and_after_setup() -> None:
+    auto = algorithms.Auto(budget=50, seed=3)
+    assert auto.chosen is None and auto.reason is None
+    assert auto.needs_feedback and not auto.uses_constraints
+    auto.setup(am.dna_spec(SPACES["conditional"]))
+    assert type(auto.chosen) is algorithms.TPE and auto.reason == "a conditional space"
+    assert auto.uses_constraints  # TPE's
+    auto = algorithms.Auto(budget=5, seed=3)
+    auto.setup(am.dna_spec(SPACES["conditional"]))
+    assert not auto.needs_feedback  # Random's
+
+
+def test_planned_fills_only_what_is_unset_on_a_copy() -> None:
+    auto = algorithms.Auto(seed=1)
+    copy = auto.planned(40, True)
+    assert copy is not auto and (copy.budget, copy.multi_objective) == (40, True)
+    assert auto.budget is None and not auto.multi_objective
+    mine = algorithms.Auto(budget=7)
+    assert mine.planned(40, False) is mine and mine.planned(None, False) is mine
+    auto.setup(am.dna_spec(SPACES["floats"]))
+    assert auto.planned(40, False) is auto  # set up: its choice is made
+
+
+# --- delegation: recover, JSON, batches, discard, constraints --------------------------
+
+
+@pytest.mark.parametrize("space", ["floats", "grammar", "conditional"])
+def test_recover_and_a_json_copy_continue_exactly(space: str) -> None:
+    spec = am.dna_spec(SPACES[space])
+    live = algorithms.Auto(seed=4, budget=60)
+    live.setup(spec)
+    history = run(live, spec, 20, lag=3)
+    copy = from_json(live.to_json())
+    copy.setup(spec)
+    copy.recover(history)
+    assert type(copy.chosen) is type(live.chosen) and copy.reason == live.reason
+    assert copy.num_proposed == live.num_proposed and copy.num_feedback == live.num_feedback
+    assert [copy.propose() for _ in range(4)] == [live.propose() for _ in range(4)]
+
+
+def test_propose_batch_goes_to_the_delegate_and_counts() -> None:
+    spec = am.dna_spec(SPACES["floats"])
+    auto = algorithms.Auto(seed=2, budget=60)
+    auto.setup(spec)
+    run(auto, spec, 12)
+    batch = auto.propose_batch(4)
+    assert len(batch) == len(set(batch)) == 4  # GP-BO spreads a batch
+    assert auto.num_proposed == auto.chosen.num_proposed == 16  # type: ignore[union-attr]
+
+
+def test_discard_and_constraints_reach_the_delegate() -> None:
+    spec = am.dna_spec(SPACES["conditional"])
+    auto = algorithms.Auto(seed=2, budget=60)
+    auto.setup(spec)
+    tpe = auto.chosen
+    assert isinstance(tpe, algorithms.TPE)
+    dna = auto.propose()
+    assert tpe._pending[dna] == 1
+    auto.discard(dna)
+    assert tpe._pending[dna] == 0
+    dna = auto.propose()
+    auto.feedback(dna, 1.0, constraints=[0.5])
+    assert tpe.num_constraints == 1 and tpe._violations == [0.5]
+
+
+def test_exhaustion_ends_the_search() -> None:
+    auto = algorithms.Auto(seed=0, budget=100)
+    auto.setup(am.dna_spec(SPACES["small_choices"]))
+    assert len(auto.propose_batch(100)) == 27  # the grid, once
+    with pytest.raises(am.SearchExhaustedError):
+        auto.propose()
+
+
+# --- end to end, as the default of am.tune and am.sample -------------------------------
+
+
+def test_the_default_beats_random_on_branin_at_a_small_budget() -> None:
+    bench = benchmarks.create("branin")
+
+    def value(example: Any) -> float:
+        return float(bench.function(np.array([example[key] for key in bench.keys])))
+
+    for seed in range(3):
+        auto = am.tune(value, bench.space(), algorithms.Auto(seed=seed), 30, minimize=True)
+        rand = am.tune(value, bench.space(), algorithms.Random(seed=seed), 30, minimize=True)
+        assert auto.best_reward < rand.best_reward, seed
+    assert auto.best_reward < 0.5  # the minimum is 0.398
+    loop = am.sample(bench.space(), num_examples=30)
+    assert type(loop.algorithm.chosen) is algorithms.GPBO
+
+
+MODELS = am.Dict(
+    model=am.oneof([
+        am.Dict(kind="svm", c=am.floatv(0.01, 100.0, scale="log")),
+        am.Dict(kind="tree", depth=am.intv(1, 20), leaf=am.oneof([1, 2, 4, 8, 16])),
+        am.Dict(kind="knn", k=am.intv(1, 30)),
+    ]),
+    scale=am.oneof(["none", "std", "minmax"]),
+)  # fmt: skip
+
+
+def model_loss(e: Any) -> float:
+    m, scale = e["model"], {"none": 0.3, "std": 0.0, "minmax": 0.1}[e["scale"]]
+    if m["kind"] == "svm":
+        return scale + 0.3 + 0.1 * (math.log10(m["c"]) - 0.5) ** 2
+    if m["kind"] == "tree":
+        return scale + 0.05 * abs(m["depth"] - 13) + 0.05 * abs(m["leaf"] - 4)
+    return scale + 0.4 + 0.01 * abs(m["k"] - 5)
+
+
+def test_the_default_searches_a_conditional_space_with_tpe() -> None:
+    auto, rand = [], []
+    for seed in range(6):
+        loop = am.sample(MODELS, algorithms.Auto(seed=seed), 40, minimize=True)
+        assert type(loop.algorithm.chosen) is algorithms.TPE
+        for example, feedback in loop:
+            feedback(model_loss(example))
+        auto.append(loop.result.best_reward)
+        rand.append(am.tune(model_loss, MODELS, algorithms.Random(seed=seed), 40,
+                            minimize=True).best_reward)  # fmt: skip
+    assert np.mean(auto) < np.mean(rand)
+
+
+def test_the_default_searches_several_objectives_with_nsga2() -> None:
+    space = am.Dict(x=am.floatv(0.0, 1.0), k=am.oneof([0, 1, 2]))
+    loop = am.sample(space, num_examples=40, direction=["minimize", "minimize"])
+    assert type(loop.algorithm.chosen) is algorithms.MultiObjectiveEvolution
+    for example, feedback in loop:
+        feedback((example["x"] + example["k"], (1.0 - example["x"]) + example["k"]))
+    front = loop.result.pareto_front
+    assert front and all(t.example["k"] == 0 for t in front)
+
+
+def test_the_default_searches_a_grammar_space_with_grammar_bo() -> None:
+    grammar = Grammar.parse(GRAMMAR)
+    space = grammar_space(GRAMMAR)
+    for seed in range(2):
+        loop = am.sample(space, algorithms.Auto(seed=seed), 25)
+        assert type(loop.algorithm.chosen).__name__ == "GraphBO"
+        for example, feedback in loop:
+            feedback(float(grammar.to_string(example).count("conv")))
+        assert loop.result.best_reward == 4.0  # four conv: found among 81 in 25 trials
+
+
+# --- stored studies keep their plan ----------------------------------------------------
+
+
+def test_a_resumed_study_keeps_the_budget_it_was_created_with(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    space = SPACES["floats"]
+
+    def value(example: Any) -> float:
+        return -((example["x"] - 0.3) ** 2)
+
+    first = am.tune(value, space, algorithms.Auto(seed=1), 6, name="s", storage=path)
+    assert first.num_completed == 6
+    # With the same seed and another num_trials: no "searched by another algorithm" error,
+    # and the plan (budget 6: random search) is the study's.
+    loop = am.sample(space, algorithms.Auto(seed=1), 12, name="s", storage=path)
+    assert loop.algorithm.budget == 6 and type(loop.algorithm.chosen) is algorithms.Random
+    for example, feedback in loop:
+        feedback(value(example))
+    assert loop.result.num_completed == 12
+    # Left out, the algorithm is the study's own.
+    assert am.sample(space, None, 12, name="s", storage=path).algorithm.budget == 6
+
+
+def test_a_study_made_with_another_algorithm_resumes_with_it_by_default() -> None:
+    store = MemoryStorage()
+    space = SPACES["floats"]
+    am.tune(lambda e: e["x"], space, algorithms.Random(seed=2), 3, name="r", storage=store)
+    loop = am.sample(space, num_examples=5, name="r", storage=store)
+    assert type(loop.algorithm) is algorithms.Random and loop.algorithm.seed == 2
+    with pytest.raises(am.StorageError, match="searched by Random, not Auto"):
+        am.sample(space, algorithms.Auto(), 5, name="r", storage=store)
+
+
+def parabola(example: Any) -> float:
+    """A module-level objective, for worker processes."""
+    return float(-((example["x"] - 0.3) ** 2))
+
+
+def test_worker_processes_share_the_default_plan(tmp_path: Path) -> None:
+    path = str(tmp_path / "w.db")
+    space = SPACES["floats"]
+    result = am.tune(parabola, space, num_trials=16, name="w", storage=path,
+                     executor="process", num_workers=2)  # fmt: skip
+    assert result.num_completed == 16
+    study = am.load_study("w", path)
+    stored = am.from_json_str(study.info.algorithm)  # the plan every worker adopted
+    assert type(stored) is algorithms.Auto and stored.budget == 16
+    assert stored.seed is not None
+    assert type(stored.choose(study.dna_spec)) is algorithms.GPBO

@@ -1,0 +1,100 @@
+"""The BBOB benchmark (benchmarks/blackbox.py) on a tiny subset: runs, resumes, reports."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "benchmarks"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_blackbox", BENCHMARKS / "blackbox.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+bb = _load()
+TINY = ["--dims", "2", "--functions", "1,15", "--instances", "1", "--seeds", "0"]
+TINY += ["--budgets", "20", "--methods", "random,cmaes", "--parts", "suite"]
+
+
+def test_a_tiny_suite_runs_resumes_and_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, page = tmp_path / "bb.jsonl", tmp_path / "bb.md"
+    argv = [*TINY, "--out", str(out), "--markdown", str(page)]
+    assert bb.main(argv) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted((r["method"], r["function"]) for r in records) == [
+        ("cmaes", 1),
+        ("cmaes", 15),
+        ("random", 1),
+        ("random", 15),
+    ]
+    for r in records:
+        assert r["evaluations"] == r["proposals"] == 40 and r["budget"] == 20
+        assert r["precision"] == pytest.approx(r["best"] - r["fopt"]) and r["precision"] >= 0
+        assert r["cpu_propose"] > 0
+    text = page.read_text()
+    assert text.count(bb.report.BEGIN) == 1 and "Partial results: 4 of the" in text
+    assert "| automorph CMA-ES | 2/360 |" in text
+    assert "| method | d=2, 20·d | all |" in text  # the mean-rank table
+    assert "| d=2, 20·d | automorph random |" in text  # the per-group table
+    ranks = [line for line in text.splitlines() if line.startswith("| _problems_ | 2 |")]
+    assert ranks, text
+
+    # A rerun finds every run done; the report is rebuilt in place, prose kept.
+    page.write_text("# Mine\n\nprose\n\n" + page.read_text().split("\n", 2)[2])
+    capsys.readouterr()
+    assert bb.main(argv) == 0
+    assert "0 tasks to run" in capsys.readouterr().out
+    assert len(out.read_text().splitlines()) == 4
+    assert (
+        page.read_text().startswith("# Mine\n\nprose\n") and "Partial results" in page.read_text()
+    )
+
+
+def test_runs_are_reproducible_and_budget_free_methods_share_one_run() -> None:
+    long = bb.Run("cmaes", 15, 2, 1, 0, (20, 100))
+    short = bb.Run("cmaes", 15, 2, 1, 0, (20,))
+    first, again, alone = bb.execute(long), bb.execute(long), bb.execute(short)
+    assert [r["best"] for r in first] == [r["best"] for r in again]
+    assert first[0]["best"] == alone[0]["best"]  # 20·d of the 100·d run is the 20·d run
+    assert first[1]["best"] <= first[0]["best"]
+    assert first[0]["run_seed"] != bb.Run("cmaes", 15, 2, 2, 0, (20,)).run_seed
+
+
+def test_plan_skips_done_runs_and_splits_budgets_only_for_budget_aware_methods() -> None:
+    free, aware = bb.Method("random", "R", False), bb.Method("x", "X", True)
+    done = {("random", 1, 2, 1, 0, 100)}
+    runs = bb.plan([free, aware], [2], [1], [1], [0], [20, 100], done)
+    assert [(r.method, r.budgets) for r in runs] == [("random", (20,)), ("x", (20,)), ("x", (100,))]
+
+
+def test_a_run_past_its_deadline_records_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "bb.jsonl"
+    argv = [*TINY, "--out", str(out), "--markdown", str(tmp_path / "bb.md"), "--max-minutes", "0"]
+    assert bb.main(argv) == 0
+    assert not out.exists() or out.read_text() == ""
+
+
+def test_ranks_average_ties_and_count_solved_problems_as_equal() -> None:
+    report = bb.report
+    record = {"kind": "run", "function": 3, "instance": 1, "seed": 0, "dim": 2, "budget": 20}
+    records = [
+        {**record, "method": "a", "best": 10.0 + 1e-12, "fopt": 10.0},
+        {**record, "method": "b", "best": 10.0 + 1e-10, "fopt": 10.0},
+        {**record, "method": "c", "best": 12.0, "fopt": 10.0},
+    ]
+    table = report.results(records)[(2, 20)]
+    assert report.ranks(table, ["a", "b", "c"]) == {(3, 1, 0): {"a": 1.5, "b": 1.5, "c": 3.0}}
+    assert report.ranks(table, ["a", "d"]) == {}  # d did not run it
