@@ -47,9 +47,7 @@ def main() -> None:
             accuracies, seconds = [], []
             for seed in range(args.seeds):
                 start = time.process_time()
-                model = algorithms.DNAAutoencoder(
-                    algorithms.DNAFeatures(spec), latent, defaults.hidden, seed
-                )
+                model = algorithms.DNAAutoencoder(spec, latent, defaults.hidden, seed)
                 model.pretrain(samples=defaults.pretrain_samples, steps=defaults.pretrain_steps)
                 seconds.append(time.process_time() - start)
                 accuracies.append(model.reconstruction_accuracy(samples=2000, seed=seed + 100))

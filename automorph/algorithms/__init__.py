@@ -5,7 +5,10 @@ Every algorithm follows the `SearchAlgorithm` contract (`setup`, `propose`,
 Evolutionary algorithms are `Evolution`s assembled from small operators
 (selectors, mutators, recombinators, population updates) joined with `>>`.
 `REINFORCE` and `PPO` are reinforcement-learning controllers (numpy policies,
-independent or an LSTM) over any DNASpec.
+independent or an LSTM) over any DNASpec. The model-based and learned
+searches share one model core, `automorph.algorithms.models` (the DNA
+encoder, the Gaussian process, acquisition functions, the numpy network kit);
+of it only `DNAAutoencoder` is re-exported here.
 
 Constrained search: `feedback(dna, reward, constraints)` carries constraint
 values (each `<= 0` when met); `violation` and `is_feasible` read them, and
@@ -48,9 +51,7 @@ from automorph.algorithms._constraints import (
     violation,
 )
 from automorph.algorithms._controllers import PPO, REINFORCE
-from automorph.algorithms._embedding import DNAAutoencoder
 from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
-from automorph.algorithms._features import DNAFeatures, Observations
 from automorph.algorithms._fidelity import CurveSource, MultiFidelity
 from automorph.algorithms._gp_bo import GPBO
 from automorph.algorithms._hypervolume import hypervolume
@@ -85,7 +86,6 @@ from automorph.algorithms._pnas import PNAS
 from automorph.algorithms._registry import create, names, register
 from automorph.algorithms._schedules import Linear, Schedule, StepWise
 from automorph.algorithms._simple import Grid, Random
-from automorph.algorithms._surrogate import GaussianProcess, Ridge, expected_improvement
 from automorph.algorithms._tpe import TPE
 from automorph.algorithms._variation import (
     Mutate,
@@ -95,6 +95,7 @@ from automorph.algorithms._variation import (
     UniformCrossover,
     active_decisions,
 )
+from automorph.algorithms.models import DNAAutoencoder
 
 __all__ = [
     "Auto",
@@ -132,12 +133,7 @@ __all__ = [
     "DNAAutoencoder",
     "NASES",
     "NASIB",
-    "DNAFeatures",
-    "GaussianProcess",
-    "Observations",
     "PNAS",
-    "Ridge",
-    "expected_improvement",
     "Evolution",
     "GPBO",
     "HistoryItem",

@@ -82,8 +82,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 
 from automorph.algorithms._base import Reward, SearchAlgorithm
-from automorph.algorithms._features import DNAFeatures
 from automorph.algorithms._registry import register
+from automorph.algorithms.models import DNAEncoder
 from automorph.geno import DNA, Int, Space
 from automorph.symbolic import Bounds
 from automorph.utils import FieldValueError, SearchSpaceError
@@ -322,17 +322,16 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
 
 
 # --- DNA <-> vectors: the one place that knows the encoding --------------------------
-# (DNAFeatures with every Int as one scaled number; to be switched to the shared
-# encoder of `automorph.algorithms.models` when it lands.)
+# (the model core's `DNAEncoder`, with every Int as one scaled number)
 
 
-def _layout(spec: Space) -> DNAFeatures:
+def _layout(spec: Space) -> DNAEncoder:
     """The coordinates of `spec`: floats and ints scaled to [0, 1], picks one-hot.
 
     Raises:
         SearchSpaceError: If `spec` has a custom decision or no decision.
     """
-    layout = DNAFeatures(spec, max_one_hot=0, who="CMAES")
+    layout = DNAEncoder(spec, who="CMAES")
     if layout.width == 0:
         raise SearchSpaceError(
             "CMAES needs a space with at least one decision; this one has none "
@@ -341,37 +340,38 @@ def _layout(spec: Space) -> DNAFeatures:
     return layout
 
 
-def _bounds_and_steps(layout: DNAFeatures) -> tuple[np.ndarray, np.ndarray]:
+def _bounds_and_steps(layout: DNAEncoder) -> tuple[np.ndarray, np.ndarray]:
     """The library's bounds (every coordinate in [0, 1]) and discretization
     steps (`1 / span` for an int of several values, 0 for continuous)."""
-    bounds = np.tile([0.0, 1.0], (layout.width, 1))
+    low, high = layout.bounds()
+    bounds = np.stack([low, high], axis=1)
     steps = np.zeros(layout.width)
-    for slot in layout.scalar_slots:
-        point = slot.point
+    for entry in layout.entries:
+        point = entry.point
         if isinstance(point, Int) and point.max_value > point.min_value:
-            steps[slot.start] = 1.0 / (point.max_value - point.min_value)
+            steps[entry.columns.start] = 1.0 / (point.max_value - point.min_value)
     return bounds, steps
 
 
-def _decode(layout: DNAFeatures, x: np.ndarray) -> DNA:
+def _decode(layout: DNAEncoder, x: np.ndarray) -> DNA:
     """The DNA of vector `x` (inactive coordinates ignored)."""
     return layout.decode(np.asarray(x, dtype=np.float64))
 
 
-def _represent(layout: DNAFeatures, dna: DNA, x: np.ndarray) -> np.ndarray:
+def _represent(layout: DNAEncoder, dna: DNA, x: np.ndarray) -> np.ndarray:
     """`x` changed to stand for `dna`: the coordinates of its active numbers
     set to their values, each active pick's candidate swapped with the largest
     coordinate of its block if another is larger; inactive ones kept."""
     out = np.array(x, dtype=np.float64)
     target = layout.encode(dna)
     active = layout.active_mask(dna)
-    for slot in layout.slots:
-        if not active[slot.start]:
+    for entry in layout.entries:
+        start, block = entry.columns.start, entry.columns
+        if not active[start]:
             continue
-        if not slot.one_hot:
-            out[slot.start] = target[slot.start]
+        if not entry.one_hot:
+            out[start] = target[start]
             continue
-        block = slice(slot.start, slot.start + slot.width)
         chosen = int(np.argmax(target[block]))
         top = int(np.argmax(out[block]))
         if top != chosen:

@@ -45,16 +45,6 @@ from typing import Annotated, Any, ClassVar, Literal
 import numpy as np
 
 from automorph.algorithms._base import Reward, SearchAlgorithm
-from automorph.algorithms._npnn import (
-    Adam,
-    Array,
-    Dense,
-    Params,
-    clip_grads,
-    entropy_grad,
-    log_softmax,
-    zero_grads,
-)
 from automorph.algorithms._policies import (
     Chooser,
     Encoding,
@@ -66,6 +56,17 @@ from automorph.algorithms._policies import (
     Step,
 )
 from automorph.algorithms._registry import register
+from automorph.algorithms.models import (
+    Adam,
+    Array,
+    Dense,
+    Params,
+    Unseen,
+    clip_grads,
+    entropy_grad,
+    log_softmax,
+    zero_grads,
+)
 from automorph.geno import DNA, DecisionPoint
 from automorph.symbolic import Bounds
 from automorph.utils import AutomorphError, FieldValueError
@@ -139,7 +140,7 @@ class _Controller(SearchAlgorithm, type_name="automorph.algorithms.Controller"):
         if self.memory_size > 0:
             self._decoder.init(self._params, init)
         self._optimizer = Adam(self.effective_learning_rate)
-        self._seen: set[DNA] = set()
+        self._seen = Unseen()
         self._batch: list[_Sample] = []
         self._memory: list[list[Step]] = []
         self._rewards: list[float] = []  # sorted, for rank normalisation
@@ -172,12 +173,8 @@ class _Controller(SearchAlgorithm, type_name="automorph.algorithms.Controller"):
     # --- proposals ---------------------------------------------------------------
 
     def _propose(self, rng: np.random.Generator) -> DNA:
-        dna = self._sample(rng)[0]
-        if self.dedup:
-            for _ in range(MAX_ATTEMPTS - 1):
-                if dna not in self._seen:
-                    break
-                dna = self._sample(rng)[0]
+        attempts = MAX_ATTEMPTS if self.dedup else 1
+        dna = self._seen.draw(lambda: self._sample(rng)[0], attempts)[0]
         self._seen.add(dna)
         return dna
 

@@ -1,12 +1,13 @@
 """GP-BO: Bayesian optimization with a Gaussian process over floats, ints and choices.
 
 Registered as `gp_bo` (`algorithms.create("gp_bo")`, or `algorithms.GPBO()`).
-The model (`automorph.algorithms._gp`) is a GP with an ARD Matérn-5/2 kernel,
-one length scale per decision, fitted by maximizing the marginal likelihood.
-Each proposal maximizes the log expected improvement over candidates.
+The model is the model core's GP (`automorph.algorithms.models`) with an ARD
+Matérn-5/2 kernel, one length scale per decision, fitted by maximizing the
+marginal likelihood. Each proposal maximizes the log expected improvement
+over candidates.
 
-Encoding. Every `Float`, `Int` and `Choices` decision of the space (of every
-candidate sub-space too) gets feature columns:
+Encoding (the core's `DNAEncoder`). Every `Float`, `Int` and `Choices`
+decision of the space (of every candidate sub-space too) gets feature columns:
 
 - a `Float`: one column, its value mapped to [0, 1] (on a log scale where the
   decision is log-scale);
@@ -61,237 +62,50 @@ from its own random generator.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import numpy.typing as npt
 
-from automorph.algorithms import _gp
 from automorph.algorithms._base import Reward, SearchAlgorithm, TracksPending
 from automorph.algorithms._registry import register
-from automorph.geno import DNA, Choices, DecisionPoint, Float, Int, Space, join
+from automorph.algorithms.models import (
+    KERNEL_INACTIVE,
+    DNAEncoder,
+    GaussianProcess,
+    Matern52,
+    Rows,
+    Surrogate,
+    finite,
+    log_expected_improvement,
+)
+from automorph.geno import DNA
 from automorph.symbolic import Bounds
-from automorph.utils import MISSING, FieldValueError, SearchSpaceError
+from automorph.utils import FieldValueError, SearchSpaceError
 
 Array = npt.NDArray[np.float64]
 
-INACTIVE = -0.5
+INACTIVE = KERNEL_INACTIVE
 """The feature value of an inactive number decision."""
 
-_ONE_HOT = 1.0 / math.sqrt(2.0)
 _REFINE_TOP = 5
 _REFINE_SIZE = 50
 _MAX_DECODE = 50
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """One modelled decision: its id, point, kind, parent entry and columns."""
-
-    decision_id: str
-    point: DecisionPoint
-    parent: int  # index of the entry of the choice it sits under, or -1
-    parent_value: int  # the candidate of that choice it sits in
-    columns: slice
-    size: int  # number of candidates of a choice; 0 for a number
-
-
-class _Encoding:
-    """Maps DNA and raw candidate rows to feature rows (see the module docstring).
-
-    A raw row holds one number per entry: a number decision's value mapped to
-    [0, 1], or a choice's candidate index; NaN where the decision is inactive.
-    """
-
-    def __init__(self, space: Space) -> None:
-        self.entries: list[_Entry] = []
-        self._width = 0
-        self._walk(space, "", -1, -1)
-        self.index = {entry.decision_id: i for i, entry in enumerate(self.entries)}
-        self.groups = [entry.columns for entry in self.entries]
-
-    @property
-    def num_columns(self) -> int:
-        return self._width
-
-    def _add(self, decision_id: str, point: DecisionPoint, parent: int, value: int) -> int:
-        size = len(point.candidates) if isinstance(point, Choices) else 0
-        width = max(size, 1)
-        columns = slice(self._width, self._width + width)
-        self._width += width
-        self.entries.append(_Entry(decision_id, point, parent, value, columns, size))
-        return len(self.entries) - 1
-
-    def _walk(self, space: Space, prefix: str, parent: int, value: int) -> None:
-        for point in space.elements:
-            if isinstance(point, Choices):
-                for pick_id in point.pick_ids(prefix):
-                    index = self._add(pick_id, point, parent, value)
-                    for i, candidate in enumerate(point.candidates):
-                        self._walk(candidate, f"{pick_id}[={i}]", index, i)
-            elif isinstance(point, (Float, Int)):
-                self._add(join(prefix, point.location), point, parent, value)
-
-    def raw(self, dna: DNA) -> Array:
-        """The raw row of `dna`."""
-        row = np.full(len(self.entries), np.nan)
-        for i, entry in enumerate(self.entries):
-            value = dna.get(entry.decision_id, MISSING)
-            if value is not MISSING:
-                row[i] = _to_unit(entry.point, value)
-        return row
-
-    def random(self, rng: np.random.Generator, size: int) -> Array:
-        """`size` raw rows drawn uniformly (inactive entries get values too)."""
-        raw = rng.random((size, len(self.entries)))
-        for i, entry in enumerate(self.entries):
-            if entry.size:
-                raw[:, i] = np.minimum(np.floor(raw[:, i] * entry.size), entry.size - 1)
-        return raw
-
-    def active(self, raw: Array) -> npt.NDArray[np.bool_]:
-        """Which entries of each raw row are active."""
-        active = np.ones(raw.shape, dtype=bool)
-        for i, entry in enumerate(self.entries):
-            if entry.parent >= 0:
-                active[:, i] = active[:, entry.parent] & (
-                    raw[:, entry.parent] == entry.parent_value
-                )
-        return active
-
-    def features(self, raw: Array) -> Array:
-        """The feature rows of raw rows."""
-        n = raw.shape[0]
-        active = self.active(raw)
-        out = np.zeros((n, self._width))
-        rows = np.arange(n)
-        for i, entry in enumerate(self.entries):
-            on = active[:, i]
-            if entry.size:
-                picks = np.where(on, raw[:, i], 0).astype(np.int64)
-                out[rows[on], entry.columns.start + picks[on]] = _ONE_HOT
-            else:
-                column = raw[:, i]
-                if isinstance(entry.point, Int):
-                    column = _snap(entry.point, column)
-                out[:, entry.columns.start] = np.where(on, column, INACTIVE)
-        return out
-
-    def perturb(self, raw: Array, scale: Array, rng: np.random.Generator) -> Array:
-        """Copies of `raw` rows (no NaN) with some entries changed; `scale`: the
-        step of each row for numbers (in [0, 1] units)."""
-        n, e = raw.shape
-        out = raw.copy()
-        change = rng.random((n, e)) < max(0.2, 1.0 / e)
-        change[np.arange(n), rng.integers(e, size=n)] = True
-        steps = rng.normal(0.0, 1.0, (n, e)) * scale[:, None]
-        redraw = self.random(rng, n)
-        for i, entry in enumerate(self.entries):
-            rows = change[:, i]
-            if entry.size:
-                out[rows, i] = redraw[rows, i]
-            else:
-                out[rows, i] = np.clip(out[rows, i] + steps[rows, i], 0.0, 1.0)
-        return out
-
-    def to_dna(self, space: Space, raw: Array, rng: np.random.Generator) -> DNA:
-        """The DNA of a raw row (custom decisions drawn at random)."""
-
-        def fill(decision_id: str, point: DecisionPoint) -> Any:
-            i = self.index.get(decision_id)
-            if i is None:
-                return MISSING
-            return _from_unit(point, float(raw[i]))
-
-        return space.random_dna(rng, fill)
-
-
-def _to_unit(point: DecisionPoint, value: Any) -> float:
-    if isinstance(point, Choices):
-        return float(value)
-    if isinstance(point, Float):
-        low, high = point.min_value, point.max_value
-        if point.scale == "log":
-            return (math.log(value) - math.log(low)) / (math.log(high) - math.log(low))
-        return (float(value) - low) / (high - low)
-    assert isinstance(point, Int)
-    span = point.max_value - point.min_value
-    return 0.0 if span == 0 else (value - point.min_value) / span
-
-
-def _snap(point: Int, unit: Array) -> Array:
-    """Unit values of an int decision rounded to the values it can take."""
-    span = point.max_value - point.min_value
-    if span == 0:
-        return np.zeros_like(unit)
-    snapped: Array = np.round(unit * span) / span
-    return snapped
-
-
-def _from_unit(point: DecisionPoint, unit: float) -> Any:
-    if isinstance(point, Choices):
-        return int(unit)
-    if isinstance(point, Float):
-        low, high = point.min_value, point.max_value
-        if point.scale == "log":
-            value = math.exp(math.log(low) + unit * (math.log(high) - math.log(low)))
-        else:
-            value = low + unit * (high - low)
-        return float(min(max(value, low), high))
-    assert isinstance(point, Int)
-    return point.min_value + round(unit * (point.max_value - point.min_value))
 
 
 @dataclass
 class _Model:
     """What one proposal (or batch) fits and scores."""
 
-    posterior: _gp.Posterior
+    posterior: GaussianProcess
     best: float  # the standardized incumbent (+ xi), for expected improvement
     lie: float  # the standardized value pending proposals take
     raw: Array  # candidate rows
     features: Array
     scores: Array  # log EI of each candidate
     order: npt.NDArray[np.int64]  # distinct candidates, best first
-
-
-class _Rows:
-    """A growable float matrix (appending a row is amortized O(width))."""
-
-    def __init__(self, width: int) -> None:
-        self._data = np.empty((64, width))
-        self.size = 0
-
-    def append(self, row: Array) -> None:
-        if self.size == self._data.shape[0]:
-            self._data = np.concatenate([self._data, np.empty_like(self._data)])
-        self._data[self.size] = row
-        self.size += 1
-
-    @property
-    def data(self) -> Array:
-        return self._data[: self.size]
-
-
-def _finite(rewards: Array) -> Array:
-    """`rewards` with infinities replaced by the extreme finite rewards (0 if none)."""
-    ok = np.isfinite(rewards)
-    if ok.all():
-        return rewards
-    if not ok.any():
-        return np.zeros_like(rewards)
-    low, high = float(rewards[ok].min()), float(rewards[ok].max())
-    out: Array = np.where(ok, rewards, np.where(rewards > 0, high, low))
-    return out
-
-
-def _standardize(y: Array) -> Array:
-    std = float(y.std())
-    out: Array = (y - y.mean()) / (std if std > 1e-12 else 1.0)
-    return out
 
 
 # Distinguishes the generators of hyper-parameter fits from those of proposals.
@@ -348,19 +162,27 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
             )
 
     def _setup(self) -> None:
-        self._encoding = _Encoding(self._spec)
-        if not self._encoding.entries:
+        self._encoder = DNAEncoder.for_kernel(self._spec, custom="skip")
+        if not self._encoder.entries:
             raise SearchSpaceError(
                 "GPBO models Float, Int and Choices decisions; this search space has none "
                 "(only custom decisions)"
             )
-        self._raw = _Rows(len(self._encoding.entries))
-        self._features = _Rows(self._encoding.num_columns)
-        self._rewards = _Rows(1)
+        self._raw = Rows(len(self._encoder.entries))
+        self._surrogate = Surrogate(
+            Matern52(self._encoder.groups),
+            width=self._encoder.width,
+            seed=self.seed or 0,
+            stream=_FIT_STREAM,
+            first_fit=self.num_initial,
+            refit_every=self.refit_every,
+            max_train=self.max_train,
+            fit_size=self.fit_size,
+            restarts=self.restarts,
+        )
         self._history: list[tuple[DNA, float]] = []
         self._seen: set[DNA] = set()  # rewarded
         self._pending: Counter[DNA] = Counter()  # proposed, no reward yet
-        self._fit: tuple[int, Array] | None = None
 
     @property
     def history(self) -> list[tuple[DNA, float]]:
@@ -368,53 +190,15 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
         return list(getattr(self, "_history", []))
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
-        raw = self._encoding.raw(dna)
+        raw = self._encoder.raw(dna)
         self._raw.append(raw)
-        self._features.append(self._encoding.features(raw[None, :])[0])
-        self._rewards.append(np.array([float(reward)]))  # type: ignore[arg-type]
+        self._surrogate.add(self._encoder.features(raw[None, :])[0], float(reward))  # type: ignore[arg-type]
         self._history.append((dna, float(reward)))  # type: ignore[arg-type]
         self._seen.add(dna)
         self._take_pending(dna)
 
-    def _train_indices(self, rewards: Array, limit: int) -> npt.NDArray[np.int64]:
-        """At most `limit` observations: all, or the best half and the most recent."""
-        n = rewards.shape[0]
-        if n <= limit:
-            return np.arange(n)
-        num_best = limit // 2
-        best = np.argsort(-rewards, kind="stable")[:num_best]
-        rest = np.ones(n, dtype=bool)
-        rest[best] = False
-        recent = np.flatnonzero(rest)[n - limit :]
-        return np.sort(np.concatenate([best, recent]))
-
-    def _refit_point(self, n: int) -> int:
-        """The last refit point <= n (see the module docstring)."""
-        m = self.num_initial
-        while True:
-            step = max(self.refit_every, m // 10)
-            if m + step > n:
-                return m
-            m += step
-
-    def _theta(self, n: int) -> Array:
-        """The hyper-parameters fitted on the first `m` observations, `m` the
-        last refit point <= n (cached; a pure function of those observations)."""
-        m = self._refit_point(n)
-        if self._fit is not None and self._fit[0] == m:
-            return self._fit[1]
-        rewards = _finite(self._rewards.data[:m, 0])
-        train = self._train_indices(rewards, min(self.fit_size, self.max_train))
-        rng = np.random.Generator(np.random.PCG64([self.seed or 0, _FIT_STREAM, m]))
-        theta = _gp.fit_hyperparameters(
-            self._features.data[train],
-            self._encoding.groups,
-            _standardize(rewards[train]),
-            rng,
-            restarts=self.restarts,
-        )
-        self._fit = (m, theta)
-        return theta
+    def _is_new(self, dna: DNA) -> bool:
+        return dna not in self._seen and dna not in self._pending
 
     def _propose(self, rng: np.random.Generator) -> DNA:
         dna = self._maximize(rng)
@@ -424,24 +208,24 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
     def _maximize(self, rng: np.random.Generator) -> DNA:
         """A random DNA at first; then the candidate of best log EI not yet
         rewarded nor pending."""
-        if self._rewards.size < self.num_initial:
+        if self._surrogate.size < self.num_initial:
             return self._spec.random_dna(rng)
         model = self._model(rng)
         for i in model.order[:_MAX_DECODE]:
-            dna = self._encoding.to_dna(self._spec, model.raw[i], rng)
-            if dna not in self._seen and dna not in self._pending:
+            dna = self._encoder.raw_to_dna(model.raw[i], rng)
+            if self._is_new(dna):
                 return dna
-        return self._encoding.to_dna(self._spec, model.raw[model.order[0]], rng)
+        return self._encoder.raw_to_dna(model.raw[model.order[0]], rng)
 
     def _propose_batch(self, count: int) -> list[DNA]:
         """`count` proposals from one model: after each pick, the posterior
         takes the pick as a liar (the worst reward; an O(n^2) update) and the
         best candidates are scored again, so the batch spreads out."""
-        if self._rewards.size < self.num_initial:
+        if self._surrogate.size < self.num_initial:
             return super()._propose_batch(count)
         rng = self._rng(self._num_proposed)
         model = self._model(rng)
-        encoding, posterior = self._encoding, model.posterior
+        posterior = model.posterior
         shortlist = model.order[: max(4 * count, _MAX_DECODE)]
         scores = model.scores[shortlist]
         tried = np.zeros(len(shortlist), dtype=bool)
@@ -452,8 +236,8 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
                 if tried[j]:
                     continue
                 tried[j] = True
-                candidate = encoding.to_dna(self._spec, model.raw[shortlist[j]], rng)
-                if candidate not in self._seen and candidate not in self._pending:
+                candidate = self._encoder.raw_to_dna(model.raw[shortlist[j]], rng)
+                if self._is_new(candidate):
                     dna, at = candidate, int(j)
                     break
             if dna is None:  # the shortlist is used up: a random point
@@ -464,55 +248,48 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
             if at >= 0 and len(picked) < count:
                 posterior.add(model.features[shortlist[at]], model.lie)
                 mean, std = posterior.predict(model.features[shortlist])
-                scores = _gp.log_expected_improvement(mean, std, model.best)
+                scores = log_expected_improvement(mean, std, model.best)
         return picked
 
     def _model(self, rng: np.random.Generator) -> _Model:
         """The posterior (pending proposals as liars) and the scored candidates."""
-        n = self._rewards.size
-        encoding = self._encoding
-        rewards = _finite(self._rewards.data[:, 0])
-        train = self._train_indices(rewards, self.max_train)
-        y = _standardize(rewards[train])
-        best = float(y.max()) + self.xi
-        lie = float(y.min())
-        features = self._features.data[train]
+        encoder = self._encoder
+        liars = None
         if self._pending:
             # Constant liar: each pending proposal counts as an observation
             # of the worst reward seen, so concurrent proposals spread out.
             pending = sorted(self._pending, key=str)[: self.max_train]  # as replaying gives
-            raw_pending = np.vstack([encoding.raw(dna) for dna in pending])
-            features = np.vstack([features, encoding.features(raw_pending)])
-            y = np.concatenate([y, np.full(len(pending), lie)])
-        posterior = _gp.Posterior(features, y, encoding.groups, self._theta(n))
+            liars = encoder.features(encoder.raws(pending))
+        fit = self._surrogate.fit(liars)
+        posterior, best = fit.gp, fit.top + self.xi
 
         def score(features: Array) -> Array:
             mean, std = posterior.predict(features)
-            return _gp.log_expected_improvement(mean, std, best)
+            return log_expected_improvement(mean, std, best)
 
-        raw = self._candidates(rng, train, rewards)
-        scores = score(encoding.features(raw))
+        raw = self._candidates(rng, fit.train, finite(self._surrogate.rewards))
+        scores = score(encoder.features(raw))
         top = np.argsort(-scores, kind="stable")[:_REFINE_TOP]
         seeds = raw[np.repeat(top, _REFINE_SIZE)]
-        refined = encoding.perturb(seeds, 10.0 ** rng.uniform(-3.0, -1.5, len(seeds)), rng)
+        refined = encoder.perturb(seeds, 10.0 ** rng.uniform(-3.0, -1.5, len(seeds)), rng)
         raw = np.vstack([raw, refined])
-        features = encoding.features(raw)
+        features = encoder.features(raw)
         scores = np.concatenate([scores, score(features[-len(refined) :])])
         # One candidate per distinct point (finite spaces repeat them), best first.
         _, first = np.unique(features, axis=0, return_index=True)
         order = first[np.argsort(-scores[first], kind="stable")]
-        return _Model(posterior, best, lie, raw, features, scores, order)
+        return _Model(posterior, best, fit.lie, raw, features, scores, order)
 
     def _candidates(
         self, rng: np.random.Generator, train: npt.NDArray[np.int64], rewards: Array
     ) -> Array:
         """Raw candidate rows: uniform draws and perturbations of the best observations."""
-        encoding = self._encoding
-        uniform = encoding.random(rng, self.num_candidates)
+        encoder = self._encoder
+        uniform = encoder.random_raw(rng, self.num_candidates)
         if not self.num_local:
             return uniform
         incumbents = train[np.argsort(-rewards[train], kind="stable")[:_REFINE_TOP]]
         base = self._raw.data[incumbents][rng.integers(len(incumbents), size=self.num_local)]
-        base = np.where(np.isnan(base), encoding.random(rng, self.num_local), base)
+        base = np.where(np.isnan(base), encoder.random_raw(rng, self.num_local), base)
         scale = 10.0 ** rng.uniform(-2.5, -0.5, self.num_local)
-        return np.vstack([uniform, encoding.perturb(base, scale, rng)])
+        return np.vstack([uniform, encoder.perturb(base, scale, rng)])

@@ -5,8 +5,9 @@ seed, or `pretrain_seed`; cached per process, so repeated runs and
 `recover` reuse it), and the search then acts on codes in `[-1, 1]^d`;
 every code it picks is decoded into a valid DNA. Two policies:
 
-- "bo": Bayesian optimization in the embedding. A Gaussian process is fitted
-  on the codes of the evaluated DNA; `num_candidates` codes are drawn, half
+- "bo": Bayesian optimization in the embedding. The model core's Gaussian
+  process (`automorph.algorithms.models`) is fitted on the codes of the
+  evaluated DNA; `num_candidates` codes are drawn, half
   around the codes of the best DNA so far (Gaussian steps of `step_size`)
   and half uniformly in the cube, decoded, re-encoded (so each candidate is
   scored at the code of the DNA it stands for) and the one with the highest
@@ -36,11 +37,9 @@ from typing import Annotated, Literal
 import numpy as np
 
 from automorph.algorithms._base import Reward, SearchAlgorithm
-from automorph.algorithms._embedding import DNAAutoencoder, pretrained
-from automorph.algorithms._features import Observations
 from automorph.algorithms._registry import register
-from automorph.algorithms._surrogate import GaussianProcess, expected_improvement
 from automorph.algorithms._variation import Mutate
+from automorph.algorithms.models import DNAAutoencoder, Observations, pretrained
 from automorph.geno import DNA
 from automorph.symbolic import Bounds
 from automorph.utils import FieldValueError
@@ -49,6 +48,7 @@ _REPAIR_TRIES = 50
 _MIN_STD, _MAX_STD = 0.02, 1.0
 _POLICY_STREAM, _POLICY_SAMPLES = 0x9011C7, 256
 _MAX_U = 2.5
+_FIT_STREAM = 0x9A5E5
 
 
 @register("nases")
@@ -94,7 +94,7 @@ class NASES(SearchAlgorithm, type_name="automorph.algorithms.NASES"):
     learning_rate: Annotated[float, Bounds(0.0, None)] = 0.2
     baseline_decay: Annotated[float, Bounds(0.0, 1.0)] = 0.9
 
-    handles_custom = False  # models DNA as vectors: see `DNAFeatures`
+    handles_custom = False  # models DNA as vectors: see `models.DNAEncoder`
 
     def _on_bound(self) -> None:
         if not self.step_size > 0.0:
@@ -112,8 +112,7 @@ class NASES(SearchAlgorithm, type_name="automorph.algorithms.NASES"):
             self.pretrain_samples,
             self.pretrain_steps,
         )
-        self._obs = Observations(self._model.features)
-        self._codes: list[np.ndarray] = []
+        self._obs = Observations(self.latent_dim, seed=self.seed or 0, stream=_FIT_STREAM)
         # The policy starts as the distribution of the codes of random DNA.
         rng = np.random.default_rng([self.seed or 0, _POLICY_STREAM])
         codes = self._model.encode([self._spec.random_dna(rng) for _ in range(_POLICY_SAMPLES)])
@@ -121,7 +120,6 @@ class NASES(SearchAlgorithm, type_name="automorph.algorithms.NASES"):
         self._log_std = np.log(np.clip(codes.std(axis=0), _MIN_STD, _MAX_STD))
         self._baseline: float | None = None
         self._spread = 1.0
-        self._gp: tuple[int, GaussianProcess] | None = None
 
     @property
     def autoencoder(self) -> DNAAutoencoder:
@@ -155,10 +153,8 @@ class NASES(SearchAlgorithm, type_name="automorph.algorithms.NASES"):
         return dna
 
     def _propose_bo(self, rng: np.random.Generator) -> DNA:
-        n = len(self._obs.rewards)
-        if self._gp is None or self._gp[0] != n:
-            self._gp = (n, GaussianProcess(np.array(self._codes), np.array(self._obs.rewards)))
-        gp = self._gp[1]
+        model = self._obs.model()
+        assert model is not None  # there is a reward: see _propose
         top = self._model.encode(self._obs.top(5))
         half = self.num_candidates // 2
         local = top[np.arange(half) % len(top)] + self.step_size * rng.standard_normal(
@@ -166,39 +162,36 @@ class NASES(SearchAlgorithm, type_name="automorph.algorithms.NASES"):
         )
         wide = rng.uniform(-1.0, 1.0, (self.num_candidates - half, self.latent_dim))
         decoded = self._model.decode(np.clip(np.vstack([local, wide]), -1.0, 1.0))
-        fresh = list(dict.fromkeys(d for d in decoded if d not in self._obs.proposed))
+        fresh = self._obs.proposed.fresh(decoded)
         if not fresh:
             return decoded[0]
-        mean, std = gp.predict(self._model.encode(fresh))
-        return fresh[int(np.argmax(expected_improvement(mean, std, gp.best)))]
+        scores = model.log_expected_improvement(self._model.encode(fresh))
+        return fresh[int(np.argmax(scores))]
 
     def _propose_rl(self, rng: np.random.Generator) -> DNA:
         std = np.exp(self._log_std)
-        first: DNA | None = None
-        for _ in range(self.num_candidates):
+
+        def draw() -> DNA:
             z = np.clip(self._mean + std * rng.standard_normal(self.latent_dim), -1.0, 1.0)
-            dna = self._model.decode(z)[0]
-            if dna not in self._obs.proposed:
-                return dna
-            first = first or dna
-        assert first is not None
-        return first
+            return self._model.decode(z)[0]
+
+        return self._obs.proposed.draw(draw, self.num_candidates)[0]
 
     def _repair(self, dna: DNA, rng: np.random.Generator) -> DNA:
         """A DNA near `dna` not proposed yet (mutating one decision at a time)."""
         mutate = Mutate()
-        child = dna
-        for _ in range(_REPAIR_TRIES):
-            child = mutate.mutate(child, self._spec, rng)
-            if child not in self._obs.proposed:
-                return child
-        return child
+        chain = [dna]
+
+        def step() -> DNA:
+            chain.append(mutate.mutate(chain[-1], self._spec, rng))
+            return chain[-1]
+
+        return self._obs.proposed.draw(step, _REPAIR_TRIES)[0]
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
         value = float(reward)  # type: ignore[arg-type]
         code = self._model.encode([dna])[0]
-        self._obs.add(dna, value)
-        self._codes.append(code)
+        self._obs.add(dna, value, code)
         if self.policy == "rl":
             self._update_policy(code, value)
 

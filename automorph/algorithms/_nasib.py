@@ -22,8 +22,9 @@ proposal `t` (capped at 1 once the budget is spent):
 
 So a small budget turns to local refinement early, and a large one keeps
 exploring widely for longer: the same query number means a different phase
-under a different budget. The predictor is a Gaussian process on the DNA's
-one-hot features, refitted on every reward.
+under a different budget. The predictor is the model core's Gaussian process
+(`automorph.algorithms.models`) on the DNA's one-hot features, updated on
+every reward (its hyper-parameters refitted every few rewards).
 
 Each proposal is a function of the proposal number, the DNA proposed so far
 and the rewards in feedback order, so `recover` rebuilds the state exactly.
@@ -37,16 +38,15 @@ from typing import Annotated
 import numpy as np
 
 from automorph.algorithms._base import Reward, SearchAlgorithm
-from automorph.algorithms._features import DNAFeatures, Observations
 from automorph.algorithms._registry import register
-from automorph.algorithms._surrogate import expected_improvement
 from automorph.algorithms._variation import Mutate
+from automorph.algorithms.models import DNAEncoder, Observations
 from automorph.geno import DNA
 from automorph.symbolic import Bounds
 from automorph.utils import FieldValueError
 
-_TRIES = 100
 _WIDEN = 4
+_FIT_STREAM = 0x4A51B
 
 
 @register("nasib")
@@ -84,7 +84,7 @@ class NASIB(SearchAlgorithm, type_name="automorph.algorithms.NASIB"):
     parents: Annotated[int, Bounds(1, None)] = 3
     num_candidates: Annotated[int, Bounds(1, None)] = 200
 
-    handles_custom = False  # models DNA as vectors: see `DNAFeatures`
+    handles_custom = False  # models DNA as vectors: see `models.DNAEncoder`
 
     def _on_bound(self) -> None:
         if not self.initial_fraction < 1.0:
@@ -98,7 +98,8 @@ class NASIB(SearchAlgorithm, type_name="automorph.algorithms.NASIB"):
             )
 
     def _setup(self) -> None:
-        self._obs = Observations(DNAFeatures(self._spec, who="NASIB"))
+        self._encoder = DNAEncoder.for_kernel(self._spec, who="NASIB")
+        self._obs = Observations(self._encoder.width, seed=self.seed or 0, stream=_FIT_STREAM)
         self._num_decisions = len(self._spec.random_dna(np.random.default_rng(0)))
         self._max_radius = self.max_radius or max(1, math.ceil(self._num_decisions / 2))
         self._num_random = max(2, math.ceil(self.initial_fraction * self.budget))
@@ -136,7 +137,7 @@ class NASIB(SearchAlgorithm, type_name="automorph.algorithms.NASIB"):
         t = self._num_proposed
         self._explored = None
         if t < self._num_random or not self._obs.rewards:
-            dna = self._unseen(rng)
+            dna = self._obs.proposed.random(self._spec, rng)
         elif rng.random() < self.exploration(t):
             self._explored = True
             dna = self._explore(rng)
@@ -146,20 +147,13 @@ class NASIB(SearchAlgorithm, type_name="automorph.algorithms.NASIB"):
         self._obs.proposed.add(dna)
         return dna
 
-    def _unseen(self, rng: np.random.Generator) -> DNA:
-        dna = self._spec.random_dna(rng)
-        for _ in range(_TRIES):
-            if dna not in self._obs.proposed:
-                break
-            dna = self._spec.random_dna(rng)
-        return dna
-
     def _explore(self, rng: np.random.Generator) -> DNA:
         candidates = [self._spec.random_dna(rng) for _ in range(self.num_candidates)]
-        fresh = list(dict.fromkeys(d for d in candidates if d not in self._obs.proposed))
-        if not fresh:
-            return self._unseen(rng)
-        _, std = self._obs.model().predict(self._obs.features.encode_all(fresh))
+        fresh = self._obs.proposed.fresh(candidates)
+        model = self._obs.model()
+        if not fresh or model is None:
+            return self._obs.proposed.random(self._spec, rng)
+        _, std = model.predict(self._encoder.encode_all(fresh))
         return fresh[int(np.argmax(std))]
 
     def _exploit(self, t: int, rng: np.random.Generator) -> DNA:
@@ -176,17 +170,17 @@ class NASIB(SearchAlgorithm, type_name="automorph.algorithms.NASIB"):
                 for _ in range(int(rng.integers(1, radius + 1))):
                     child = mutate.mutate(child, self._spec, rng)
                 candidates.append(child)
-            fresh = list(dict.fromkeys(d for d in candidates if d not in self._obs.proposed))
+            fresh = self._obs.proposed.fresh(candidates)
             if fresh:
                 break
-        if not fresh:
-            return self._unseen(rng)
         model = self._obs.model()
-        mean, std = model.predict(self._obs.features.encode_all(fresh))
-        return fresh[int(np.argmax(expected_improvement(mean, std, model.best)))]
+        if not fresh or model is None:
+            return self._obs.proposed.random(self._spec, rng)
+        scores = model.log_expected_improvement(self._encoder.encode_all(fresh))
+        return fresh[int(np.argmax(scores))]
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
-        self._obs.add(dna, float(reward))  # type: ignore[arg-type]
+        self._obs.add(dna, float(reward), self._encoder.encode(dna))  # type: ignore[arg-type]
 
     def _replay(self, dna: DNA, reward: Reward | None) -> None:
         self._obs.proposed.add(dna)

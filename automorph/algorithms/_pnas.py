@@ -26,9 +26,10 @@ few. Here the idea is applied to any DNASpec:
   group of a parent, chosen at random, so the search goes on refining the
   best architectures.
 
-The predictor (`predictor`) is a Gaussian process on the DNA's one-hot
-features ("kernel": its posterior mean is kernel ridge regression) or
-linear ridge regression on them ("linear"), refitted on every reward. Before
+The predictor (`predictor`) is the model core's Gaussian process on the
+DNA's one-hot features ("kernel": its posterior mean ranks the children;
+`automorph.algorithms.models`) or linear ridge regression on them
+("linear"), updated on every reward. Before
 the first reward, the children are proposed in random order.
 
 Each proposal is a function of the proposal number, the DNA proposed so far
@@ -42,13 +43,13 @@ from typing import Annotated, Any, Literal
 import numpy as np
 
 from automorph.algorithms._base import Reward, SearchAlgorithm
-from automorph.algorithms._features import DNAFeatures, Observations
 from automorph.algorithms._registry import register
+from automorph.algorithms.models import DNAEncoder, Observations
 from automorph.geno import DNA, Choices, DecisionPoint, Float, Int
 from automorph.symbolic import Bounds
 from automorph.utils import MISSING, FieldValueError
 
-_RANDOM_TRIES = 100
+_FIT_STREAM = 0x9BA5
 
 
 @register("pnas")
@@ -86,11 +87,14 @@ class PNAS(SearchAlgorithm, type_name="automorph.algorithms.PNAS"):
     predictor: Literal["kernel", "linear"] = "kernel"
     order: list[str] | None = None
 
-    handles_custom = False  # models DNA as vectors: see `DNAFeatures`
+    handles_custom = False  # models DNA as vectors: see `models.DNAEncoder`
 
     def _setup(self) -> None:
-        features = DNAFeatures(self._spec, who="PNAS")
-        self._obs = Observations(features, self.predictor)
+        self._encoder = DNAEncoder.for_kernel(self._spec, who="PNAS")
+        predictor: Literal["gp", "linear"] = "gp" if self.predictor == "kernel" else "linear"
+        self._obs = Observations(
+            self._encoder.width, predictor, seed=self.seed or 0, stream=_FIT_STREAM
+        )
         elements = list(self._spec.elements)
         ranked = list(range(len(elements)))
         if self.order is not None:
@@ -145,7 +149,7 @@ class PNAS(SearchAlgorithm, type_name="automorph.algorithms.PNAS"):
             children = self._children(parents, level, rng)
             if children:
                 break
-        dna = self._best(children, rng) if children else self._random_unseen(rng)
+        dna = self._best(children, rng) if children else self._obs.proposed.random(self._spec, rng)
         self._obs.proposed.add(dna)
         return dna
 
@@ -153,17 +157,13 @@ class PNAS(SearchAlgorithm, type_name="automorph.algorithms.PNAS"):
         self, parents: list[DNA | None], level: int, rng: np.random.Generator
     ) -> list[DNA]:
         """The distinct children not proposed yet of `parents` at `level`."""
-        seen: set[DNA] = set()
         children: list[DNA] = []
         for c in range(self.num_candidates):
             group = level - 1
             if level == self._num_groups:
                 group = int(rng.integers(self._num_groups))
-            child = self._child(parents[c % len(parents)], group, level, rng)
-            if child not in seen and child not in self._obs.proposed:
-                seen.add(child)
-                children.append(child)
-        return children
+            children.append(self._child(parents[c % len(parents)], group, level, rng))
+        return self._obs.proposed.fresh(children)
 
     def _child(self, parent: DNA | None, group: int, level: int, rng: np.random.Generator) -> DNA:
         """A child of `parent` whose `group` is drawn; later groups default past `level`."""
@@ -182,19 +182,11 @@ class PNAS(SearchAlgorithm, type_name="automorph.algorithms.PNAS"):
         model = self._obs.model()
         if model is None:
             return children[int(rng.integers(len(children)))]
-        mean, _ = model.predict(self._obs.features.encode_all(children))
+        mean, _ = model.predict(self._encoder.encode_all(children))
         return children[int(np.argmax(mean))]
 
-    def _random_unseen(self, rng: np.random.Generator) -> DNA:
-        dna = self._spec.random_dna(rng)
-        for _ in range(_RANDOM_TRIES):
-            if dna not in self._obs.proposed:
-                break
-            dna = self._spec.random_dna(rng)
-        return dna
-
     def _feedback(self, dna: DNA, reward: Reward) -> None:
-        self._obs.add(dna, float(reward))  # type: ignore[arg-type]
+        self._obs.add(dna, float(reward), self._encoder.encode(dna))  # type: ignore[arg-type]
 
     def _replay(self, dna: DNA, reward: Reward | None) -> None:
         self._obs.proposed.add(dna)

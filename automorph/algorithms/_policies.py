@@ -38,15 +38,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from automorph.algorithms._npnn import (
+from automorph.algorithms.models import (
     Array,
     Dense,
     Embedding,
     LSTMCache,
     LSTMCell,
     Params,
+    num_options,
+    option_of,
+    value_of,
 )
-from automorph.geno import DNA, Choices, CustomDecisionPoint, DecisionPoint, Float, Int, Space
+from automorph.geno import DNA, Choices, CustomDecisionPoint, DecisionPoint, Space
 from automorph.utils import MISSING
 
 Mask = npt.NDArray[np.bool_] | None
@@ -63,7 +66,10 @@ class Step:
 
 
 class Encoding:
-    """The slots and options of a DNASpec (see the module docstring)."""
+    """The slots and options of a DNASpec (see the module docstring).
+
+    The options of a number decision are the bins of the model core's
+    `num_options`, `option_of` and `value_of`."""
 
     def __init__(self, spec: Space, num_bins: int) -> None:
         self.num_bins = num_bins
@@ -74,7 +80,7 @@ class Encoding:
                 continue
             self._first_slot[id(point)] = len(sizes)
             picks = point.num_choices if isinstance(point, Choices) else 1
-            sizes.extend([self._num_options(point)] * picks)
+            sizes.extend([num_options(point, num_bins)] * picks)
         self.sizes = sizes
         self.offsets = [0]
         for size in sizes:
@@ -89,13 +95,6 @@ class Encoding:
     def num_options(self) -> int:
         """Options over all slots."""
         return self.offsets[-1]
-
-    def _num_options(self, point: DecisionPoint) -> int:
-        if isinstance(point, Choices):
-            return len(point.candidates)
-        if isinstance(point, Int):
-            return min(point.max_value - point.min_value + 1, self.num_bins)
-        return self.num_bins  # Float
 
     def walk(self, spec: Space, chooser: Chooser) -> tuple[DNA, list[Step]]:
         """Builds a DNA by asking `chooser` for each active decision's option."""
@@ -123,35 +122,11 @@ class Encoding:
 
     def option_of(self, point: DecisionPoint, value: Any) -> int:
         """The option of `value` for `point` (its bin, for floats and wide ints)."""
-        if isinstance(point, Choices):
-            return int(value)
-        if isinstance(point, Int):
-            span = point.max_value - point.min_value + 1
-            offset = int(value) - point.min_value
-            return offset if span <= self.num_bins else offset * self.num_bins // span
-        assert isinstance(point, Float)
-        t = _unit(point, float(value))
-        return min(int(t * self.num_bins), self.num_bins - 1)
+        return option_of(point, value, self.num_bins)
 
     def value_of(self, point: DecisionPoint, option: int, rng: np.random.Generator) -> Any:
         """A value of `point` for `option` (drawn uniformly inside a bin)."""
-        if isinstance(point, Choices):
-            return option
-        if isinstance(point, Int):
-            span = point.max_value - point.min_value + 1
-            if span <= self.num_bins:
-                return point.min_value + option
-            low = -(-option * span // self.num_bins)
-            high = -(-(option + 1) * span // self.num_bins)
-            return point.min_value + low + int(rng.integers(high - low))
-        assert isinstance(point, Float)
-        t = (option + float(rng.random())) / self.num_bins
-        lo, hi = point.min_value, point.max_value
-        if point.scale == "log":
-            value = math.exp(math.log(lo) + t * (math.log(hi) - math.log(lo)))
-        else:
-            value = lo + t * (hi - lo)
-        return min(max(value, lo), hi)
+        return value_of(point, option, self.num_bins, rng)
 
     def steps_of(self, dna: DNA) -> list[Step]:
         """The episode of a DNA: the steps that would have produced it."""
@@ -198,14 +173,6 @@ def _pick_mask(point: Choices, j: int, taken: list[int]) -> Mask:
         if point.distinct:
             mask[n - (point.num_choices - j) + 1 :] = False
     return mask
-
-
-def _unit(point: Float, value: float) -> float:
-    """`value` mapped to [0, 1] on the decision's scale."""
-    lo, hi = point.min_value, point.max_value
-    if point.scale == "log":
-        return (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
-    return (value - lo) / (hi - lo)
 
 
 # --- policies ------------------------------------------------------------------

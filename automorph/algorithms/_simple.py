@@ -8,6 +8,7 @@ import numpy as np
 
 from automorph.algorithms._base import Reward, SearchAlgorithm
 from automorph.algorithms._registry import register
+from automorph.algorithms.models import Unseen
 from automorph.geno import DNA
 from automorph.utils import SearchExhaustedError
 
@@ -36,7 +37,7 @@ class Random(SearchAlgorithm, type_name="automorph.algorithms.Random"):
     needs_feedback = False
 
     def _setup(self) -> None:
-        self._seen: set[DNA] = set()
+        self._seen = Unseen()
         self._size = self._spec.size
 
     def _propose(self, rng: np.random.Generator) -> DNA:
@@ -44,11 +45,10 @@ class Random(SearchAlgorithm, type_name="automorph.algorithms.Random"):
             return self._spec.random_dna(rng)
         if len(self._seen) >= self._size:
             raise SearchExhaustedError(f"all {self._size} DNA of the space have been proposed")
-        for _ in range(self.max_attempts):
-            dna = self._spec.random_dna(rng)
-            if dna not in self._seen:
-                self._seen.add(dna)
-                return dna
+        dna, new = self._seen.draw(lambda: self._spec.random_dna(rng), self.max_attempts)
+        if new:
+            self._seen.add(dna)
+            return dna
         raise SearchExhaustedError(
             f"no unseen DNA in {self.max_attempts} draws ({len(self._seen)} seen)"
         )

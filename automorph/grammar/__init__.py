@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from automorph.grammar._bo import DNAFeaturizer, GraphBO
 from automorph.grammar._derivation import Derivation
-from automorph.grammar._gp import GaussianProcess, expected_improvement
 from automorph.grammar._grammar import Grammar, Production
 from automorph.grammar._kernels import (
     Features,
@@ -41,7 +40,6 @@ __all__ = [
     "DerivationCounter",
     "DNAFeaturizer",
     "Features",
-    "GaussianProcess",
     "Graph",
     "GraphBO",
     "Grammar",
@@ -60,7 +58,6 @@ __all__ = [
     "Terminal",
     "Vocabulary",
     "WLKernel",
-    "expected_improvement",
     "gram_matrix",
     "grammar_space",
     "hierarchical_nb201_grammar",

@@ -9,9 +9,9 @@ import numpy as np
 
 from automorph.algorithms import Mutate, SearchAlgorithm, active_decisions, register
 from automorph.algorithms import Reward as _Reward
+from automorph.algorithms.models import Precomputed, Surrogate, Unseen, log_expected_improvement
 from automorph.geno import DNA, Choices, CustomDecisionPoint, DecisionPoint, Float, Int
 from automorph.grammar._derivation import Derivation
-from automorph.grammar._gp import GaussianProcess, expected_improvement
 from automorph.grammar._kernels import (
     Features,
     HierarchicalWLKernel,
@@ -23,6 +23,9 @@ from automorph.grammar._space import GrammarHooks
 from automorph.symbolic import Bounds
 
 __all__ = ["GraphBO", "DNAFeaturizer"]
+
+# Distinguishes the generators of hyper-parameter fits from those of proposals.
+_FIT_STREAM = 0x62A0
 
 
 class DNAFeaturizer:
@@ -91,15 +94,19 @@ def _label(point: DecisionPoint, value: Any) -> str:
 class GraphBO(SearchAlgorithm, type_name="automorph.grammar.GraphBO"):
     """Bayesian optimization with a GP over (hierarchical) WL graph kernels.
 
-    The first `num_initial` proposals are random. After that, a GP is fitted
-    to at most `max_observations` evaluated DNA (the best half and the most
-    recent rest), and the proposal maximizes expected improvement over a
-    pool made by an evolutionary optimizer of the acquisition: mutations of
-    the `num_parents` best DNA, plus random DNA, refined for
-    `acquisition_rounds` rounds by mutating the pool's best. DNA already
-    proposed are not proposed again while others remain. The cost of a
-    proposal is bounded by `max_observations` and the pool size, whatever
-    the length of the search.
+    The first `num_initial` proposals are random. After that, the model
+    core's Gaussian process (`automorph.algorithms.models`, with a
+    `Precomputed` kernel: the weighted WL kernels below, times a fitted
+    signal variance) is trained on at most `max_observations` rewarded DNA
+    (the best half and the most recent rest), and the proposal maximizes
+    the log expected improvement over a pool made by an evolutionary
+    optimizer of the acquisition: mutations of the `num_parents` best DNA,
+    plus random DNA, refined for `acquisition_rounds` rounds by mutating the
+    pool's best. The GP's signal and noise variances are refitted at refit
+    points of the number of rewards (as in GP-BO: every ten, then every
+    tenth more), so a proposal's cost is bounded by `max_observations` and
+    the pool size, whatever the length of the search. DNA already proposed
+    are not proposed again while others remain.
 
     Grammar decisions are compared with the hierarchical WL kernel of their
     grammar; other decisions (cell spaces, numbers) with matching labels
@@ -126,11 +133,19 @@ class GraphBO(SearchAlgorithm, type_name="automorph.grammar.GraphBO"):
 
     def _setup(self) -> None:
         self._featurize = DNAFeaturizer(self._spec, self.wl_iterations)
-        self._seen: dict[DNA, int] = {}
-        self._observed: dict[DNA, float] = {}
+        self._seen = Unseen()  # proposed
+        self._dnas: list[DNA] = []  # rewarded, in feedback order
         self._cache: dict[DNA, list[SparseVector]] = {}
         self._vocab = Vocabulary()
         self._mutate = Mutate()
+        self._surrogate = Surrogate(
+            Precomputed(self._gram, self._variance),
+            width=None,
+            seed=self.seed or 0,
+            stream=_FIT_STREAM,
+            first_fit=self.num_initial,
+            max_train=self.max_observations,
+        )
 
     def _features(self, dna: DNA) -> list[SparseVector]:
         found = self._cache.get(dna)
@@ -143,79 +158,53 @@ class GraphBO(SearchAlgorithm, type_name="automorph.grammar.GraphBO"):
     def _gram(self, a: list[list[SparseVector]], b: list[list[SparseVector]]) -> np.ndarray:
         return sparse_gram(a, b, self._featurize.weights, len(self._vocab.index))
 
+    def _variance(self, a: list[list[SparseVector]]) -> np.ndarray:
+        """Each point's kernel value with itself: the weights of its non-empty components."""
+        weights = self._featurize.weights
+        return np.array([sum(w for w, f in zip(weights, x, strict=True) if len(f[0])) for x in a])
+
     def _replay(self, dna: DNA, reward: _Reward | None) -> None:
-        self._seen.setdefault(dna, len(self._seen))
+        self._seen.add(dna)
         if reward is not None:
             self._feedback(dna, reward)
 
     def _feedback(self, dna: DNA, reward: _Reward) -> None:
         assert isinstance(reward, float)
-        old = self._observed.get(dna)
-        self._observed[dna] = reward if old is None else max(old, reward)
+        self._dnas.append(dna)
+        self._surrogate.add(self._features(dna), reward)
 
     def _propose(self, rng: np.random.Generator) -> DNA:
-        if len(self._observed) < self.num_initial:
-            dna = self._random_unseen(rng)
+        if self._surrogate.size < self.num_initial:
+            dna = self._seen.random(self._spec, rng)
         else:
             dna = self._maximize_acquisition(rng)
-        self._seen.setdefault(dna, len(self._seen))
+        self._seen.add(dna)
         return dna
-
-    def _random_unseen(self, rng: np.random.Generator) -> DNA:
-        dna = self._spec.random_dna(rng)
-        for _ in range(20):
-            if dna not in self._seen:
-                break
-            dna = self._spec.random_dna(rng)
-        return dna
-
-    def _training_set(self) -> list[tuple[DNA, float]]:
-        def order(dna: DNA) -> int:  # the canonical order: by proposal number
-            return self._seen.get(dna, -1)
-
-        items = sorted(self._observed.items(), key=lambda kv: order(kv[0]))
-        if len(items) <= self.max_observations:
-            return items
-        half = self.max_observations // 2
-        best = sorted(items, key=lambda kv: -kv[1])[:half]
-        chosen = {d for d, _ in best}
-        recent = [kv for kv in items if kv[0] not in chosen][-(self.max_observations - half) :]
-        return sorted(best + recent, key=lambda kv: order(kv[0]))
 
     def _maximize_acquisition(self, rng: np.random.Generator) -> DNA:
-        train = self._training_set()
-        train_features = [self._features(d) for d, _ in train]
-        y = np.array([r for _, r in train])
-        weights = self._featurize.weights
-        gp = GaussianProcess().fit(self._gram(train_features, train_features), y)
-        best_y = float(y.max())
-        parents = [d for d, _ in sorted(train, key=lambda kv: -kv[1])[: self.num_parents]]
+        fit = self._surrogate.fit()
+        rewards = self._surrogate.rewards[fit.train]
+        ranked_train = fit.train[np.argsort(-rewards, kind="stable")]
+        parents = list(dict.fromkeys(self._dnas[int(i)] for i in ranked_train))
+        parents = parents[: self.num_parents]
         best: tuple[float, DNA] | None = None
         for _ in range(self.acquisition_rounds):
             pool = self._pool(parents, rng)
             if not pool:
                 break
-            features = [self._features(d) for d in pool]
-            diag = np.array(
-                [sum(w for w, f in zip(weights, x, strict=True) if len(f[0])) for x in features]
-            )
-            mean, std = gp.predict(self._gram(features, train_features), diag)
-            ei = expected_improvement(mean, std, best_y)
-            ranked = np.argsort(-ei, kind="stable")
-            if best is None or ei[ranked[0]] > best[0]:
-                best = (float(ei[ranked[0]]), pool[int(ranked[0])])
+            mean, std = fit.gp.predict([self._features(d) for d in pool])
+            scores = log_expected_improvement(mean, std, fit.top)
+            ranked = np.argsort(-scores, kind="stable")
+            if best is None or scores[ranked[0]] > best[0]:
+                best = (float(scores[ranked[0]]), pool[int(ranked[0])])
             parents = [pool[int(i)] for i in ranked[: self.num_parents]]
         return best[1] if best is not None else self._spec.random_dna(rng)
 
     def _pool(self, parents: list[DNA], rng: np.random.Generator) -> list[DNA]:
         """Unseen candidates: mutations of `parents` and a quarter as many random DNA."""
-        pool: dict[DNA, None] = {}
-        for i in range(self.num_candidates):
-            child = self._mutate.mutate(parents[i % len(parents)], self._spec, rng)
-            if child not in self._seen:
-                pool[child] = None
-        for _ in range(max(1, self.num_candidates // 4)):
-            child = self._spec.random_dna(rng)
-            if child not in self._seen:
-                pool[child] = None
-        return list(pool)
+        children = [
+            self._mutate.mutate(parents[i % len(parents)], self._spec, rng)
+            for i in range(self.num_candidates)
+        ]
+        children += [self._spec.random_dna(rng) for _ in range(max(1, self.num_candidates // 4))]
+        return self._seen.fresh(children)

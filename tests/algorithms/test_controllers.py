@@ -11,8 +11,8 @@ import pytest
 import automorph as am
 from automorph import algorithms
 from automorph.algorithms._controllers import _Controller
-from automorph.algorithms._npnn import zero_grads
 from automorph.algorithms._policies import Encoding, _pick_mask
+from automorph.algorithms.models import num_options, zero_grads
 from automorph.geno import Choices, Float, Int
 from automorph.testing import check_algorithm, contract_spaces, run
 from automorph.utils import AutomorphError, FieldValueError
@@ -123,7 +123,7 @@ def test_numbers_are_discretised_into_bins_that_round_trip() -> None:
     rng = np.random.default_rng(0)
     for point in points.values():
         assert isinstance(point, (Float, Int))
-        for option in range(encoding._num_options(point)):
+        for option in range(num_options(point, 8)):
             for _ in range(5):
                 value = encoding.value_of(point, option, rng)
                 assert point.min_value <= value <= point.max_value

@@ -1,4 +1,5 @@
-"""GP-BO: the contract, the GP math, the encoding, bounded cost, search quality, errors."""
+"""GP-BO: the contract, the model core's GP and encoding as GP-BO uses them, bounded cost,
+search quality, errors."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 
 import automorph as am
 from automorph import algorithms
-from automorph.algorithms import _gp
-from automorph.algorithms._gp_bo import INACTIVE, _Encoding
+from automorph.algorithms import models
+from automorph.algorithms._gp_bo import INACTIVE
+from automorph.algorithms.models import _surrogate
 from automorph.geno import DNA
 from automorph.testing import BitString, check_algorithm, contract_spaces
 from automorph.utils import AutomorphError, SearchSpaceError
@@ -63,16 +65,16 @@ def test_the_marginal_likelihood_gradient_matches_finite_differences() -> None:
     x = rng.random((25, 4))
     y = np.sin(3 * x[:, 0]) + x[:, 1] ** 2
     y = (y - y.mean()) / y.std()
-    groups = [slice(0, 1), slice(1, 2), slice(2, 4)]
-    sq = _gp.group_sq_dists(x, groups)
+    kernel = models.Matern52([slice(0, 1), slice(1, 2), slice(2, 4)])
+    terms = kernel.fit_terms(x)
     theta = np.array([-0.5, 0.2, -1.0, 0.3, -4.0])
-    _, grad = _gp.neg_log_posterior(theta, sq, y)
+    _, grad = models.neg_log_posterior(theta, terms, y)
     numeric = []
     for i in range(len(theta)):
         step = np.zeros_like(theta)
         step[i] = 1e-6
-        up, _ = _gp.neg_log_posterior(theta + step, sq, y)
-        down, _ = _gp.neg_log_posterior(theta - step, sq, y)
+        up, _ = models.neg_log_posterior(theta + step, terms, y)
+        down, _ = models.neg_log_posterior(theta - step, terms, y)
         numeric.append((up - down) / 2e-6)
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)
 
@@ -82,10 +84,10 @@ def test_the_fitted_gp_interpolates_and_finds_the_irrelevant_input() -> None:
     x = rng.random((30, 2))
     y = np.sin(6 * x[:, 0])  # the second column does not matter
     y = (y - y.mean()) / y.std()
-    groups = [slice(0, 1), slice(1, 2)]
-    theta = _gp.fit_hyperparameters(x, groups, y, np.random.default_rng(0))
+    kernel = models.Matern52([slice(0, 1), slice(1, 2)])
+    theta = models.fit_hyperparameters(kernel, x, y, np.random.default_rng(0))
     assert theta[1] > theta[0] + 1.0, theta  # a longer length scale for the irrelevant input
-    mean, std = _gp.Posterior(x, y, groups, theta).predict(x[:5])
+    mean, std = models.GaussianProcess(kernel, x, y, theta).predict(x[:5])
     np.testing.assert_allclose(mean, y[:5], atol=0.05)
     assert np.all(std < 0.1)
 
@@ -93,7 +95,7 @@ def test_the_fitted_gp_interpolates_and_finds_the_irrelevant_input() -> None:
 def test_log_expected_improvement_matches_the_closed_form_and_stays_finite_far_below() -> None:
     mean = np.array([0.0, 1.0, -2.0, -40.0])
     std = np.array([1.0, 0.5, 2.0, 1.0])
-    got = _gp.log_expected_improvement(mean, std, best=0.5)
+    got = models.log_expected_improvement(mean, std, best=0.5)
     for m, s, g in zip(mean[:3], std[:3], got[:3], strict=True):
         z = (m - 0.5) / s
         cdf = 0.5 * math.erfc(-z / math.sqrt(2.0))
@@ -112,9 +114,9 @@ def test_the_encoding_scales_numbers_one_hots_choices_and_marks_inactive_decisio
             block=am.oneof([am.Dict(width=am.intv(2, 6)), am.Dict(kind="pool")]),
         )
     )
-    encoding = _Encoding(spec)
+    encoding = models.DNAEncoder.for_kernel(spec, custom="skip")
     assert [e.decision_id for e in encoding.entries] == ["lr", "block", "block[=0].width"]
-    assert encoding.num_columns == 4
+    assert encoding.width == 4
     active = encoding.features(
         encoding.raw(DNA({"lr": 1e-2, "block": 0, "block[=0].width": 3}))[None, :]
     )
@@ -131,11 +133,11 @@ def test_raw_rows_turn_back_into_the_same_dna() -> None:
             block=am.oneof([am.Dict(width=am.intv(2, 6)), am.Dict(kind="pool")]),
         )
     )
-    encoding = _Encoding(spec)
+    encoding = models.DNAEncoder.for_kernel(spec, custom="skip")
     rng = np.random.default_rng(0)
     for _ in range(20):
         dna = spec.random_dna(rng)
-        back = encoding.to_dna(spec, encoding.raw(dna), rng)
+        back = encoding.raw_to_dna(encoding.raw(dna), rng)
         assert back.keys() == dna.keys()
         assert back["n"] == dna["n"] and back["block"] == dna["block"]
         assert back["lr"] == pytest.approx(dna["lr"], rel=1e-12)
@@ -145,9 +147,8 @@ def test_raw_rows_turn_back_into_the_same_dna() -> None:
 
 
 def test_the_training_set_is_capped_to_the_best_half_and_the_most_recent() -> None:
-    algorithm = algorithms.GPBO(seed=0, max_train=10)
     rewards = np.array([5.0, 9.0, 1.0, 8.0, 2.0, 7.0, 3.0, 6.0, 4.0, 0.5, 0.1, 0.2, 0.3, 0.4])
-    chosen = algorithm._train_indices(rewards, 10)
+    chosen = models.training_indices(rewards, 10)
     assert chosen.tolist() == [0, 1, 3, 5, 7, 9, 10, 11, 12, 13]  # best 5 + 5 most recent
 
 
@@ -155,13 +156,13 @@ def test_hyperparameters_are_refitted_only_every_refit_every_rewards(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[int] = []
-    real = _gp.fit_hyperparameters
+    real = models.fit_hyperparameters
 
-    def counting(x: Any, groups: Any, y: Any, rng: Any, **options: Any) -> Any:
+    def counting(kernel: Any, x: Any, y: Any, rng: Any, *options: Any) -> Any:
         calls.append(len(y))
-        return real(x, groups, y, rng, **options)
+        return real(kernel, x, y, rng, *options)
 
-    monkeypatch.setattr(_gp, "fit_hyperparameters", counting)
+    monkeypatch.setattr(_surrogate, "fit_hyperparameters", counting)
     spec = am.dna_spec(am.Dict(x=am.floatv(0.0, 1.0)))
     algorithm = algorithms.GPBO(
         seed=0, num_initial=4, refit_every=5, max_train=12, fit_size=8, **SMALL

@@ -1,4 +1,4 @@
-"""Architecture graphs, WL kernels, the GP, expected improvement and GraphBO."""
+"""Architecture graphs, WL kernels, the model core's GP over a precomputed kernel, GraphBO."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import automorph as am
+from automorph.algorithms import models
 from automorph.grammar import (
     DNAFeaturizer,
-    GaussianProcess,
     Grammar,
     GrammarError,
     GraphBO,
@@ -16,7 +16,6 @@ from automorph.grammar import (
     Sampler,
     Vocabulary,
     WLKernel,
-    expected_improvement,
     gram_matrix,
     grammar_space,
     hierarchical_nb201_grammar,
@@ -92,27 +91,21 @@ def test_hierarchical_kernel_levels() -> None:
         HierarchicalWLKernel(g, weights=[1.0])
 
 
-def test_gp_interpolates_and_is_uncertain_far_away() -> None:
+def test_gp_over_a_precomputed_kernel_interpolates_and_is_uncertain_far_away() -> None:
     x = np.linspace(0, 1, 8)
-    k = lambda a, b: np.exp(-((a[:, None] - b[None, :]) ** 2) / 0.02)  # noqa: E731
-    y = np.sin(6 * x)
-    gp = GaussianProcess().fit(k(x, x), y)
-    mean, std = gp.predict(k(x, x), np.ones(8))
-    assert np.allclose(mean, y, atol=0.1) and std.max() < 0.3
-    _, far = gp.predict(k(np.array([5.0]), x), np.ones(1))
+    kernel = models.Precomputed(
+        lambda a, b: np.exp(-((np.asarray(a)[:, None] - np.asarray(b)[None, :]) ** 2) / 0.02),
+        lambda a: np.ones(len(a)),
+    )
+    items = list(x)
+    y, mean_y, scale = models.standardize(np.sin(6 * x))
+    theta = models.fit_hyperparameters(kernel, items, y, np.random.default_rng(0))
+    assert theta.shape == (2,)  # a precomputed kernel has no length scales
+    gp = models.GaussianProcess(kernel, items, y, theta)
+    mean, std = gp.predict(items)
+    assert np.allclose(mean * scale + mean_y, np.sin(6 * x), atol=0.1) and std.max() < 0.3
+    _, far = gp.predict([5.0])
     assert far[0] > 0.5
-    with pytest.raises(GrammarError, match="n x n kernel matrix"):
-        GaussianProcess().fit(np.eye(2), np.zeros(3))
-    with pytest.raises(GrammarError, match="positive numbers"):
-        GaussianProcess(noise_grid=(0.0,))
-    with pytest.raises(GrammarError, match="not positive definite"):
-        GaussianProcess(noise_grid=(1e-9,)).fit(-np.eye(2), np.zeros(2))
-
-
-def test_expected_improvement() -> None:
-    ei = expected_improvement(np.array([0.0, 1.0, 2.0]), np.array([1e-9, 1.0, 1e-9]), 1.0)
-    assert ei[0] == pytest.approx(0.0, abs=1e-6) and ei[2] == pytest.approx(1.0)
-    assert ei[1] == pytest.approx(1 / np.sqrt(2 * np.pi))
 
 
 def test_graph_bo_passes_the_algorithm_contract() -> None:

@@ -1,4 +1,4 @@
-"""A small numpy neural-network kit for the learned search algorithms.
+"""A small numpy neural-network kit: the layers and the one optimizer of the models.
 
 Everything is float64 numpy, so a controller trained on the same data in the
 same order gives the same weights bit for bit, on any machine with the same
@@ -14,9 +14,9 @@ are written by the caller: run `LSTMCell.forward` step by step, keep the
 caches, then call `LSTMCell.backward` on them in reverse order, passing each
 step's gradient of the hidden and cell states back to the step before.
 
-The API (`Params`, `Dense`, `Embedding`, `LSTMCell`, `Adam`, `log_softmax`,
-`softmax`, `entropy_grad`, `clip_grads`, `zero_grads`) is stable: other
-packages build on it.
+`Adam` is the one optimizer of the model core: the reinforcement-learning
+controllers, the DNA autoencoder and the Gaussian process's hyper-parameter
+fit all step with it.
 """
 
 from __future__ import annotations

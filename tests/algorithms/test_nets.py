@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automorph.algorithms._npnn import (
+from automorph.algorithms.models import (
     Adam,
     Array,
     Dense,

@@ -1,16 +1,17 @@
 """A DNA autoencoder: DNA of a space to a continuous vector and back, in numpy.
 
-`DNAAutoencoder` maps the feature vector of a DNA (`DNAFeatures`: one-hot
-blocks for choices and small ints, scaled numbers for the rest) through a
-multi-layer perceptron to a point of the cube `[-1, 1]^latent_dim` (a tanh
-output), and a second perceptron maps such a point back to scores in the
-feature layout, from which `DNAFeatures.decode` reads a valid DNA.
+`DNAAutoencoder` maps the feature vector of a DNA (`DNAEncoder`: one-hot
+blocks for choices and small ints, numbers in [0, 1] for the rest) through a
+perceptron with one tanh hidden layer to a point of the cube
+`[-1, 1]^latent_dim` (a tanh output), and a second perceptron maps such a
+point back to scores in the feature layout, from which `DNAEncoder.decode`
+reads a valid DNA.
 
 Pre-training (`pretrain`) fits both on DNA drawn at random from the space:
 softmax cross-entropy on every one-hot block and squared error on every
-scaled number, counted only where the decision is active, with Gaussian
+number column, counted only where the decision is active, with Gaussian
 noise added to the codes while training (a denoising autoencoder) so that
-the points between codes decode to nearby DNA, minimized with Adam on
+the points between codes decode to nearby DNA, minimized with `Adam` on
 mini-batches. Everything is drawn from one seeded generator, so the same
 seed and settings give the same weights; `pretrained` caches the result per
 (space, seed, settings) within a process.
@@ -23,25 +24,31 @@ from typing import Any
 
 import numpy as np
 
-from automorph.algorithms._features import DNAFeatures
+from automorph.algorithms.models._encoder import DNAEncoder
+from automorph.algorithms.models._nets import Adam, Array, Dense, Params, zero_grads
 from automorph.geno import DNA, Space
 
 _CACHE: OrderedDict[tuple[Any, ...], DNAAutoencoder] = OrderedDict()
 _CACHE_SIZE = 16
+_MAX_ONE_HOT_INT = 16
 
 
 class DNAAutoencoder:
     """An encoder and decoder between DNA and `[-1, 1]^latent_dim` (see the module docstring).
 
     Args:
-        features: The feature layout of the space.
+        spec: The space (without custom decisions).
         latent_dim: The size of a code.
         hidden: The width of the hidden layer of each perceptron.
         seed: Seeds the initial weights and everything `pretrain` draws.
+        who: Named in the error for a space with custom decisions.
+
+    Raises:
+        SearchSpaceError: If the space has a custom decision.
 
     >>> import automorph as am
     >>> spec = am.dna_spec(am.List([am.oneof([0, 1, 2]) for _ in range(3)]))
-    >>> model = DNAAutoencoder(DNAFeatures(spec), latent_dim=4, seed=0)
+    >>> model = DNAAutoencoder(spec, latent_dim=4, seed=0)
     >>> losses = model.pretrain(samples=256, steps=600)
     >>> model.reconstruction_accuracy(samples=200, seed=1) > 0.9
     True
@@ -51,44 +58,55 @@ class DNAAutoencoder:
     """
 
     def __init__(
-        self, features: DNAFeatures, latent_dim: int = 8, hidden: int = 64, seed: int = 0
+        self,
+        spec: Space,
+        latent_dim: int = 8,
+        hidden: int = 64,
+        seed: int = 0,
+        who: str = "DNAAutoencoder",
     ) -> None:
-        self.features = features
+        self.encoder = DNAEncoder(spec, one_hot_ints=_MAX_ONE_HOT_INT, who=who)
         self.latent_dim = latent_dim
         self.rng = np.random.default_rng([seed, 0x5EED])
-        d = features.width
-        sizes = [(d, hidden), (hidden, latent_dim), (latent_dim, hidden), (hidden, d)]
-        self.params: list[np.ndarray] = []
-        for fan_in, fan_out in sizes:
-            self.params.append(self.rng.normal(0.0, np.sqrt(1.0 / fan_in), (fan_in, fan_out)))
-            self.params.append(np.zeros(fan_out))
-        self._groups = [(s.start, s.width) for s in features.one_hot_slots]
-        self._scalars = np.array([s.start for s in features.scalar_slots], dtype=np.int64)
+        d = self.encoder.width
+        self._layers = [
+            Dense("enc1", d, hidden),
+            Dense("enc2", hidden, latent_dim),
+            Dense("dec1", latent_dim, hidden),
+            Dense("dec2", hidden, d),
+        ]
+        self.params: Params = {}
+        for layer in self._layers:
+            layer.init(self.params, self.rng)
+        entries = self.encoder.entries
+        self._blocks = [(e.columns.start, e.size) for e in entries if e.one_hot]
+        self._numbers = np.array([e.columns.start for e in entries if not e.one_hot], np.int64)
 
     # --- forward ------------------------------------------------------------------
 
-    def encode_features(self, x: np.ndarray) -> np.ndarray:
+    def encode_features(self, x: Array) -> Array:
         """The codes of feature rows `x`."""
-        w1, b1, w2, b2 = self.params[:4]
-        out: np.ndarray = np.tanh(np.tanh(x @ w1 + b1) @ w2 + b2)
+        enc1, enc2 = self._layers[:2]
+        h = np.tanh(enc1.forward(self.params, x)[0])
+        out: Array = np.tanh(enc2.forward(self.params, h)[0])
         return out
 
-    def decode_scores(self, z: np.ndarray) -> np.ndarray:
-        """Scores in the feature layout for codes `z` (logits; sigmoids for scaled numbers)."""
-        w3, b3, w4, b4 = self.params[4:]
-        out: np.ndarray = np.tanh(z @ w3 + b3) @ w4 + b4
-        if len(self._scalars):
-            out[:, self._scalars] = 1.0 / (1.0 + np.exp(-out[:, self._scalars]))
+    def decode_scores(self, z: Array) -> Array:
+        """Scores in the feature layout for codes `z` (logits; sigmoids for number columns)."""
+        dec1, dec2 = self._layers[2:]
+        out: Array = dec2.forward(self.params, np.tanh(dec1.forward(self.params, z)[0]))[0]
+        if len(self._numbers):
+            out[:, self._numbers] = 1.0 / (1.0 + np.exp(-out[:, self._numbers]))
         return out
 
-    def encode(self, dnas: list[DNA]) -> np.ndarray:
+    def encode(self, dnas: list[DNA]) -> Array:
         """The codes of `dnas`, one row each."""
-        return self.encode_features(self.features.encode_all(dnas))
+        return self.encode_features(self.encoder.encode_all(dnas))
 
-    def decode(self, z: np.ndarray) -> list[DNA]:
+    def decode(self, z: Array) -> list[DNA]:
         """The valid DNA that codes `z` (rows) decode to."""
         scores = self.decode_scores(np.atleast_2d(z))
-        return [self.features.decode(row) for row in scores]
+        return [self.encoder.decode(row) for row in scores]
 
     # --- training -----------------------------------------------------------------
 
@@ -105,36 +123,33 @@ class DNAAutoencoder:
         Returns:
             The mean loss of each block of 100 steps.
         """
-        spec: Space = self.features.spec
-        dnas = [spec.random_dna(self.rng) for _ in range(samples)]
-        x = self.features.encode_all(dnas)
-        mask = np.array([self.features.active_mask(d) for d in dnas])
-        adam = _Adam(self.params, learning_rate)
+        dnas = [self.encoder.spec.random_dna(self.rng) for _ in range(samples)]
+        x = self.encoder.encode_all(dnas)
+        mask = np.array([self.encoder.active_mask(d) for d in dnas])
+        adam = Adam(learning_rate)
         losses: list[float] = []
         running = 0.0
         for step in range(steps):
             rows = self.rng.integers(0, samples, size=min(batch_size, samples))
             loss, grads = self._loss_and_grads(x[rows], mask[rows], noise)
-            adam.step(grads)
+            adam.step(self.params, grads)
             running += loss
             if (step + 1) % 100 == 0 or step + 1 == steps:
                 losses.append(running / ((step % 100) + 1))
                 running = 0.0
         return losses
 
-    def _loss_and_grads(
-        self, x: np.ndarray, mask: np.ndarray, noise: float
-    ) -> tuple[float, list[np.ndarray]]:
-        w1, b1, w2, b2, w3, b3, w4, b4 = self.params
-        n = len(x)
-        h1 = np.tanh(x @ w1 + b1)
-        z = np.tanh(h1 @ w2 + b2)
+    def _loss_and_grads(self, x: Array, mask: Array, noise: float) -> tuple[float, Params]:
+        enc1, enc2, dec1, dec2 = self._layers
+        params, n = self.params, len(x)
+        h1 = np.tanh(enc1.forward(params, x)[0])
+        z = np.tanh(enc2.forward(params, h1)[0])
         zn = z + noise * self.rng.standard_normal(z.shape)
-        h2 = np.tanh(zn @ w3 + b3)
-        out = h2 @ w4 + b4
+        h2 = np.tanh(dec1.forward(params, zn)[0])
+        out = dec2.forward(params, h2)[0]
         grad_out = np.zeros_like(out)
         loss = 0.0
-        for start, width in self._groups:
+        for start, width in self._blocks:
             logits = out[:, start : start + width]
             active = mask[:, start]
             p = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -142,52 +157,29 @@ class DNAAutoencoder:
             target = x[:, start : start + width]
             loss -= float((active * np.log((p * target).sum(axis=1) + 1e-12)).sum())
             grad_out[:, start : start + width] = (p - target) * active[:, None]
-        if len(self._scalars):
-            s = 1.0 / (1.0 + np.exp(-out[:, self._scalars]))
-            active = mask[:, self._scalars]
-            diff = (s - x[:, self._scalars]) * active
+        if len(self._numbers):
+            s = 1.0 / (1.0 + np.exp(-out[:, self._numbers]))
+            active = mask[:, self._numbers]
+            diff = (s - x[:, self._numbers]) * active
             loss += float((diff * diff).sum())
-            grad_out[:, self._scalars] = 2.0 * diff * s * (1.0 - s)
+            grad_out[:, self._numbers] = 2.0 * diff * s * (1.0 - s)
         grad_out /= n
-        g_w4, g_b4 = h2.T @ grad_out, grad_out.sum(axis=0)
-        g_h2 = (grad_out @ w4.T) * (1.0 - h2 * h2)
-        g_w3, g_b3 = zn.T @ g_h2, g_h2.sum(axis=0)
-        g_z = (g_h2 @ w3.T) * (1.0 - z * z)
-        g_w2, g_b2 = h1.T @ g_z, g_z.sum(axis=0)
-        g_h1 = (g_z @ w2.T) * (1.0 - h1 * h1)
-        g_w1, g_b1 = x.T @ g_h1, g_h1.sum(axis=0)
-        return loss / n, [g_w1, g_b1, g_w2, g_b2, g_w3, g_b3, g_w4, g_b4]
+        grads = zero_grads(params)
+        g_h2 = dec2.backward(params, grads, h2, grad_out) * (1.0 - h2 * h2)
+        g_z = dec1.backward(params, grads, zn, g_h2) * (1.0 - z * z)
+        g_h1 = enc2.backward(params, grads, h1, g_z) * (1.0 - h1 * h1)
+        enc1.backward(params, grads, x, g_h1)
+        return loss / n, grads
 
     def reconstruction_accuracy(self, samples: int = 1000, seed: int = 1) -> float:
         """The fraction of `samples` random DNA (drawn from `seed`) that decode
         back from their codes to themselves (numbers within 1% of their range)."""
         rng = np.random.default_rng([seed, 0xACC])
-        dnas = [self.features.spec.random_dna(rng) for _ in range(samples)]
-        x = self.features.encode_all(dnas)
-        back = self.features.encode_all(self.decode(self.encode_features(x)))
+        dnas = [self.encoder.spec.random_dna(rng) for _ in range(samples)]
+        x = self.encoder.encode_all(dnas)
+        back = self.encoder.encode_all(self.decode(self.encode_features(x)))
         ok = np.all(np.abs(back - x) <= 0.01, axis=1)
         return float(ok.mean())
-
-
-class _Adam:
-    """Adam on a list of arrays, updated in place."""
-
-    def __init__(self, params: list[np.ndarray], learning_rate: float) -> None:
-        self.params = params
-        self.lr = learning_rate
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
-        self.t = 0
-
-    def step(self, grads: list[np.ndarray]) -> None:
-        self.t += 1
-        correction = np.sqrt(1.0 - 0.999**self.t) / (1.0 - 0.9**self.t)
-        for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
-            m *= 0.9
-            m += 0.1 * g
-            v *= 0.999
-            v += 0.001 * g * g
-            p -= self.lr * correction * m / (np.sqrt(v) + 1e-8)
 
 
 def pretrained(
@@ -208,7 +200,7 @@ def pretrained(
     key = (spec.to_json_str(), seed, latent_dim, hidden, samples, steps)
     model = _CACHE.get(key)
     if model is None:
-        model = DNAAutoencoder(DNAFeatures(spec, who=who), latent_dim, hidden, seed)
+        model = DNAAutoencoder(spec, latent_dim, hidden, seed, who=who)
         model.pretrain(samples=samples, steps=steps)
         _CACHE[key] = model
         while len(_CACHE) > _CACHE_SIZE:

@@ -1,0 +1,110 @@
+"""The data a model is fitted on: bounded training sets, refit points, clean targets.
+
+Model-based searches keep every observation but fit on a bounded number of
+them (`training_indices`: all while there are few, then the best half and
+the most recent of the rest), refit costly hyper-parameters only at refit
+points of the number of observations (`refit_point`), and fit on finite,
+standardized rewards (`finite`, `standardize`). `Rows` is the growable
+matrix the observations are kept in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+Indices = npt.NDArray[np.int64]
+
+
+class Rows:
+    """A growable float matrix (appending a row is amortized O(width)).
+
+    >>> rows = Rows(2)
+    >>> rows.append(np.array([1.0, 2.0]))
+    >>> rows.data.tolist()
+    [[1.0, 2.0]]
+    """
+
+    def __init__(self, width: int) -> None:
+        self._data = np.empty((64, width))
+        self.size = 0
+
+    def append(self, row: Array) -> None:
+        """Adds one row."""
+        if self.size == self._data.shape[0]:
+            self._data = np.concatenate([self._data, np.empty_like(self._data)])
+        self._data[self.size] = row
+        self.size += 1
+
+    @property
+    def data(self) -> Array:
+        """The rows so far (a view)."""
+        return self._data[: self.size]
+
+
+def training_indices(rewards: Array, limit: int) -> Indices:
+    """At most `limit` observations, in their order: all of them, or the best
+    `limit // 2` (ties: the earlier) and the most recent of the rest.
+
+    >>> training_indices(np.array([5.0, 9.0, 1.0, 8.0, 2.0, 0.0]), 4).tolist()
+    [1, 3, 4, 5]
+    """
+    n = rewards.shape[0]
+    if n <= limit:
+        return np.arange(n)
+    num_best = limit // 2
+    best = np.argsort(-rewards, kind="stable")[:num_best]
+    rest = np.ones(n, dtype=bool)
+    rest[best] = False
+    recent = np.flatnonzero(rest)[n - limit :]
+    return np.sort(np.concatenate([best, recent]))
+
+
+def refit_point(n: int, first: int, every: int) -> int:
+    """The last refit point <= `n` (`first` if there is none yet).
+
+    Refit points are `first`, then every `every` more observations, or every
+    tenth more once that is larger (past 100 observations a new one moves a
+    fit less, and a study with many workers gets rewards faster than it
+    could refit at a fixed step).
+
+    >>> [refit_point(n, 4, 5) for n in (3, 4, 8, 9, 100, 108)]
+    [4, 4, 4, 9, 92, 101]
+    """
+    m = first
+    while True:
+        step = max(every, m // 10)
+        if m + step > n:
+            return m
+        m += step
+
+
+def finite(rewards: Array) -> Array:
+    """`rewards` with infinities replaced by the extreme finite rewards (0 if none).
+
+    >>> finite(np.array([1.0, -np.inf, 3.0, np.inf])).tolist()
+    [1.0, 1.0, 3.0, 3.0]
+    """
+    ok = np.isfinite(rewards)
+    if ok.all():
+        return rewards
+    if not ok.any():
+        return np.zeros_like(rewards)
+    low, high = float(rewards[ok].min()), float(rewards[ok].max())
+    out: Array = np.where(ok, rewards, np.where(rewards > 0, high, low))
+    return out
+
+
+def standardize(y: Array) -> tuple[Array, float, float]:
+    """`(y - mean) / std`, the mean and the std (1 where `y` is constant).
+
+    >>> z, mean, std = standardize(np.array([1.0, 3.0]))
+    >>> z.tolist(), mean, std
+    ([-1.0, 1.0], 2.0, 1.0)
+    """
+    std = float(y.std()) if y.shape[0] else 0.0
+    scale = std if std > 1e-12 else 1.0
+    mean = float(y.mean()) if y.shape[0] else 0.0
+    out: Array = (y - mean) / scale
+    return out, mean, scale
