@@ -189,18 +189,7 @@ def _best_so_far(axes: Axes, table: TrialTable, title: str | None) -> None:
         label=f"reward ({n:,} {which})",
     )
     others = completed & ~done
-    if others.any():
-        axes.scatter(
-            table.ids[others],
-            table.rewards[others, 0],
-            marker="x",
-            s=14,
-            color="0.55",
-            alpha=_alpha(int(others.sum()), 0.7),
-            linewidths=0.8,
-            rasterized=True,
-            label=f"infeasible ({int(others.sum()):,})",
-        )
+    _infeasible(axes, table.ids[others], table.rewards[others, 0])
     best = sign * np.maximum.accumulate(sign * rewards)  # falls when minimized
     last = max(int(table.ids.max()), int(ids[-1]))
     axes.step(
@@ -282,18 +271,7 @@ def _pareto_scatter(target: FigureBase, axes: Axes, table: TrialTable, title: st
     front = pareto_mask(table.signed[done])
     n, k = len(ids), table.num_objectives
     others = completed & ~done
-    if others.any():
-        axes.scatter(
-            table.rewards[others, 0],
-            table.rewards[others, 1],
-            marker="x",
-            s=14,
-            color="0.55",
-            alpha=_alpha(int(others.sum()), 0.7),
-            linewidths=0.8,
-            rasterized=True,
-            label=f"infeasible ({int(others.sum()):,})",
-        )
+    _infeasible(axes, table.rewards[others, 0], table.rewards[others, 1])
     dots = axes.scatter(
         points[:, 0],
         points[:, 1],
@@ -371,6 +349,22 @@ def _robust_limits(values: FloatArray) -> tuple[float, float, bool]:
 def _alpha(n: int, most: float) -> float:
     """An opacity that keeps `n` overlapping marks readable."""
     return float(np.clip(most * 300 / max(n, 1), 0.08, most))
+
+
+def _infeasible(axes: Any, x: np.ndarray, y: np.ndarray) -> None:
+    """Completed trials that break their constraints: grey crosses, counted in the legend."""
+    if len(x):
+        axes.scatter(
+            x,
+            y,
+            marker="x",
+            s=14,
+            color="0.55",
+            alpha=_alpha(len(x), 0.7),
+            linewidths=0.8,
+            rasterized=True,
+            label=f"infeasible ({len(x):,})",
+        )
 
 
 def _empty(axes: Axes, table: TrialTable, message: str) -> None:
