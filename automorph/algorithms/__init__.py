@@ -76,6 +76,7 @@ from automorph.algorithms._operators import (
     pareto_mask,
     ranking,
 )
+from automorph.algorithms._parego import ParEGO
 from automorph.algorithms._permutation import (
     CycleCrossover,
     OrderCrossover,
@@ -145,6 +146,7 @@ __all__ = [
     "Mutate",
     "Operator",
     "PPO",
+    "ParEGO",
     "OperatorContext",
     "Pipeline",
     "REINFORCE",

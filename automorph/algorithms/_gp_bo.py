@@ -58,23 +58,41 @@ piling onto one optimum. Neither pending nor rewarded points are proposed
 again while another candidate is left; `discard` (a skipped or failed
 trial) ends a proposal's pending state. Each proposal draws its candidates
 from its own random generator.
+
+Constraints (`feedback(dna, reward, constraints)`, each value `<= 0` when
+met). GP-BO steers by them as Gardner et al. (2014) do: each constraint
+gets its own GP from the same model core (same encoding and kernel, fitted
+on the negated constraint values of the trials that reported constraints,
+on the same refit schedule, seeded apart), and a candidate's score is the
+log expected improvement over the best FEASIBLE reward plus the log
+probability of feasibility, `sum_i log P(c_i <= 0)`. The objective's GP
+is trained on every reward, infeasible trials' too. While no trial is
+feasible, the score is the log probability of feasibility alone, so the
+search first looks for the feasible region. A trial fed back without
+constraints counts as feasible (and is not an observation of the
+constraint GPs). Pending proposals are liars for the objective only;
+the local candidates perturb the best observations by Deb's rules
+(feasible first, then least violation).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import log_ndtr  # type: ignore[import-untyped]
 
 from automorph.algorithms._base import Reward, SearchAlgorithm, TracksPending
+from automorph.algorithms._constraints import Constraints, violation
 from automorph.algorithms._registry import register
 from automorph.algorithms.models import (
     KERNEL_INACTIVE,
     DNAEncoder,
     GaussianProcess,
+    GPPredictor,
     Matern52,
     Rows,
     Surrogate,
@@ -104,8 +122,18 @@ class _Model:
     lie: float  # the standardized value pending proposals take
     raw: Array  # candidate rows
     features: Array
-    scores: Array  # log EI of each candidate
+    scores: Array  # log EI (+ log probability of feasibility) of each candidate
     order: npt.NDArray[np.int64]  # distinct candidates, best first
+    log_feasible: Array | None  # log probability of feasibility, if constrained
+    any_feasible: bool  # whether some observation is feasible (else EI is left out)
+
+    def score(self, mean: Array, std: Array, at: npt.NDArray[np.int64]) -> Array:
+        """The score of candidates `at` whose objective posterior is (mean, std)."""
+        if self.log_feasible is None:
+            return log_expected_improvement(mean, std, self.best)
+        if not self.any_feasible:
+            return self.log_feasible[at]
+        return log_expected_improvement(mean, std, self.best) + self.log_feasible[at]
 
 
 # Distinguishes the generators of hyper-parameter fits from those of proposals.
@@ -153,6 +181,8 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
     restarts: Annotated[int, Bounds(1, None)] = 3
     xi: Annotated[float, Bounds(0.0, None)] = 0.0
 
+    uses_constraints: ClassVar[bool] = True
+
     def _on_bound(self) -> None:
         if self.max_train < self.num_initial:
             raise FieldValueError(
@@ -169,20 +199,26 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
                 "(only custom decisions)"
             )
         self._raw = Rows(len(self._encoder.entries))
-        self._surrogate = Surrogate(
+        self._surrogate = self._new_surrogate(_FIT_STREAM)
+        self._history: list[tuple[DNA, float]] = []
+        self._seen: set[DNA] = set()  # rewarded
+        self._pending: Counter[DNA] = Counter()  # proposed, no reward yet
+        self._violations: list[float] = []  # per observation; 0.0 without constraints
+        self._constraint_models: list[Surrogate] = []  # one per constraint, once given
+
+    def _new_surrogate(self, stream: int) -> Surrogate:
+        """A GP over this space's features, on GP-BO's refit schedule."""
+        return Surrogate(
             Matern52(self._encoder.groups),
             width=self._encoder.width,
             seed=self.seed or 0,
-            stream=_FIT_STREAM,
+            stream=stream,
             first_fit=self.num_initial,
             refit_every=self.refit_every,
             max_train=self.max_train,
             fit_size=self.fit_size,
             restarts=self.restarts,
         )
-        self._history: list[tuple[DNA, float]] = []
-        self._seen: set[DNA] = set()  # rewarded
-        self._pending: Counter[DNA] = Counter()  # proposed, no reward yet
 
     @property
     def history(self) -> list[tuple[DNA, float]]:
@@ -190,12 +226,40 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
         return list(getattr(self, "_history", []))
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
+        self._observe(dna, reward, None)
+
+    def _feedback_constrained(self, dna: DNA, reward: Reward, constraints: Constraints) -> None:
+        self._observe(dna, reward, constraints)
+
+    def _observe(self, dna: DNA, reward: Reward, constraints: Constraints | None) -> None:
+        """Records a reward (and constraint values, if any) of `dna`."""
         raw = self._encoder.raw(dna)
         self._raw.append(raw)
-        self._surrogate.add(self._encoder.features(raw[None, :])[0], float(reward))  # type: ignore[arg-type]
-        self._history.append((dna, float(reward)))  # type: ignore[arg-type]
+        features = self._encoder.features(raw[None, :])[0]
+        self._add_reward(dna, features, reward)
+        self._violations.append(violation(constraints))
+        if constraints is not None:
+            if not self._constraint_models:
+                self._constraint_models = [
+                    self._new_surrogate(_FIT_STREAM + 1 + i) for i in range(len(constraints))
+                ]
+            for model, value in zip(self._constraint_models, constraints, strict=True):
+                model.add(features, -value)  # higher is better: more feasible
         self._seen.add(dna)
         self._take_pending(dna)
+
+    def _add_reward(self, dna: DNA, features: Array, reward: Reward) -> None:
+        """Gives the objective model a reward (ParEGO keeps objectives instead)."""
+        self._surrogate.add(features, float(reward))  # type: ignore[arg-type]
+        self._history.append((dna, float(reward)))  # type: ignore[arg-type]
+
+    @property
+    def _num_observed(self) -> int:
+        return len(self._violations)
+
+    def _objective(self, rng: np.random.Generator) -> Surrogate:
+        """The model of the reward a proposal maximizes (ParEGO: a scalarization)."""
+        return self._surrogate
 
     def _is_new(self, dna: DNA) -> bool:
         return dna not in self._seen and dna not in self._pending
@@ -208,7 +272,7 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
     def _maximize(self, rng: np.random.Generator) -> DNA:
         """A random DNA at first; then the candidate of best log EI not yet
         rewarded nor pending."""
-        if self._surrogate.size < self.num_initial:
+        if self._num_observed < self.num_initial:
             return self._spec.random_dna(rng)
         model = self._model(rng)
         for i in model.order[:_MAX_DECODE]:
@@ -221,7 +285,7 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
         """`count` proposals from one model: after each pick, the posterior
         takes the pick as a liar (the worst reward; an O(n^2) update) and the
         best candidates are scored again, so the batch spreads out."""
-        if self._surrogate.size < self.num_initial:
+        if self._num_observed < self.num_initial:
             return super()._propose_batch(count)
         rng = self._rng(self._num_proposed)
         model = self._model(rng)
@@ -248,7 +312,7 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
             if at >= 0 and len(picked) < count:
                 posterior.add(model.features[shortlist[at]], model.lie)
                 mean, std = posterior.predict(model.features[shortlist])
-                scores = log_expected_improvement(mean, std, model.best)
+                scores = model.score(mean, std, shortlist)
         return picked
 
     def _model(self, rng: np.random.Generator) -> _Model:
@@ -260,14 +324,33 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
             # of the worst reward seen, so concurrent proposals spread out.
             pending = sorted(self._pending, key=str)[: self.max_train]  # as replaying gives
             liars = encoder.features(encoder.raws(pending))
-        fit = self._surrogate.fit(liars)
-        posterior, best = fit.gp, fit.top + self.xi
+        surrogate = self._objective(rng)
+        fit = surrogate.fit(liars)
+        rewards = finite(surrogate.rewards)
+        violations = np.asarray(self._violations)
+        feasible = violations == 0.0
+        constraint_fits = [m.fit() for m in self._constraint_models if m.size >= m.first_fit]
+        constrained = bool(constraint_fits)
+        best = fit.top + self.xi
+        if constrained and feasible.any():  # the best FEASIBLE reward, standardized
+            best = (float(rewards[feasible].max()) - fit.mean) / fit.scale + self.xi
+        model = _Model(
+            fit.gp, best, fit.lie, np.empty((0, 0)), np.empty((0, 0)), np.empty(0),
+            np.empty(0, dtype=np.int64), None, bool(feasible.any()),
+        )  # fmt: skip
+
+        feasibility: list[Array] = []  # log P(feasible) of the candidates scored so far
 
         def score(features: Array) -> Array:
-            mean, std = posterior.predict(features)
-            return log_expected_improvement(mean, std, best)
+            mean, std = fit.gp.predict(features)
+            if constrained:
+                feasibility.append(log_feasible(constraint_fits, features))
+                model.log_feasible = feasibility[-1]
+            return model.score(mean, std, np.arange(len(features)))
 
-        raw = self._candidates(rng, fit.train, finite(self._surrogate.rewards))
+        # Deb's rules: feasible first, best reward first; then least violation.
+        ranking = np.where(feasible, rewards, rewards.min() - 1.0 - violations)
+        raw = self._candidates(rng, fit.train, ranking)
         scores = score(encoder.features(raw))
         top = np.argsort(-scores, kind="stable")[:_REFINE_TOP]
         seeds = raw[np.repeat(top, _REFINE_SIZE)]
@@ -275,10 +358,12 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
         raw = np.vstack([raw, refined])
         features = encoder.features(raw)
         scores = np.concatenate([scores, score(features[-len(refined) :])])
+        model.log_feasible = np.concatenate(feasibility) if constrained else None
         # One candidate per distinct point (finite spaces repeat them), best first.
         _, first = np.unique(features, axis=0, return_index=True)
-        order = first[np.argsort(-scores[first], kind="stable")]
-        return _Model(posterior, best, fit.lie, raw, features, scores, order)
+        model.raw, model.features, model.scores = raw, features, scores
+        model.order = first[np.argsort(-scores[first], kind="stable")]
+        return model
 
     def _candidates(
         self, rng: np.random.Generator, train: npt.NDArray[np.int64], rewards: Array
@@ -293,3 +378,14 @@ class GPBO(TracksPending, SearchAlgorithm, type_name="automorph.algorithms.GPBO"
         base = np.where(np.isnan(base), encoder.random_raw(rng, self.num_local), base)
         scale = 10.0 ** rng.uniform(-2.5, -0.5, self.num_local)
         return np.vstack([uniform, encoder.perturb(base, scale, rng)])
+
+
+def log_feasible(models: list[GPPredictor], features: Array) -> Array:
+    """log P(every constraint <= 0) at `features`: the sum over the
+    constraint GPs `models` (each fitted on negated values, higher is more
+    feasible) of log P(-c >= 0), the constraints taken as independent."""
+    total = np.zeros(len(features))
+    for model in models:
+        mean, std = model.predict(features)
+        total += log_ndtr(mean / np.maximum(std, 1e-12))
+    return total

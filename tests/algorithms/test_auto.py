@@ -104,11 +104,14 @@ def test_the_choice_per_space_and_budget(space: str, budget: int | None, expecte
     assert type(chosen(space, budget=budget)).__name__ == expected
 
 
-def test_several_objectives_choose_nsga2_whatever_the_space() -> None:
-    for space in ("floats", "choices", "grammar"):
-        delegate = chosen(space, budget=5, multi_objective=True)
-        assert type(delegate) is algorithms.MultiObjectiveEvolution
-        assert delegate.multi_objective
+def test_several_objectives_choose_parego_for_small_budgets_else_nsga2() -> None:
+    for space in ("floats", "choices"):
+        delegate = chosen(space, budget=50, multi_objective=True)
+        assert type(delegate) is algorithms.ParEGO and delegate.multi_objective
+        delegate = chosen(space, budget=500, multi_objective=True)
+        assert type(delegate) is algorithms.MultiObjectiveEvolution and delegate.multi_objective
+    delegate = chosen("grammar", budget=50, multi_objective=True)  # custom decisions
+    assert type(delegate) is algorithms.MultiObjectiveEvolution
 
 
 def test_the_thresholds_are_fields() -> None:
@@ -259,10 +262,10 @@ def test_the_default_searches_a_conditional_space_with_tpe() -> None:
     assert np.mean(auto) < np.mean(rand)
 
 
-def test_the_default_searches_several_objectives_with_nsga2() -> None:
+def test_the_default_searches_several_objectives_with_parego() -> None:
     space = am.Dict(x=am.floatv(0.0, 1.0), k=am.oneof([0, 1, 2]))
     loop = am.sample(space, num_examples=40, direction=["minimize", "minimize"])
-    assert type(loop.algorithm.chosen) is algorithms.MultiObjectiveEvolution
+    assert type(loop.algorithm.chosen) is algorithms.ParEGO
     for example, feedback in loop:
         feedback((example["x"] + example["k"], (1.0 - example["x"]) + example["k"]))
     front = loop.result.pareto_front
