@@ -25,7 +25,9 @@ from tests.test_readme import run_doctests
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = sorted(DOCS.glob("*.md"))  # the hand-written pages; the hook makes the others
+# The hand-written pages, guides/ included; the hook makes the others.
+PAGES = sorted(DOCS.rglob("*.md"))
+PAGE_IDS = [page.relative_to(DOCS).as_posix() for page in PAGES]
 BENCHMARK_PAGES = [
     ROOT / "benchmarks" / "RESULTS.md",
     *sorted(ROOT.glob("benchmarks/results/*.md")),
@@ -67,8 +69,9 @@ def api_html(site: Path, package: str) -> str:
 def test_the_site_builds_strictly_with_every_page(site: Path) -> None:
     assert (site / "index.html").is_file()
     for page in PAGES:
-        built = site / ("index.html" if page.stem == "index" else f"{page.stem}/index.html")
-        assert built.is_file(), f"{page.name} was not built"
+        rel = page.relative_to(DOCS).with_suffix("")
+        built = site / ("index.html" if rel.name == "index" else rel / "index.html")
+        assert built.is_file(), f"{rel} was not built"
     for page in BENCHMARK_PAGES:
         rel = page.relative_to(ROOT).with_suffix("")
         assert (site / rel / "index.html").is_file(), f"{rel} is not on the site"
@@ -76,10 +79,18 @@ def test_the_site_builds_strictly_with_every_page(site: Path) -> None:
     assert (site / "benchmarks" / "results" / "nb201-cifar10" / "regret.png").is_file()
 
 
+def _nav_paths(entries: list[dict[str, object]]) -> set[str]:
+    """The pages a `nav` list names, sections (a title over a list) included."""
+    paths: set[str] = set()
+    for entry in entries:
+        for value in entry.values():
+            paths |= _nav_paths(value) if isinstance(value, list) else {str(value)}
+    return paths
+
+
 def test_every_hand_written_page_is_in_the_nav() -> None:
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    in_nav = {path for entry in config["nav"] for path in entry.values()}
-    assert in_nav == {page.name for page in PAGES}
+    assert _nav_paths(config["nav"]) == set(PAGE_IDS)
 
 
 @pytest.mark.parametrize("package", subpackages())
@@ -136,7 +147,7 @@ def test_the_automorph_page_links_every_am_name_to_its_documentation(site: Path)
     assert not problems, problems
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
 def test_the_examples_of_the_page_run(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
     blocks = [body for lang, body in FENCE.findall(text) if lang in ("pycon", "python")]
@@ -165,7 +176,7 @@ def _command_problem(line: str) -> str | None:
     return f"`{line}`: a command this test does not check (write it as a doctest, or check it)"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
 def test_every_code_block_of_the_page_is_run_or_checked(page: Path) -> None:
     problems = []
     for lang, body in FENCE.findall(page.read_text(encoding="utf-8")):
