@@ -46,6 +46,7 @@ def make_engine(
     backend = parsed.get_backend_name()
     connect_args: dict[str, Any] = {}
     if backend == "sqlite":
+        check_sqlite_version()
         database = parsed.database or ""
         if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
             raise StorageError(
@@ -79,6 +80,29 @@ def make_engine(
     if backend == "sqlite":
         _set_up_sqlite(engine, busy_timeout_s)
     return engine, where
+
+
+# `UPDATE ... RETURNING`, which takes a study's event numbers and claims a
+# trial in one statement each, came with SQLite 3.35.0 (2021).
+MIN_SQLITE = (3, 35, 0)
+
+
+def check_sqlite_version(version: tuple[int, int, int] | None = None) -> None:
+    """Refuses a SQLite library older than `MIN_SQLITE` (the one Python's
+    `sqlite3` is linked with, unless `version` is given).
+
+    Raises:
+        StorageError: Naming the version found and the one needed.
+    """
+    import sqlite3
+
+    found = version or sqlite3.sqlite_version_info
+    if tuple(found) < MIN_SQLITE:
+        raise StorageError(
+            f"SQLite stores need SQLite {'.'.join(map(str, MIN_SQLITE))} or newer; this Python's "
+            f"sqlite3 module uses SQLite {'.'.join(map(str, found))}: use a newer Python build, "
+            "or a PostgreSQL store"
+        )
 
 
 def _set_up_sqlite(engine: Engine, busy_timeout_s: float) -> None:

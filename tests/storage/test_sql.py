@@ -517,3 +517,12 @@ def test_a_schema_1_store_is_brought_up_to_date_when_opened(tmp_path: Path) -> N
             "SELECT value FROM automorph_meta WHERE key = 'schema_version'"
         ).fetchone()
     assert {"automorph_leases", "automorph_waiting"} <= tables and version == ("2",)
+
+
+def test_an_old_sqlite_library_is_refused_with_the_versions() -> None:
+    from automorph.storage._sql_engine import MIN_SQLITE, check_sqlite_version
+
+    check_sqlite_version()  # the SQLite this Python has
+    check_sqlite_version(MIN_SQLITE)
+    with pytest.raises(StorageError, match=r"need SQLite 3\.35\.0 or newer.*uses SQLite 3\.31\.1"):
+        check_sqlite_version((3, 31, 1))
