@@ -4,8 +4,6 @@ one object for the user, in memory, in a stored study and across worker processe
 from __future__ import annotations
 
 import math
-import os
-import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import automorph as am
 from automorph import algorithms, early_stopping
 from automorph.storage import open_storage
 from automorph.tuning import Feedback
+from tests.tuning.test_workers import wait_for_the_other_worker
 
 SPACE = am.Dict(a=am.floatv(0.0, 1.0), b=am.floatv(0.0, 1.0), c=am.floatv(0.0, 1.0))
 MAX_STEP = 27
@@ -195,13 +194,7 @@ def test_bad_settings_are_refused() -> None:
 def train_together(example: Any, feedback: Feedback) -> None:
     """`train`; each worker's first trial waits (a minute at most) until the
     other worker has started one, so both take part."""
-    folder = Path(os.environ["AUTOMORPH_TEST_MARK"])
-    mine = folder / str(os.getpid())
-    if not mine.exists():
-        mine.write_text("")
-        deadline = time.monotonic() + 60
-        while len(list(folder.iterdir())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+    wait_for_the_other_worker()
     train(example, feedback)
 
 

@@ -23,8 +23,9 @@ def objective(example: Any) -> float:
     return float(example["x"] * example["k"])
 
 
-def together(example: Any) -> float:
-    """`objective`; each worker's first trial waits (a minute at most) for the other's."""
+def wait_for_the_other_worker() -> None:
+    """In a worker process's first trial, waits (a minute at most) until a
+    second worker process has started one (marks in $AUTOMORPH_TEST_MARK)."""
     folder = Path(os.environ["AUTOMORPH_TEST_MARK"])
     mine = folder / str(os.getpid())
     if not mine.exists():
@@ -32,6 +33,11 @@ def together(example: Any) -> float:
         deadline = time.monotonic() + 60
         while len(list(folder.iterdir())) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
+
+
+def together(example: Any) -> float:
+    """`objective`; each worker's first trial waits (a minute at most) for the other's."""
+    wait_for_the_other_worker()
     return objective(example)
 
 
