@@ -36,6 +36,7 @@ is `failed`.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -403,6 +404,30 @@ class Storage(abc.ABC):
     def iter_trials(self, study: str) -> Iterator[TrialRecord]:
         """The study's trials in id order (backends may stream them)."""
         yield from self.get_trials(study)
+
+    def changed_trials(self, study: str, since: int = 0) -> tuple[int, list[TrialRecord]]:
+        """What changed in a study after event `since`, for readers that keep a copy.
+
+        Returns the study's latest event number and, in id order, its trials
+        proposed or finished after event `since` together with every trial
+        still pending or running (their states and measurements change
+        without an event). Their `example` is left out (None): `get_trial`
+        reads it. Called again with the number returned, it gives the next
+        changes: a change made during a call may come twice, never not at all.
+
+        Raises:
+            StudyNotFoundError: If there is no such study.
+        """
+        trials = self.get_trials(study)
+        latest = max((max(t.proposed_seq, t.finished_seq or 0) for t in trials), default=0)
+        changed = [
+            dataclasses.replace(t, example=None)
+            for t in trials
+            if t.proposed_seq > since
+            or (t.finished_seq or 0) > since
+            or t.status in ("pending", "running")
+        ]
+        return latest, changed
 
 
 def events_of(trials: list[TrialRecord], since: int) -> list[Event]:

@@ -70,6 +70,7 @@ from automorph.storage._sql_schema import (
     ANY_PENDING,
     ANY_STALE,
     APPEND,
+    CHANGED,
     CLAIM_OLDEST,
     DELETE_LEASE,
     DELETE_STUDY,
@@ -87,6 +88,7 @@ from automorph.storage._sql_schema import (
     LOCK_TRIAL,
     MEASUREMENTS,
     META,
+    NEXT_SEQ,
     NEXT_TRIAL_ID,
     NO_SQLALCHEMY,
     NOT_WAITING,
@@ -729,6 +731,18 @@ class SQLStorage(LeaseMixin, Storage):
             if len(rows) < chunk:
                 return
             after = rows[-1][0]
+
+    @retried
+    def changed_trials(self, study: str, since: int = 0) -> tuple[int, list[TrialRecord]]:
+        with self._transaction(write=False) as conn, gc_paused():
+            # The number first: a change made after it is read again next time.
+            next_seq = conn.execute(NEXT_SEQ, {"name": study}).scalar()
+            if next_seq is None:
+                raise self._not_found(conn, study)
+            since = min(since, _MAX_SEQ)
+            rows = conn.execute(CHANGED, {"name": study, "since": since}).all()
+            unique = sorted({row[0]: row for row in rows}.values(), key=lambda row: row[0])
+            return int(next_seq) - 1, records(study, unique)
 
     @retried
     def get_trial(self, study: str, trial_id: int) -> TrialRecord:

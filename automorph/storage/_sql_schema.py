@@ -280,3 +280,13 @@ EVENTS = sa.union_all(
         _T.finished_seq, sa.literal_column("1"), _T.trial_id, _T.dna, _T.reward, _T.metadata
     ).where(_T.study_id == STUDY_ID, _T.finished_seq > _P("since")),
 )
+# What changed after event `since` (for readers that keep a copy): trials
+# proposed or finished after it, and every pending or running one; three
+# index range scans, without the (large) `example` column.
+_LIGHT = [sa.literal_column("NULL") if c.name == "example" else c for c in TRIAL_COLUMNS]
+NEXT_SEQ = sa.select(_S.next_seq).where(_S.name == _P("name"))
+CHANGED = sa.union_all(
+    sa.select(*_LIGHT).where(_T.study_id == STUDY_ID, _T.proposed_seq > _P("since")),
+    sa.select(*_LIGHT).where(_T.study_id == STUDY_ID, _T.finished_seq > _P("since")),
+    sa.select(*_LIGHT).where(_T.study_id == STUDY_ID, _T.status.in_(("pending", "running"))),
+)

@@ -531,6 +531,45 @@ def check_requeue(make: Factory) -> None:
         )
 
 
+def check_changed(make: Factory) -> None:
+    """changed_trials gives what changed after an event number, without examples."""
+    with _store(make) as store:
+        study = _new_study(store, "changed")
+        for _ in range(3):
+            _propose(store, study, "w")
+        store.finish_trial(study, 1, "w", "completed", reward=0.5)
+        latest, trials = store.changed_trials(study)
+        assert latest == 4, f"changed_trials gave latest event {latest}, expected 4"
+        assert [(t.id, t.status) for t in trials] == [
+            (1, "completed"),
+            (2, "running"),
+            (3, "running"),
+        ], f"changed_trials(since=0) gave {trials}"
+        assert all(t.example is None for t in trials), "changed_trials kept the examples"
+        assert trials[0].reward == 0.5 and trials[0].dna == _dna(0), f"values: {trials[0]}"
+        store.add_measurement(study, 2, "w", {"reward": 0.1, "step": 1})
+        latest, trials = store.changed_trials(study, latest)
+        # Nothing took an event; the running trials come with their measurements.
+        assert latest == 4 and [t.id for t in trials] == [2, 3], f"after a report: {trials}"
+        assert [m["step"] for m in trials[0].measurements] == [1], f"measurements: {trials[0]}"
+        store.finish_trial(study, 2, "w", "failed", error="x")
+        store.finish_trial(study, 3, "w", "completed", reward=1.0)
+        _propose(store, study, "w")
+        latest, trials = store.changed_trials(study, 4)
+        assert latest == 7, f"latest event after two finishes and a proposal: {latest}"
+        assert [(t.id, t.status) for t in trials] == [
+            (2, "failed"),
+            (3, "completed"),
+            (4, "running"),
+        ], f"changed_trials(since=4) gave {trials}"
+        assert store.changed_trials(study, 7)[1] == [trials[-1]], "only the running one is left"
+        _raises(
+            StudyNotFoundError,
+            "changed_trials of a missing study",
+            lambda: store.changed_trials(_name("missing")),
+        )
+
+
 # --- values -------------------------------------------------------------------------------
 
 
@@ -598,6 +637,7 @@ CHECKS: list[Callable[[Factory], None]] = [
     check_taken_over,
     check_finish,
     check_requeue,
+    check_changed,
     check_copies,
     check_json_values,
 ]

@@ -114,6 +114,10 @@ class StoredStudy(StudyBackend):
         self._lease_s = options.timeout_s
         self._lost: set[int] = set()  # trials another worker took over
         self._final: dict[int, Measurement] = {}  # stored with the trial's end
+        # Every trial's learning curve as last read, and the event it was read up
+        # to: early stopping reads only what changed since (not the whole study).
+        self._curves: dict[int, list[tuple[int, float]]] = {}
+        self._curves_seq = 0
         # The caller's algorithm stays as it is: the study searches with a copy
         # (or with its own, if it has one), seeded once for all its workers.
         mine = algorithm.clone(deep=True)
@@ -327,15 +331,22 @@ class StoredStudy(StudyBackend):
         trial.status, trial.error, trial.completed = "failed", reason, time.time()
 
     def curves(self, trial_id: int, sign: float) -> Curves:
-        out: Curves = {}
-        for record in self.storage.get_trials(self.name):
-            if record.id != trial_id and record.measurements:
-                out[record.id] = [
-                    (int(m["step"]), sign * float(m["reward"]))
-                    for m in record.measurements
-                    if not isinstance(m["reward"], list)
-                ]
-        return out
+        self._curves_seq, changed = self.storage.changed_trials(self.name, self._curves_seq)
+        for record in changed:
+            points = [
+                (int(m["step"]), float(m["reward"]))
+                for m in record.measurements
+                if not isinstance(m["reward"], list)
+            ]
+            if points:
+                self._curves[record.id] = points
+            else:  # requeued: its measurements were cleared
+                self._curves.pop(record.id, None)
+        return {
+            tid: [(step, sign * value) for step, value in points]
+            for tid, points in self._curves.items()
+            if tid != trial_id
+        }
 
     def trials(self) -> list[Trial]:
         return [trial_from_record(r) for r in self.storage.get_trials(self.name)]
