@@ -1,0 +1,1 @@
+"""A live web dashboard of automorph studies."""
