@@ -2,26 +2,40 @@
 
 One strict build (`mkdocs build --strict`, as `make docs` runs it; any warning fails) serves
 the tests of this module: the API pages document every name in every public package's
-`__all__`, and the examples of the hand-written pages run as doctests.
+`__all__`, and the figures of the guides are drawn by the code on their pages (the build runs
+it; tools/mkdocs_hooks.py). Every code block of the hand-written pages runs here: the `>>>`
+examples as doctests (those of the studies guide on a PostgreSQL server and a Ray cluster that
+the test starts), and the shell commands in subprocesses, in a temporary folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import os
 import pkgutil
 import re
+import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import yaml
 
 import automorph
-from tests.test_readme import run_doctests
+from automorph import zero
+
+# The storage tests' throwaway PostgreSQL server, and the Ray test's way of starting a node.
+from tests.storage.conftest import fresh_postgres_url, postgres_server  # noqa: F401
+from tests.tuning.test_ray_cluster import Cluster, _free_port, _ray_cli, _start_node
+from tools.mkdocs_hooks import page_figures, run_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -33,7 +47,42 @@ BENCHMARK_PAGES = [
     *sorted(ROOT.glob("benchmarks/results/*.md")),
 ]
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+BLOCK = re.compile(
+    r'^```(\w*)(?:[^\n]*title="([^"]*)")?[^\n]*\n(.*?)^```', re.MULTILINE | re.DOTALL
+)
 IDS = re.compile(r'\bid="([^"]+)"')
+IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp"}
+# The shell blocks (```sh title="...") that a test of this module runs, by page and title.
+RUN_SHELL = {
+    ("guides/automl-zero.md", "Shell"): "test_the_automl_zero_commands_run",
+    ("guides/benchmarks.md", "Shell"): "test_the_benchmark_suite_commands_run",
+    ("guides/studies.md", "Shell, on the cluster's machines"): "test_the_examples_of_the_page_run",
+}
+# A page whose examples register a name for the rest of the process runs in a process of its own.
+ISOLATED = {"guides/custom-algorithm.md"}
+# The studies guide's PostgreSQL URL and Ray head, which its test replaces by its own.
+SHOWN_URL = "postgresql+psycopg://user@db-host/studies"
+SHOWN_HEAD = "head-host:6379"
+
+
+class Block(NamedTuple):
+    lang: str
+    title: str
+    body: str
+
+
+def blocks(page: Path) -> list[Block]:
+    """The fenced code blocks of a page: language, title (or "") and text."""
+    return [Block(*m) for m in BLOCK.findall(page.read_text(encoding="utf-8"))]
+
+
+def shell_lines(page: str, title: str) -> list[str]:
+    """The commands of the ```sh block of `page` with that title, comments left out."""
+    found = [b for b in blocks(DOCS / page) if b.lang == "sh" and b.title == title]
+    assert len(found) == 1, f"{page} has {len(found)} sh blocks titled {title!r}, not one"
+    lines = [raw.split("#", 1)[0].strip() for raw in found[0].body.splitlines()]
+    return [line for line in lines if line]
 
 
 def subpackages() -> list[str]:
@@ -147,13 +196,139 @@ def test_the_automorph_page_links_every_am_name_to_its_documentation(site: Path)
     assert not problems, problems
 
 
+def substitute(text: str, replacements: dict[str, str]) -> str:
+    """`text` with each key replaced by its value; a key that `text` lacks is an error
+    (the page changed, and what the test puts in place would silently not be used)."""
+    for shown, actual in replacements.items():
+        assert shown in text, f"the page no longer shows {shown!r}; update the test"
+        text = text.replace(shown, actual)
+    return text
+
+
+@contextlib.contextmanager
+def ray_cluster_from(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Starts a Ray cluster on this machine with the `ray start` commands of a page; yields
+    the head's address. Each command runs as written, with the head's port and host made
+    local (a free port, 127.0.0.1) and what the node's processes need on a shared machine
+    added: a CPU count (1 for the head, 2 for each other node), free ports for the head's
+    other servers, no dashboard; `_start_node` adds `--block` and a temp dir of the node's
+    own, so that only this cluster's processes are stopped at the end (never `ray stop`)."""
+    ray_cli = _ray_cli()
+    import ray
+
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # the driver's, as the nodes'
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    ray.shutdown()  # a driver still connected elsewhere would take the study
+    root = Path(tempfile.mkdtemp(prefix="amdocs-"))  # short: Ray's socket paths live here
+    port = _free_port()
+    cluster = Cluster(f"127.0.0.1:{port}", root)
+    try:
+        for i, line in enumerate(lines):
+            argv = shlex.split(line.replace("6379", str(port)).replace("head-host", "127.0.0.1"))
+            assert argv[:2] == ["ray", "start"], f"not a `ray start` command: {line}"
+            if "--head" in argv:
+                extra = ["--num-cpus=1", "--include-dashboard=false"]
+                extra += [f"--dashboard-port={_free_port()}"]
+                extra += [f"--ray-client-server-port={_free_port()}"]
+            else:
+                extra = ["--num-cpus=2"]
+            _start_node(cluster, ray_cli, f"node{i}", argv[2:] + extra)
+        yield cluster.address
+    finally:
+        try:
+            ray.shutdown()  # this process's driver, connected by the page's examples
+        finally:
+            try:
+                for node in reversed(cluster.nodes):
+                    node.kill()
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+
+
+def _run_isolated(page: Path) -> tuple[int, int, str]:
+    """Runs a page's examples in a new Python process: (attempted, failed, its report)."""
+    code = (
+        "import sys; from pathlib import Path; from tools.mkdocs_hooks import run_examples; "
+        "r = run_examples(Path(sys.argv[1]).read_text(encoding='utf-8'), sys.argv[1]); "
+        "print(r.attempted, r.failed)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(page)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    attempted, failed = map(int, proc.stdout.split()[-2:])
+    return attempted, failed, proc.stdout
+
+
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
-def test_the_examples_of_the_page_run(page: Path) -> None:
+def test_the_examples_of_the_page_run(page: Path, request: pytest.FixtureRequest) -> None:
+    rel = page.relative_to(DOCS).as_posix()
     text = page.read_text(encoding="utf-8")
-    blocks = [body for lang, body in FENCE.findall(text) if lang in ("pycon", "python")]
-    result = run_doctests(page)
-    assert result.failed == 0
-    assert result.attempted >= len(blocks)
+    examples = [b for b in blocks(page) if b.lang in ("pycon", "python")]
+    if rel in ISOLATED:
+        attempted, failed, report = _run_isolated(page)
+    elif rel == "guides/studies.md":
+        url = request.getfixturevalue("fresh_postgres_url")
+        lines = shell_lines(rel, "Shell, on the cluster's machines")
+        with ray_cluster_from(lines, request.getfixturevalue("monkeypatch")) as head:
+            result = run_examples(substitute(text, {SHOWN_URL: url, SHOWN_HEAD: head}), rel)
+        attempted, failed, report = result.attempted, result.failed, ""
+    else:
+        result = run_examples(text, rel)
+        attempted, failed, report = result.attempted, result.failed, ""
+    assert failed == 0, report
+    assert attempted >= len(examples)
+
+
+def _subprocess_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
+
+
+def _run_command(argv: list[str], cwd: Path) -> str:
+    """Runs a command of a page (its program as this Python runs it); returns its output."""
+    program = {
+        "automorph": [sys.executable, "-m", "automorph.cli"],
+        "python": [sys.executable],
+    }[argv[0]]
+    proc = subprocess.run(
+        [*program, *argv[1:]], cwd=cwd, env=_subprocess_env(), capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, f"`{shlex.join(argv)}` failed:\n{proc.stdout}{proc.stderr}"
+    return proc.stdout
+
+
+def test_the_automl_zero_commands_run(tmp_path: Path) -> None:
+    configs, run = [shlex.split(line) for line in shell_lines("guides/automl-zero.md", "Shell")]
+    assert _run_command(configs, tmp_path).split() == list(zero.CONFIG_NAMES)
+    budget = run.index("--max-cpu-seconds") + 1
+    assert run[budget] == "600", "the page changed its budget; update the page's note and this"
+    run[budget] = "3"  # the page says that the test runs it with 3 CPU seconds
+    lines = _run_command(run, tmp_path).splitlines()
+    outcome = next(i for i, line in enumerate(lines) if not line.startswith("experiment="))
+    assert re.match(r"(not )?solved: select_fitness=", lines[outcome]), lines[outcome]
+    program = "\n".join(lines[outcome + 1 :])
+    assert all(f"def {f}():" in program for f in ("setup", "predict", "learn")), program
+    assert (tmp_path / "demo.npz").is_file()
+
+
+def test_the_benchmark_suite_commands_run(tmp_path: Path) -> None:
+    full, short = [shlex.split(line) for line in shell_lines("guides/benchmarks.md", "Shell")]
+    # The page says that the preset's full run gets these options in the test.
+    _run_command(
+        [*full, "--seeds", "2", "--trials", "10", "--benchmarks", "nb201-cifar10"], tmp_path
+    )
+    _run_command(short, tmp_path)
+    for folder in ("benchmarks/results/learned-search", "benchmarks/out/learned-search"):
+        written = sorted(p.name for p in (tmp_path / folder).iterdir() if p.is_file())
+        assert {"regret.png", "results.json", "results.md"} <= set(written), (folder, written)
+    table = (tmp_path / "benchmarks/out/learned-search/results.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[2].strip() for line in table.splitlines() if "| nb201-cifar10 |" in line
+    }
+    assert rows == {"random", "tpe"}, table
 
 
 def _make_targets() -> set[str]:
@@ -176,21 +351,95 @@ def _command_problem(line: str) -> str | None:
     return f"`{line}`: a command this test does not check (write it as a doctest, or check it)"
 
 
+# A line of a ```text block that is a command or a program (which must run, so be
+# ```sh or ```pycon): a prompt, Python, or a command's name at the start of the line.
+CODE_LINE = re.compile(
+    r"""^\s*(?:
+        [$%]\s | >>> | \.\.\.\s | \#!
+      | (?:import|from)\s+[\w.]+ | (?:def|class|async\s+def)\s+\w | @[\w.]+
+      | (?:automorph|python3?|pip|make|ray|mkdocs|pytest|git|cd|export|docker|psql|uv|sudo)(?:\s|$)
+      | [\w.\[\]"']+\s*=\s*\S       # an assignment
+      | [\w.]+\(                      # a call
+    )""",
+    re.VERBOSE,
+)
+
+
+def looks_like_code(text: str) -> bool:
+    """Whether a block holds a shell command, a prompt or Python."""
+    return any(CODE_LINE.match(line) for line in text.splitlines())
+
+
+def test_a_text_block_with_a_command_or_python_is_recognized() -> None:
+    for code in ("$ automorph studies", "ray start --head", "am.tune(objective, space)",
+                 "x = am.floatv(0, 1)", ">>> 1 + 1", "import optuna", "@algorithms.register('a')",
+                 "python -m automorph.benchmarks list", "def f():"):  # fmt: skip
+        assert looks_like_code(code), code
+    for prose in ("utils            small helpers, no automorph imports",
+                  "hyper            hyper-values (oneof, manyof) -> DNASpec",
+                  "--- domain packages, each a client of the layers above ---"):  # fmt: skip
+        assert not looks_like_code(prose), prose
+
+
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
 def test_every_code_block_of_the_page_is_run_or_checked(page: Path) -> None:
+    rel = page.relative_to(DOCS).as_posix()
     problems = []
-    for lang, body in FENCE.findall(page.read_text(encoding="utf-8")):
+    for lang, title, body in blocks(page):
         if lang in ("pycon", "python"):
             if not body.lstrip().startswith(">>>"):
                 problems.append(f"a {lang} block that is not a doctest: {body[:60]!r}")
         elif lang == "sh":
+            if (rel, title) in RUN_SHELL:
+                continue  # a test runs it
             for raw in body.splitlines():
                 line = raw.split("#", 1)[0].strip()
                 if line and (problem := _command_problem(line)):
                     problems.append(problem)
-        elif lang != "text":
+        elif lang == "text":
+            if looks_like_code(body):
+                problems.append(
+                    "a text block holds a command or Python, which must run (as ```pycon, "
+                    f"or ```sh in a block a test runs): {body[:60]!r}"
+                )
+        else:
             problems.append(f"a block in {lang or 'no language'}: mark it pycon, sh or text")
     assert not problems, problems
+
+
+def test_the_shell_blocks_that_tests_run_exist() -> None:
+    names = {name for name, value in globals().items() if name.startswith("test_")}
+    for (page, title), test in RUN_SHELL.items():
+        assert shell_lines(page, title), (page, title)
+        assert test in names, f"{page}: the block {title!r} names {test}, which does not exist"
+
+
+def test_no_image_is_kept_in_docs() -> None:
+    # The pages' figures are drawn by their code when the site is built.
+    kept = [p.relative_to(ROOT).as_posix() for p in DOCS.rglob("*") if p.suffix in IMAGE_SUFFIXES]
+    assert not kept, f"images in docs/ that no code draws: {kept}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
+def test_every_image_of_the_page_is_drawn_by_its_code(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    drawn = {figure.src for figure in page_figures(text)}
+    undrawn = [src for src in IMAGE.findall(text) if src not in drawn]
+    assert not undrawn, f"images without data-figure (the code that draws them): {undrawn}"
+
+
+def test_the_figures_of_the_pages_are_on_the_site(site: Path) -> None:
+    count = 0
+    for page in PAGES:
+        rel = page.relative_to(DOCS).with_suffix("")
+        for figure in page_figures(page.read_text(encoding="utf-8")):
+            built = site / rel.parent / figure.src
+            assert built.is_file(), f"{rel}: the figure {figure.src} is not on the site"
+            assert built.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and built.stat().st_size > 10_000
+            html = site / ("index.html" if rel.name == "index" else rel / "index.html")
+            assert f'src="../{figure.src}"' in html.read_text(encoding="utf-8"), figure.src
+            count += 1
+    assert count >= 6  # getting started, the tuning, command-line and benchmarks guides
 
 
 def test_the_benchmark_pages_name_scripts_that_exist() -> None:

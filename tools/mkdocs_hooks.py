@@ -13,6 +13,13 @@ Two kinds of pages are made at build time instead of being kept in `docs/`:
   `benchmarks/` in the site, so their relative links and images keep working and
   the text exists once.
 
+The figures of the hand-written pages are not kept in `docs/` either: the code on
+the page draws them while the site is built. An image written
+`![alt](figures/name.png){ data-figure="EXPR" }` is a figure of the page's code:
+the hook runs the page's `>>>` examples in order, as one doctest (an example that
+fails fails the build), and after the examples above the image it evaluates
+`EXPR` among their names; the file at that path is served at the image's address.
+
 The hooks add these pages to the `nav` after the hand-written ones. The examples
 on the hand-written pages are doctests (`tests/test_docs_site.py` runs them);
 their `# doctest:` directives are for the test runner and are left out of the
@@ -21,16 +28,22 @@ rendered pages.
 
 from __future__ import annotations
 
+import contextlib
+import doctest
 import importlib
 import inspect
+import io
 import pkgutil
+import posixpath
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import griffe
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
@@ -40,6 +53,79 @@ API_DIR = "api"
 BENCH_DIR = "benchmarks"
 BENCH_FIGURES = (".png", ".svg")
 DIRECTIVE = re.compile(r"^(\s*(?:>>>|\.\.\.) .*?)\s*#\s*doctest:[^\n]*$", re.MULTILINE)
+FIGURE = re.compile(r'!\[[^\]]*\]\(([^)\s]+)\)\{\s*data-figure="([^"]+)"\s*\}')
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An image of a page that the page's code draws: where it is in the page's text,
+    its address relative to the page, and the expression that gives the file's path."""
+
+    offset: int
+    src: str
+    expression: str
+
+
+def page_figures(markdown: str) -> list[Figure]:
+    """The figures a page's code draws, in the order they appear."""
+    return [Figure(m.start(), m.group(1), m.group(2)) for m in FIGURE.finditer(markdown)]
+
+
+def run_examples(
+    text: str, name: str, globs: dict[str, Any] | None = None, report: io.StringIO | None = None
+) -> doctest.TestResults:
+    """Runs the `>>>` examples of `text` (a page, or a part of one) as one doctest, in
+    `globs` (kept afterwards, so the next part of the page runs after this one).
+
+    ELLIPSIS is on, as for the README's examples; a failure is written to `report`
+    (standard output if None) and counted in the result.
+    """
+    globs = {"__name__": "__main__"} if globs is None else globs
+    test = doctest.DocTestParser().get_doctest(text, globs, name, name, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test, out=(report or sys.stdout).write, clear_globs=False)
+    globs.update(test.globs)  # the test ran in a copy
+    return runner.summarize(verbose=False)
+
+
+def draw_figures(markdown: str, name: str) -> dict[str, bytes]:
+    """Runs the examples of a page up to its last figure; returns each figure's file
+    by its address relative to the page.
+
+    Raises:
+        PluginError: If an example fails, or a figure's expression does not give the
+            path of a file of the image's kind (the message names the page and the figure).
+    """
+    figures = page_figures(markdown)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    globs: dict[str, Any] = {"__name__": "__main__"}
+    drawn: dict[str, bytes] = {}
+    start = 0
+    for figure in figures:
+        report = io.StringIO()
+        with contextlib.redirect_stderr(report):  # progress lines of the code, if any
+            result = run_examples(markdown[start : figure.offset], name, globs, report)
+        if result.failed:
+            raise PluginError(
+                f"{name}: an example above the figure {figure.src} failed, so the figure "
+                f"cannot be drawn:\n{report.getvalue()[-4000:]}"
+            )
+        start = figure.offset
+        try:
+            path = Path(eval(figure.expression, globs))  # the page's own code
+        except Exception as error:
+            raise PluginError(
+                f"{name}: the figure {figure.src}: data-figure={figure.expression!r} "
+                f"failed: {type(error).__name__}: {error}"
+            ) from error
+        if not path.is_file() or path.suffix != Path(figure.src).suffix:
+            raise PluginError(
+                f"{name}: the figure {figure.src}: data-figure={figure.expression!r} gives "
+                f"{path}, which is not a {Path(figure.src).suffix} file"
+            )
+        drawn[figure.src] = path.read_bytes()
+    return drawn
 
 
 def public_packages() -> list[str]:
@@ -129,7 +215,16 @@ def _benchmark_files() -> list[str]:
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add the API pages and the benchmark pages to the site's files."""
+    """Add the API pages, the benchmark pages and the figures of the pages' code to the
+    site's files."""
+    for page in [f for f in files.documentation_pages() if not f.generated_by]:
+        markdown = Path(page.abs_src_path or "").read_text(encoding="utf-8")
+        if not page_figures(markdown):
+            continue
+        folder = posixpath.dirname(page.src_uri)
+        for src, image in draw_figures(markdown, page.src_uri).items():
+            uri = posixpath.normpath(posixpath.join(folder, src))
+            files.append(File.generated(config, uri, content=image))
     for package in public_packages():
         content = _top_page() if package == PACKAGE else _package_page(package)
         files.append(File.generated(config, api_page(package), content=content))
