@@ -15,7 +15,7 @@ $(VENV)/bin/python:
 # alone would pull several GB of CUDA packages.
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,docs,torch,ray,zero]'
+	$(PY) -m pip install --quiet -e '.[dev,docs,torch,ray,zero,dashboard]'
 	touch $@
 
 setup: $(STAMP)

@@ -507,6 +507,18 @@ def cmd_delete(ctx: Context, args: argparse.Namespace) -> int:
 
 Command = Callable[[Context, argparse.Namespace], int]
 
+
+def cmd_dashboard(ctx: Context, args: argparse.Namespace) -> int:
+    """Serves the dashboard over the store until Ctrl-C or SIGTERM."""
+    from automorph.dashboard import serve
+
+    mode = "read and write" if args.allow_writes else "read-only"
+    ctx.print(f"automorph dashboard of {ctx.where} at http://{args.host}:{args.port}/ ({mode})")
+    ctx.out.flush()
+    serve(ctx.store, host=args.host, port=args.port, allow_writes=args.allow_writes)
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "studies": cmd_studies,
     "show": cmd_show,
@@ -517,4 +529,5 @@ COMMANDS: dict[str, Command] = {
     "importance": cmd_importance,
     "enqueue": cmd_enqueue,
     "delete": cmd_delete,
+    "dashboard": cmd_dashboard,
 }

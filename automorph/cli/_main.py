@@ -109,7 +109,31 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true", help="write JSON")
     _add_importance_options(imp)
     _add_study_actions(add)
+    dashboard = add(
+        "dashboard",
+        "Serve a live web dashboard of the store's studies (the `dashboard` extra).",
+    )
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1: only this machine)",
+    )
+    dashboard.add_argument(
+        "--port", type=_port, default=8080, metavar="N", help="the port (default 8080)"
+    )
+    dashboard.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="let the pages enqueue trials and delete studies (default: read-only)",
+    )
     return parser
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {value}")
+    return value
 
 
 def _add_importance_options(parser: argparse.ArgumentParser) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from automorph.tuning._actors import Actors as Actors
 from automorph.tuning._checks import TrialsFailedError
 from automorph.tuning._direction import trial_violation as trial_violation
-from automorph.tuning._feedback import Feedback
+from automorph.tuning._feedback import STOPPED_EARLY_KEY, Feedback
 from automorph.tuning._importance import Importances, importance
 from automorph.tuning._loop import SearchLoop, sample
 from automorph.tuning._options import StudyOptions
@@ -42,6 +42,7 @@ from automorph.tuning._trial import Measurement, Outcome, Trial, TrialStatus
 from automorph.tuning._tune import FeedbackObjective, Objective, tune
 
 __all__ = [
+    "STOPPED_EARLY_KEY",
     "Feedback",
     "FeedbackObjective",
     "Importances",

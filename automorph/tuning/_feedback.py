@@ -43,6 +43,9 @@ logger = logging.getLogger("automorph.tuning")
 
 SkipOn = type[BaseException]
 
+STOPPED_EARLY_KEY = "stopped_early"
+"""Where a trial's metadata keeps the step at which early stopping first said to stop."""
+
 
 def _skip_rules(
     exceptions: SkipOn | Sequence[SkipOn | tuple[type[BaseException], str]],
@@ -338,7 +341,9 @@ class Feedback:
     def should_stop_early(self) -> bool:
         """Whether the loop's early-stopping policy says to stop this trial now
         (then complete it with what it has, or skip it), judged from the
-        measurements of this trial and of the study's other trials.
+        measurements of this trial and of the study's other trials. When it
+        says to stop, the trial's metadata keeps the step, under
+        `"stopped_early"`.
 
         False without a policy, for a multi-objective search, and before the
         trial's first measurement.
@@ -352,7 +357,10 @@ class Feedback:
         sign = -1.0 if loop.directions[0] == "minimize" else 1.0
         curve = [(m.step, sign * m.reward) for m in trial.measurements]  # type: ignore[operator]
         others = loop._study.curves(trial.id, sign)
-        return bool(policy.should_stop(trial.id, curve, others))
+        stop = bool(policy.should_stop(trial.id, curve, others))
+        if stop:  # kept with the trial (the dashboard marks it), the first step it was said
+            trial.metadata.setdefault(STOPPED_EARLY_KEY, trial.measurements[-1].step)
+        return stop
 
     def end_loop(self) -> None:
         """Ends the search after this trial: the loop proposes no more."""

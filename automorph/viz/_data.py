@@ -83,12 +83,13 @@ class Decision:
         return f"{self.kind} in [{low:g}, {high:g}]" + (" (log)" if self.log else "")
 
 
-def decisions_of(space: Space | str | None) -> dict[str, Decision]:
+def decisions_of(space: Space | str | None, label_width: int = 14) -> dict[str, Decision]:
     """The decisions of a DNASpec (or of its automorph JSON text), keyed by id.
 
     Decisions inside the candidates of a choice are included (under every
     pick of the choice). Text that is not a readable DNASpec gives `{}`, so
-    callers fall back to what the trials show.
+    callers fall back to what the trials show. A choice's labels are cut
+    to `label_width` characters.
     """
     if space is None:
         return {}
@@ -100,21 +101,21 @@ def decisions_of(space: Space | str | None) -> dict[str, Decision]:
         if not isinstance(space, Space):
             return {}
     out: dict[str, Decision] = {}
-    _walk(space, "", out)
+    _walk(space, "", out, label_width)
     return out
 
 
-def _walk(space: Space, prefix: str, out: dict[str, Decision]) -> None:
+def _walk(space: Space, prefix: str, out: dict[str, Decision], width: int) -> None:
     for point in space.elements:
         if isinstance(point, Choices):
             labels = tuple(
-                _short_label(text)
+                _short_label(text, width)
                 for text in (point.literal_values or [str(i) for i in range(len(point.candidates))])
             )
             for pick in point.pick_ids(prefix):
                 out[pick] = Decision(pick, "choice", labels)
                 for i, candidate in enumerate(point.candidates):
-                    _walk(candidate, f"{pick}[={i}]", out)
+                    _walk(candidate, f"{pick}[={i}]", out, width)
         elif isinstance(point, Float):
             decision_id = join(prefix, point.location)
             bounds = (float(point.min_value), float(point.max_value))

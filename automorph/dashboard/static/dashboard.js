@@ -1,0 +1,504 @@
+// automorph dashboard: fills the server's page shells from its JSON API and
+// keeps them up to date by polling. Text from the store is only ever put in
+// the page with textContent (or escaped for Plotly, which reads a few HTML
+// tags in labels), never as HTML.
+"use strict";
+
+const POLL_MS = 2000;
+const SLOW_POLL_MS = 10000;
+
+function esc(text) {
+  // For Plotly labels and hover text: its pseudo-HTML must see no tags.
+  return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (cls) node.className = cls;
+  return node;
+}
+
+function link(href, text) {
+  const a = el("a", text);
+  a.href = href;
+  return a;
+}
+
+function fmt(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "number") {
+    if (Number.isInteger(value)) return String(value);
+    return Number(value.toPrecision(6)).toString();
+  }
+  if (Array.isArray(value)) return value.map(fmt).join(", ");
+  return String(value);
+}
+
+function ago(t, now) {
+  if (!t) return "—";
+  const s = Math.max(0, now - t);
+  if (s < 60) return `${Math.round(s)} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${(s / 3600).toFixed(1)} h ago`;
+  return new Date(t * 1000).toLocaleString();
+}
+
+function studyHref(name) {
+  return `/study?name=${encodeURIComponent(name)}`;
+}
+
+function trialHref(name, id) {
+  return `/trial?name=${encodeURIComponent(name)}&id=${id}`;
+}
+
+async function getJSON(url) {
+  const response = await fetch(url, { cache: "no-store" });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
+  return body;
+}
+
+function setLive(ok, message) {
+  const live = document.getElementById("live");
+  live.textContent = message;
+  live.className = ok ? "live ok" : "live down";
+}
+
+function bestText(best) {
+  if (!best) return "—";
+  if (best.front !== undefined) return `Pareto front of ${best.front}`;
+  return fmt(best.value);
+}
+
+// --- the studies page ------------------------------------------------------
+
+async function studiesPage() {
+  const body = document.querySelector("#studies tbody");
+  const note = document.getElementById("studies-note");
+  async function poll() {
+    try {
+      const data = await getJSON("/api/studies");
+      body.replaceChildren();
+      for (const s of data.studies) {
+        const row = el("tr");
+        row.dataset.study = s.name;
+        const name = el("td");
+        name.appendChild(link(studyHref(s.name), s.name));
+        row.appendChild(name);
+        row.appendChild(el("td", s.directions.join(", ")));
+        row.appendChild(el("td", s.trials, "num"));
+        for (const state of ["pending", "running", "completed", "skipped", "failed"]) {
+          const cell = el("td", s.states[state], "num");
+          cell.dataset.state = state;
+          row.appendChild(cell);
+        }
+        row.appendChild(el("td", bestText(s.best), "num best"));
+        const bestTrial = el("td");
+        if (s.best && s.best.trial) bestTrial.appendChild(link(trialHref(s.name, s.best.trial), s.best.trial));
+        row.appendChild(bestTrial);
+        row.appendChild(el("td", ago(s.last_activity, data.time)));
+        body.appendChild(row);
+      }
+      note.textContent = data.studies.length ? `${data.studies.length} studies` : "This store has no studies yet.";
+      setLive(true, `live · updated ${new Date().toLocaleTimeString()}`);
+    } catch (e) {
+      setLive(false, `cannot reach the server: ${e.message}`);
+    }
+  }
+  await poll();
+  setInterval(poll, POLL_MS);
+}
+
+// --- the study page ---------------------------------------------------------
+
+const STATE_COLORS = {
+  pending: "#9aa5b1", running: "#f0a202", completed: "#1f77b4", skipped: "#8e6c8a", failed: "#d62728",
+};
+
+class StudyPage {
+  constructor(name) {
+    this.name = name;
+    this.read = 0;
+    this.rows = new Map(); // trial id -> {state, value, start, end, worker, steps, stopped, infeasible}
+    this.states = [];
+    this.view = null;
+    this.objective = 0;
+    this.table = { offset: 0, sort: "id", desc: true, state: "" };
+    this.slowAt = 0;
+    this.params = null;
+  }
+
+  q(extra) {
+    return `name=${encodeURIComponent(this.name)}${extra || ""}`;
+  }
+
+  async start() {
+    document.getElementById("log-scale").addEventListener("change", () => this.drawHistory());
+    document.getElementById("full-range").addEventListener("change", () => this.drawHistory());
+    document.getElementById("objective").addEventListener("change", (e) => {
+      this.objective = Number(e.target.value);
+      this.drawHistory();
+      this.loadSlow(true);
+    });
+    document.getElementById("slice-param").addEventListener("change", () => this.drawSlice());
+    document.getElementById("state-filter").addEventListener("change", (e) => {
+      this.table.state = e.target.value;
+      this.table.offset = 0;
+      this.loadTable();
+    });
+    document.getElementById("page-size").addEventListener("change", () => {
+      this.table.offset = 0;
+      this.loadTable();
+    });
+    document.getElementById("prev").addEventListener("click", () => {
+      this.table.offset = Math.max(0, this.table.offset - this.pageSize());
+      this.loadTable();
+    });
+    document.getElementById("next").addEventListener("click", () => {
+      if (this.table.offset + this.pageSize() < this.table.total) {
+        this.table.offset += this.pageSize();
+        this.loadTable();
+      }
+    });
+    await this.poll();
+    this.loadSlow(true);
+    setInterval(() => this.poll(), POLL_MS);
+  }
+
+  pageSize() {
+    return Number(document.getElementById("page-size").value);
+  }
+
+  async poll() {
+    let data;
+    try {
+      data = await getJSON(`/api/study?${this.q(`&read=${this.read}`)}`);
+    } catch (e) {
+      setLive(false, `cannot reach the server: ${e.message}`);
+      return;
+    }
+    const changed = this.merge(data.columns);
+    this.view = data.study;
+    this.showFacts();
+    if (changed || !this.drawn) {
+      this.drawn = true;
+      this.drawHistory();
+      this.drawTimeline();
+      this.loadTable();
+      if (Date.now() - this.slowAt > SLOW_POLL_MS) this.loadSlow(false);
+    }
+    setLive(true, `live · ${this.rows.size} trials · updated ${new Date().toLocaleTimeString()}`);
+    document.body.dataset.read = String(this.read);
+  }
+
+  merge(columns) {
+    this.states = columns.states;
+    this.read = columns.read;
+    this.origin = columns.origin;
+    const n = columns.id.length;
+    for (let i = 0; i < n; i++) {
+      const worker = columns.worker[i];
+      this.rows.set(columns.id[i], {
+        state: columns.states[columns.state[i]],
+        value: columns.value.map((v) => v[i]),
+        start: columns.start[i],
+        end: columns.end[i],
+        worker: worker === null ? null : columns.workers[worker],
+        steps: columns.steps[i],
+        stopped: columns.stopped[i],
+        infeasible: columns.infeasible[i],
+      });
+    }
+    return n > 0;
+  }
+
+  showFacts() {
+    const v = this.view;
+    document.getElementById("trial-count").textContent = v.trials;
+    for (const [state, count] of Object.entries(v.states)) {
+      const node = document.getElementById(`count-${state}`);
+      if (node) node.textContent = count;
+    }
+    const best = document.getElementById("best");
+    best.replaceChildren();
+    if (v.best && v.best.trial) {
+      best.appendChild(document.createTextNode(`${fmt(v.best.value)} (trial `));
+      best.appendChild(link(trialHref(this.name, v.best.trial), v.best.trial));
+      best.appendChild(document.createTextNode(")"));
+    } else {
+      best.textContent = bestText(v.best);
+    }
+    document.getElementById("last-activity").textContent = ago(v.last_activity, Date.now() / 1000);
+    const select = document.getElementById("objective");
+    if (select.options.length !== v.objectives) {
+      select.replaceChildren();
+      for (let k = 0; k < v.objectives; k++) {
+        const option = el("option", `${k} (${v.directions[Math.min(k, v.directions.length - 1)]})`);
+        option.value = String(k);
+        select.appendChild(option);
+      }
+    }
+    document.getElementById("pareto-panel").hidden = !v.multi_objective;
+  }
+
+  minimized(k) {
+    const d = this.view.directions;
+    return d[Math.min(k, d.length - 1)] === "minimize";
+  }
+
+  drawHistory() {
+    const k = this.objective;
+    const ids = [...this.rows.keys()].sort((a, b) => a - b);
+    const xs = [], ys = [], best = [], bestX = [], stoppedX = [], stoppedY = [], badX = [], badY = [];
+    const minimize = this.minimized(k);
+    let current = null;
+    for (const id of ids) {
+      const r = this.rows.get(id);
+      const y = r.value[k];
+      if (r.state !== "completed" || y === null || y === undefined) continue;
+      if (r.infeasible) {
+        badX.push(id);
+        badY.push(y);
+        continue;
+      }
+      xs.push(id);
+      ys.push(y);
+      if (r.stopped) {
+        stoppedX.push(id);
+        stoppedY.push(y);
+      }
+      if (current === null || (minimize ? y < current : y > current)) current = y;
+      bestX.push(id);
+      best.push(current);
+    }
+    const gl = xs.length > 5000 ? "scattergl" : "scatter";
+    const traces = [
+      { x: xs, y: ys, type: gl, mode: "markers", name: "trial", marker: { size: 4, color: STATE_COLORS.completed, opacity: 0.6 } },
+      { x: bestX, y: best, type: gl, mode: "lines", name: "best so far", line: { color: "#e4572e", width: 2, shape: "hv" } },
+    ];
+    if (stoppedX.length) traces.push({ x: stoppedX, y: stoppedY, type: gl, mode: "markers", name: "stopped early", marker: { size: 5, symbol: "x", color: "#8e6c8a" } });
+    if (badX.length) traces.push({ x: badX, y: badY, type: gl, mode: "markers", name: "infeasible", marker: { size: 5, symbol: "circle-open", color: "#999" } });
+    const log = document.getElementById("log-scale").checked;
+    const full = document.getElementById("full-range").checked;
+    const range = this.view.y_range[k];
+    const yaxis = { title: { text: `objective ${k} (${minimize ? "minimize" : "maximize"})` }, type: log ? "log" : "linear" };
+    if (!log && !full && range) yaxis.range = range;
+    else yaxis.autorange = true;
+    Plotly.react("history", traces, { margin: { t: 10, r: 10 }, xaxis: { title: { text: "trial" } }, yaxis, legend: { orientation: "h" }, height: 360 }, { responsive: true, displaylogo: false });
+    document.getElementById("history").dataset.points = String(xs.length + badX.length);
+  }
+
+  drawTimeline() {
+    const ids = [...this.rows.keys()].sort((a, b) => a - b).filter((id) => this.rows.get(id).start !== null);
+    const shown = ids.slice(-1000);
+    const byState = {};
+    const now = Date.now() / 1000 - this.origin;
+    for (const id of shown) {
+      const r = this.rows.get(id);
+      const t = byState[r.state] || (byState[r.state] = { x: [], base: [], y: [], text: [] });
+      const end = r.end === null ? now : r.end;
+      t.base.push(r.start);
+      t.x.push(Math.max(end - r.start, 1e-3));
+      t.y.push(esc(r.worker || "?"));
+      t.text.push(`trial ${id}`);
+    }
+    const traces = Object.entries(byState).map(([state, t]) => ({
+      type: "bar", orientation: "h", name: state, x: t.x, base: t.base, y: t.y, text: t.text,
+      hovertemplate: "%{text}<br>%{base:.2f} s + %{x:.2f} s<extra></extra>",
+      marker: { color: STATE_COLORS[state] }, textposition: "none",
+    }));
+    document.getElementById("timeline-note").textContent = ids.length > shown.length ? `the last ${shown.length} of ${ids.length} trials` : "";
+    Plotly.react("timeline", traces, { barmode: "overlay", margin: { t: 10, r: 10, l: 120 }, xaxis: { title: { text: "seconds since the study began" } }, height: 300, legend: { orientation: "h" } }, { responsive: true, displaylogo: false });
+  }
+
+  async loadTable() {
+    const t = this.table;
+    const size = this.pageSize();
+    const extra = `&offset=${t.offset}&limit=${size}&sort=${encodeURIComponent(t.sort)}&desc=${t.desc ? 1 : 0}&objective=${this.objective}${t.state ? `&states=${t.state}` : ""}`;
+    let data;
+    try {
+      data = await getJSON(`/api/table?${this.q(extra)}`);
+    } catch (e) {
+      document.getElementById("page-info").textContent = e.message;
+      return;
+    }
+    t.total = data.total;
+    const head = document.querySelector("#trials thead");
+    const body = document.querySelector("#trials tbody");
+    const columns = [["id", "Trial"], ["state", "State"], ["value", "Value"], ["duration", "Duration (s)"], ["worker", "Worker"], ["steps", "Steps"]];
+    const headRow = el("tr");
+    for (const [key, label] of columns.concat(data.decisions.map((d) => [`param:${d}`, d]))) {
+      const th = el("th", label + (t.sort === key ? (t.desc ? " ▼" : " ▲") : ""));
+      th.dataset.sort = key;
+      th.className = "sortable";
+      th.addEventListener("click", () => {
+        if (t.sort === key) t.desc = !t.desc;
+        else { t.sort = key; t.desc = false; }
+        t.offset = 0;
+        this.loadTable();
+      });
+      headRow.appendChild(th);
+    }
+    head.replaceChildren(headRow);
+    body.replaceChildren();
+    for (const row of data.rows) {
+      const tr = el("tr");
+      tr.dataset.trial = row.id;
+      const idCell = el("td", null, "num");
+      idCell.appendChild(link(trialHref(this.name, row.id), row.id));
+      tr.appendChild(idCell);
+      const state = el("td", row.state + (row.stopped !== null ? " (stopped early)" : "") + (row.infeasible ? " (infeasible)" : ""), `state-${row.state}`);
+      tr.appendChild(state);
+      tr.appendChild(el("td", fmt(row.value), "num value"));
+      tr.appendChild(el("td", row.duration === null ? "—" : row.duration.toFixed(3), "num"));
+      tr.appendChild(el("td", row.worker || "—"));
+      tr.appendChild(el("td", row.steps, "num"));
+      for (const p of row.params) tr.appendChild(el("td", p));
+      body.appendChild(tr);
+    }
+    const last = Math.min(t.offset + size, data.total);
+    document.getElementById("page-info").textContent = data.total ? `${t.offset + 1}–${last} of ${data.total}` : "no trials";
+  }
+
+  async loadSlow(force) {
+    this.slowAt = Date.now();
+    const q = this.q(`&objective=${this.objective}`);
+    const tasks = [
+      getJSON(`/api/curves?${this.q()}`).then((d) => this.drawCurves(d)),
+      getJSON(`/api/params?${q}`).then((d) => { this.params = d; this.drawParams(); this.drawSlice(); }),
+      getJSON(`/api/importance?${q}`).then((d) => this.drawImportance(d)),
+    ];
+    if (this.view && this.view.multi_objective) tasks.push(getJSON(`/api/pareto?${this.q()}`).then((d) => this.drawPareto(d)));
+    await Promise.allSettled(tasks);
+    if (force) document.body.dataset.plots = "ready";
+  }
+
+  drawCurves(data) {
+    const traces = data.curves.map((c) => ({
+      x: c.steps, y: c.values, type: "scatter", mode: "lines", name: `trial ${c.id}`,
+      line: { width: c.id === data.best ? 3 : 1, color: c.id === data.best ? "#e4572e" : c.stopped !== null ? "#8e6c8a" : STATE_COLORS[c.state] || "#1f77b4" },
+      opacity: c.id === data.best ? 1 : 0.5, showlegend: false,
+    }));
+    const stopped = data.curves.filter((c) => c.stopped !== null);
+    if (stopped.length) {
+      traces.push({
+        x: stopped.map((c) => c.steps[c.steps.length - 1]), y: stopped.map((c) => c.values[c.values.length - 1]),
+        type: "scatter", mode: "markers", name: "stopped early", marker: { symbol: "x", size: 7, color: "#8e6c8a" },
+      });
+    }
+    const note = document.getElementById("curves-note");
+    note.textContent = data.trials ? `the latest ${data.curves.length} of ${data.trials} trials with intermediate values; best in red, early-stopped ending in ×` : "no trial reported intermediate values";
+    Plotly.react("curves", traces, { margin: { t: 10, r: 10 }, xaxis: { title: { text: "step" } }, yaxis: { title: { text: "intermediate value" } }, height: 320 }, { responsive: true, displaylogo: false });
+  }
+
+  paramAxis(d, values) {
+    // Parallel coordinates write labels as plain SVG text: no escaping (it would show).
+    const axis = { label: d.id, values: values.map((v) => (v === null ? NaN : v)) };
+    if (d.kind === "choice") {
+      axis.tickvals = d.labels.map((_, i) => i);
+      axis.ticktext = d.labels.map((label) => (label.length > 24 ? `${label.slice(0, 23)}…` : label));
+      axis.range = [-0.5, d.labels.length - 0.5];
+    } else if (d.log) {
+      axis.values = axis.values.map((v) => (v > 0 ? Math.log10(v) : NaN));
+      axis.label = `log10 ${d.id}`;
+    }
+    return axis;
+  }
+
+  drawParams() {
+    const p = this.params;
+    const note = document.getElementById("params-note");
+    if (!p.value.length) {
+      note.textContent = "no completed trial yet";
+      Plotly.purge("parcoords");
+      return;
+    }
+    note.textContent = p.shown < p.completed ? `${p.shown} of ${p.completed} completed trials (the best and an even spread of the rest)` : `${p.completed} completed trials`;
+    const dims = p.decisions.map((d) => this.paramAxis(d, p.params[d.id]));
+    dims.push({ label: `objective ${p.objective}`, values: p.value });
+    Plotly.react("parcoords", [{
+      type: "parcoords", dimensions: dims,
+      line: { color: p.value, colorscale: "Viridis", reversescale: p.direction === "minimize", showscale: true },
+    }], { margin: { t: 40, l: 60, r: 60 }, height: 360 }, { responsive: true, displaylogo: false });
+    const select = document.getElementById("slice-param");
+    if (select.options.length !== p.decisions.length) {
+      select.replaceChildren();
+      for (const d of p.decisions) {
+        const option = el("option", d.id);
+        option.value = d.id;
+        select.appendChild(option);
+      }
+    }
+  }
+
+  drawSlice() {
+    const p = this.params;
+    if (!p || !p.decisions.length) return;
+    const id = document.getElementById("slice-param").value || p.decisions[0].id;
+    const d = p.decisions.find((x) => x.id === id);
+    const xs = [], ys = [], text = [];
+    p.params[id].forEach((v, i) => {
+      if (v === null) return;
+      xs.push(d.kind === "choice" ? esc(d.labels[v] ?? v) : v);
+      ys.push(p.value[i]);
+      text.push(`trial ${p.ids[i]}`);
+    });
+    const xaxis = { title: { text: esc(id) }, type: d.kind === "choice" ? "category" : d.log ? "log" : "linear" };
+    Plotly.react("slice", [{ x: xs, y: ys, text, type: "scatter", mode: "markers", marker: { size: 5, opacity: 0.6, color: p.ids, colorscale: "Blues", showscale: true, colorbar: { title: { text: "trial" } } } }],
+      { margin: { t: 10, r: 10 }, xaxis, yaxis: { title: { text: `objective ${p.objective}` } }, height: 320 }, { responsive: true, displaylogo: false });
+  }
+
+  drawImportance(data) {
+    const note = document.getElementById("importance-note");
+    if (data.error) {
+      note.textContent = data.error;
+      Plotly.purge("importance");
+      return;
+    }
+    note.textContent = `fANOVA over ${data.trials} completed trials`;
+    const order = data.decisions.map((_, i) => i).reverse();
+    Plotly.react("importance", [{
+      type: "bar", orientation: "h", x: order.map((i) => data.importance[i]), y: order.map((i) => esc(data.decisions[i])),
+      error_x: { type: "data", array: order.map((i) => data.spread[i]), visible: true }, marker: { color: "#1f77b4" },
+    }], { margin: { t: 10, r: 10, l: 140 }, xaxis: { title: { text: "fraction of variance" } }, height: 60 + 28 * data.decisions.length }, { responsive: true, displaylogo: false });
+  }
+
+  drawPareto(data) {
+    const note = document.getElementById("pareto-note");
+    if (data.error) {
+      note.textContent = data.error;
+      return;
+    }
+    note.textContent = `${data.front_size} trials on the front`;
+    const on = data.front.map((f, i) => (f ? i : -1)).filter((i) => i >= 0);
+    const off = data.front.map((f, i) => (f ? -1 : i)).filter((i) => i >= 0);
+    const pick = (rows, k) => rows.map((i) => data.values[i][k]);
+    const label = (k) => `objective ${k} (${data.directions[k]})`;
+    Plotly.react("pareto", [
+      { x: pick(off, 0), y: pick(off, 1), text: off.map((i) => `trial ${data.ids[i]}`), type: "scatter", mode: "markers", name: "dominated", marker: { size: 5, color: "#9aa5b1" } },
+      { x: pick(on, 0), y: pick(on, 1), text: on.map((i) => `trial ${data.ids[i]}`), type: "scatter", mode: "markers", name: "Pareto front", marker: { size: 7, color: "#e4572e" } },
+    ], { margin: { t: 10, r: 10 }, xaxis: { title: { text: label(0) } }, yaxis: { title: { text: label(1) } }, height: 340, legend: { orientation: "h" } }, { responsive: true, displaylogo: false });
+    Plotly.react("hypervolume", [{ x: data.hypervolume.map((h) => h[0]), y: data.hypervolume.map((h) => h[1]), type: "scatter", mode: "lines+markers", name: "hypervolume" }],
+      { margin: { t: 10, r: 10 }, xaxis: { title: { text: "trial" } }, yaxis: { title: { text: "hypervolume" } }, height: 340 }, { responsive: true, displaylogo: false });
+  }
+}
+
+// --- the trial page ---------------------------------------------------------
+
+function trialPage() {
+  const state = document.body.dataset.state;
+  if (state === "pending" || state === "running") {
+    setLive(true, "live · this trial is under way; the page reloads every 3 s");
+    setTimeout(() => window.location.reload(), 3000);
+  } else {
+    setLive(true, "");
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const page = document.body.dataset.page;
+  if (page === "studies") studiesPage();
+  else if (page === "study") new StudyPage(document.body.dataset.study).start();
+  else if (page === "trial") trialPage();
+});
