@@ -119,11 +119,7 @@ def _page(
     created = (
         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.created)) if info.created else "-"
     )
-    objectives = (
-        f"{table.num_objectives} objectives, each maximized"
-        if table.multi_objective
-        else "one objective, maximized"
-    )
+    objectives = _objectives_text(table)
     if table.constrained:
         done = table.completed
         feasible = int((done & table.feasible).sum())
@@ -146,6 +142,20 @@ def _page(
     parts += _top_section(table, decisions)
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _objectives_text(table: TrialTable) -> str:
+    """'one objective, minimized', '2 objectives, each maximized', or each
+    objective's direction when they differ."""
+    words = [
+        "minimized" if table.minimized(k) else "maximized" for k in range(table.num_objectives)
+    ]
+    if not table.multi_objective:
+        return f"one objective, {words[0]}"
+    if len(set(words)) == 1:
+        return f"{table.num_objectives} objectives, each {words[0]}"
+    each = ", ".join(f"objective {k} {word}" for k, word in enumerate(words))
+    return f"{table.num_objectives} objectives: {each}"
 
 
 def _best_section(

@@ -91,3 +91,22 @@ def test_the_plots_of_a_minimizing_search(tmp_path: Path) -> None:
             name="g", storage=store, direction="minimize")  # fmt: skip
     _, page = write_report(store.get_study("g"), store.get_trials("g"), tmp_path / "g")
     assert "The best is trial 1, with reward 0 (the reward is minimized)." in page.read_text()
+
+
+def test_the_report_page_names_the_real_directions(tmp_path: Path) -> None:
+    low = StudyInfo("s", metadata={DIRECTIONS_KEY: ["minimize"]})
+    text = write_report(low, TRIALS, tmp_path / "low")[1].read_text()
+    assert "one objective, minimized" in text and "maximized" not in text
+    text = write_report(StudyInfo("s"), TRIALS, tmp_path / "high")[1].read_text()
+    assert "one objective, maximized" in text
+    multi = [
+        TrialRecord("m", i, {"x": i}, "completed", reward=[float(i), 1.0 / i]) for i in (1, 2, 3)
+    ]
+    both = StudyInfo("m", multi_objective=True, metadata={DIRECTIONS_KEY: ["minimize"]})
+    text = write_report(both, multi, tmp_path / "both")[1].read_text()
+    assert "2 objectives, each minimized" in text
+    mixed = StudyInfo(
+        "m", multi_objective=True, metadata={DIRECTIONS_KEY: ["maximize", "minimize"]}
+    )
+    text = write_report(mixed, multi, tmp_path / "mixed")[1].read_text()
+    assert "2 objectives: objective 0 maximized, objective 1 minimized" in text
