@@ -17,10 +17,8 @@ import os
 import pkgutil
 import re
 import shlex
-import shutil
 import subprocess
 import sys
-import tempfile
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,9 +30,9 @@ import yaml
 import automorph
 from automorph import zero
 
-# The storage tests' throwaway PostgreSQL server, and the Ray test's way of starting a node.
+# The storage tests' throwaway PostgreSQL server, and the tests' local Ray cluster.
 from tests.storage.conftest import fresh_postgres_url, postgres_server  # noqa: F401
-from tests.tuning.test_ray_cluster import Cluster, _free_port, _ray_cli, _start_node
+from tests.tuning.ray_cluster import free_port, local_cluster
 from tools.mkdocs_hooks import page_figures, run_examples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,38 +209,21 @@ def ray_cluster_from(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> Itera
     the head's address. Each command runs as written, with the head's port and host made
     local (a free port, 127.0.0.1) and what the node's processes need on a shared machine
     added: a CPU count (1 for the head, 2 for each other node), free ports for the head's
-    other servers, no dashboard; `_start_node` adds `--block` and a temp dir of the node's
+    other servers, no dashboard; `start_node` adds `--block` and a temp dir of the node's
     own, so that only this cluster's processes are stopped at the end (never `ray stop`)."""
-    ray_cli = _ray_cli()
-    import ray
-
-    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # the driver's, as the nodes'
-    monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    ray.shutdown()  # a driver still connected elsewhere would take the study
-    root = Path(tempfile.mkdtemp(prefix="amdocs-"))  # short: Ray's socket paths live here
-    port = _free_port()
-    cluster = Cluster(f"127.0.0.1:{port}", root)
-    try:
+    with local_cluster("amdocs-", monkeypatch) as cluster:
         for i, line in enumerate(lines):
-            argv = shlex.split(line.replace("6379", str(port)).replace("head-host", "127.0.0.1"))
+            local = line.replace("6379", str(cluster.port)).replace("head-host", "127.0.0.1")
+            argv = shlex.split(local)
             assert argv[:2] == ["ray", "start"], f"not a `ray start` command: {line}"
             if "--head" in argv:
                 extra = ["--num-cpus=1", "--include-dashboard=false"]
-                extra += [f"--dashboard-port={_free_port()}"]
-                extra += [f"--ray-client-server-port={_free_port()}"]
+                extra += [f"--dashboard-port={free_port()}"]
+                extra += [f"--ray-client-server-port={free_port()}"]
             else:
                 extra = ["--num-cpus=2"]
-            _start_node(cluster, ray_cli, f"node{i}", argv[2:] + extra)
+            cluster.start_node(f"node{i}", argv[2:] + extra)
         yield cluster.address
-    finally:
-        try:
-            ray.shutdown()  # this process's driver, connected by the page's examples
-        finally:
-            try:
-                for node in reversed(cluster.nodes):
-                    node.kill()
-            finally:
-                shutil.rmtree(root, ignore_errors=True)
 
 
 def _run_isolated(page: Path) -> tuple[int, int, str]:

@@ -143,7 +143,7 @@ def api_page(package: str) -> str:
     return f"{API_DIR}/{package}.md"
 
 
-def _summary(loaded: griffe.Module, path: str) -> str:
+def _summary(loaded: griffe.Object | griffe.Alias, path: str) -> str:
     """The first paragraph of the docstring of `path` (an `automorph.` path), for a table cell."""
     try:
         docstring = loaded[path[len(PACKAGE) + 1 :]].docstring

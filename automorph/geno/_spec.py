@@ -173,9 +173,12 @@ class Space(Object, type_name="automorph.Space"):
     @property
     def size(self) -> int | float:
         """Number of distinct DNA: an exact integer, or `math.inf`."""
-        total: int | float = 1
-        for element in self.elements:
-            total *= element._size()
+        sizes = [element._size() for element in self.elements]
+        if math.inf in sizes:  # before any product: an int beyond floats times inf overflows
+            return math.inf
+        total = 1
+        for size in sizes:
+            total *= int(size)
         return total
 
     @property
@@ -684,11 +687,11 @@ class Choices(DecisionPoint, type_name="automorph.Choices"):
 
     def _size(self) -> int | float:
         sizes = [c.size for c in self.candidates]
+        if math.inf in sizes:  # before any sum: an int beyond floats plus inf overflows
+            return math.inf
         k = self.num_choices
         if k == 1:
             return sum(sizes)
-        if math.inf in sizes:
-            return math.inf
         if self.distinct:
             total = elementary_symmetric(sizes, k)  # type: ignore[arg-type]
             return total if self.sorted else total * math.factorial(k)

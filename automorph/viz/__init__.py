@@ -3,8 +3,10 @@ and an HTML report.
 
 Every function takes trials as the storage layer keeps them
 (`automorph.storage.TrialRecord`) or as the search loop holds them
-(`automorph.tuning.Trial`); `plot_importance` takes what `am.importance`
-returns, or a study. Rewards are maximized. matplotlib is an optional extra
+(`automorph.tuning.Trial`), or a whole `StudyResult` or stored `Study`;
+`plot_importance` takes what `am.importance` returns, or a study. Rewards
+are maximized unless `directions` says otherwise; a result or a study
+brings its own directions. matplotlib is an optional extra
 (`pip install 'automorph[viz]'`), imported only when a plot is drawn;
 figures use the Agg backend and never touch pyplot's global state.
 

@@ -6,7 +6,8 @@ are maximized unless the study's directions say "minimize" (then the best is
 the lowest); a multi-objective reward is a list or a tuple of floats. A
 trial's constraint values, if it has any, are read from its `metadata`: the
 best trials are feasible ones whenever any trial is (Deb's rules), and the
-plots mark the infeasible ones.
+plots mark the infeasible ones. A `StudyResult` or a stored `Study` given
+to a plot brings its own trials, directions and DNASpec.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from automorph.geno import Choices, CustomDecisionPoint, Float, Int, Space, join
-from automorph.storage import CONSTRAINTS_KEY, direction_signs
+from automorph.storage import CONSTRAINTS_KEY, DIRECTIONS, direction_signs
 from automorph.symbolic import from_json_str
-from automorph.tuning import trial_violation
-from automorph.utils import AutomorphError
+from automorph.tuning import Study, StudyResult, trial_violation
+from automorph.utils import AutomorphError, FieldValueError
 
 DecisionKind = Literal["choice", "float", "int", "custom"]
 
@@ -233,10 +234,71 @@ class TrialTable:
         return int(done[np.argmax(self.signed[done, 0])])
 
 
+def table_of(
+    source: Iterable[TrialLike] | TrialTable | StudyResult | Study,
+    directions: str | Sequence[str] | None = None,
+) -> TrialTable:
+    """What a plot draws: `source` as a `TrialTable`.
+
+    Args:
+        source: Trials, a `TrialTable` (returned as it is: it has its own
+            directions), or a `StudyResult` or stored `Study` (its trials, with
+            its directions and its multi-objective flag).
+        directions: "maximize" or "minimize" per objective (one for all); by
+            default the study's, or maximized for bare trials.
+
+    Raises:
+        FieldValueError: If a direction is neither "maximize" nor "minimize".
+
+    >>> import automorph as am
+    >>> result = am.tune(lambda e: float(e["x"]), am.Dict(x=am.intv(0, 3)),
+    ...                  am.algorithms.Grid(), minimize=True)
+    >>> table = table_of(result)
+    >>> table.directions, int(table.ids[table.best_index()])
+    (('minimize',), 1)
+    >>> table_of(result.trials).directions, table_of(result, "maximize").directions
+    (('maximize',), ('maximize',))
+    """
+    if isinstance(source, TrialTable):
+        return source
+    if isinstance(source, (StudyResult, Study)):
+        return collect(source.trials, source.multi_objective, directions or source.directions)
+    return collect(source, None, directions)
+
+
+def spec_of(source: object) -> Space | str | None:
+    """The DNASpec of a `StudyResult` or a stored `Study` (JSON text for a
+    study; None if it stores none), or None for anything else."""
+    if isinstance(source, StudyResult):
+        return source.dna_spec
+    if isinstance(source, Study):
+        return source.info.dna_spec
+    return None
+
+
+def checked_directions(directions: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """`directions` as a tuple (a lone string is one direction for every
+    objective), or None if none is given.
+
+    Raises:
+        FieldValueError: If a direction is neither "maximize" nor "minimize".
+    """
+    if directions is None:
+        return None
+    wanted = (directions,) if isinstance(directions, str) else tuple(directions)
+    for item in wanted:
+        if item not in DIRECTIONS:
+            raise FieldValueError(
+                f"`directions` must be 'maximize' or 'minimize', or a list of them (one per "
+                f"objective), got {item!r} in {directions!r}"
+            )
+    return wanted or None
+
+
 def collect(
     trials: Iterable[TrialLike],
     multi_objective: bool | None = None,
-    directions: Sequence[str] | None = None,
+    directions: str | Sequence[str] | None = None,
 ) -> TrialTable:
     """Reads trials into a `TrialTable`.
 
@@ -246,7 +308,11 @@ def collect(
             whether any reward is a sequence.
         directions: "maximize" or "minimize" per objective (one for all);
             maximized by default.
+
+    Raises:
+        FieldValueError: If a direction is neither "maximize" nor "minimize".
     """
+    wanted = checked_directions(directions)
     ids: list[int] = []
     status: list[str] = []
     rewards: list[tuple[float, ...] | None] = []
@@ -285,7 +351,7 @@ def collect(
         dna=dnas,
         decision_ids=list(seen),
         multi_objective=any_sequence if multi_objective is None else multi_objective,
-        directions=tuple(directions) if directions else ("maximize",),
+        directions=wanted or ("maximize",),
         violations=np.asarray(violations, dtype=float) if constrained else None,
         constrained=constrained,
     )

@@ -19,7 +19,8 @@ import numpy as np
 
 from automorph.algorithms import pareto_mask
 from automorph.geno import Space
-from automorph.viz._data import Decision, TrialLike, TrialTable, collect, decisions_of
+from automorph.tuning import Study, StudyResult
+from automorph.viz._data import Decision, TrialLike, TrialTable, decisions_of, spec_of, table_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -63,11 +64,11 @@ def save(figure: Figure, path: str | os.PathLike[str]) -> Path:
 
 
 def plot_history(
-    trials: Iterable[TrialLike] | TrialTable,
+    trials: Iterable[TrialLike] | TrialTable | StudyResult | Study,
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
-    directions: Sequence[str] | None = None,
+    directions: str | Sequence[str] | None = None,
 ) -> Path:
     """Plots how the search went and writes it as a PNG.
 
@@ -82,17 +83,20 @@ def plot_history(
     least infeasible ones while none is feasible).
 
     Args:
-        trials: Storage `TrialRecord`s or tuning `Trial`s (or a `TrialTable`).
+        trials: Storage `TrialRecord`s or tuning `Trial`s (or a `TrialTable`),
+            or a `StudyResult` or stored `Study`, which brings its directions.
         path: Where to write the PNG.
         title: The plot's title (by default it names what is drawn).
-        directions: "maximize" or "minimize" per objective (one for all);
-            maximized by default (ignored for a `TrialTable`, which has its own).
+        directions: "maximize" or "minimize" per objective (one for all); by
+            default the study's when `trials` is a result or a study, else
+            maximized (ignored for a `TrialTable`, which has its own).
 
     Returns:
         The path written.
 
     Raises:
         ImportError: If matplotlib is not installed.
+        FieldValueError: If a direction is neither "maximize" nor "minimize".
 
     >>> import tempfile, pathlib
     >>> from automorph.storage import TrialRecord
@@ -102,20 +106,20 @@ def plot_history(
     ...     png.stat().st_size > 10_000
     True
     """
-    table = trials if isinstance(trials, TrialTable) else collect(trials, None, directions)
+    table = table_of(trials, directions)
     figure = new_figure(9.0, 4.8)
     draw_history(figure, table, title=title)
     return save(figure, path)
 
 
 def plot_parallel_coordinates(
-    trials: Iterable[TrialLike] | TrialTable,
+    trials: Iterable[TrialLike] | TrialTable | StudyResult | Study,
     path: str | os.PathLike[str],
     *,
     dna_spec: Space | str | None = None,
     max_lines: int = MAX_LINES,
     seed: int = 0,
-    directions: Sequence[str] | None = None,
+    directions: str | Sequence[str] | None = None,
 ) -> Path:
     """Plots each completed trial as a line across one axis per decision and
     a reward axis, coloured by reward, and writes it as a PNG.
@@ -128,10 +132,13 @@ def plot_parallel_coordinates(
     drawn and the rest are sampled at random; the title says so.
 
     Args:
-        trials: Storage `TrialRecord`s or tuning `Trial`s (or a `TrialTable`).
+        trials: Storage `TrialRecord`s or tuning `Trial`s (or a `TrialTable`),
+            or a `StudyResult` or stored `Study`, which brings its directions
+            and its DNASpec.
         path: Where to write the PNG.
         dna_spec: The study's DNASpec (or its JSON text) to know each
-            decision's kind; without it, kinds are read from the values.
+            decision's kind; by default the result's or the study's; without
+            one, kinds are read from the values.
         max_lines: The most lines to draw.
         seed: Seed of the sample of lines.
         directions: As for `plot_history`: which lines are the best.
@@ -142,11 +149,12 @@ def plot_parallel_coordinates(
     Raises:
         ImportError: If matplotlib is not installed.
         ValueError: If `max_lines` is less than 1.
+        FieldValueError: If a direction is neither "maximize" nor "minimize".
     """
     if max_lines < 1:
         raise ValueError(f"`max_lines` ({max_lines}) must be at least 1")
-    table = trials if isinstance(trials, TrialTable) else collect(trials, None, directions)
-    decisions = decisions_of(dna_spec)
+    table = table_of(trials, directions)
+    decisions = decisions_of(dna_spec if dna_spec is not None else spec_of(trials))
     width = min(4.0 + 1.15 * min(len(table.decision_ids), MAX_AXES), 26.0)
     figure = new_figure(max(width, 9.0), 5.2)
     draw_parallel_coordinates(figure, table, decisions, max_lines=max_lines, seed=seed)

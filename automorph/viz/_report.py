@@ -7,7 +7,7 @@ import html
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,17 @@ import numpy as np
 
 from automorph.algorithms import pareto_mask
 from automorph.geno import Space
-from automorph.storage import StudyInfo
-from automorph.viz._data import Decision, TrialLike, TrialTable, collect, decisions_of
+from automorph.storage import DIRECTIONS_KEY, StudyInfo
+from automorph.tuning import Study, StudyResult
+from automorph.viz._data import (
+    Decision,
+    TrialLike,
+    TrialTable,
+    checked_directions,
+    collect,
+    decisions_of,
+    spec_of,
+)
 from automorph.viz._plots import (
     MAX_AXES,
     MAX_LINES,
@@ -45,12 +54,13 @@ img { max-width: 100%; height: auto; border: 1px solid #eee; }
 
 
 def write_report(
-    study: StudyInfo | str,
+    study: StudyInfo | StudyResult | Study | str,
     trials: Iterable[TrialLike],
     path_prefix: str | os.PathLike[str],
     *,
     dna_spec: Space | str | None = None,
     max_lines: int = MAX_LINES,
+    directions: str | Sequence[str] | None = None,
 ) -> tuple[Path, Path]:
     """Writes `<prefix>.png` (the history and parallel-coordinate plots in
     one figure) and `<prefix>.html` (a page that needs no other file: the
@@ -58,19 +68,24 @@ def write_report(
     embedded, and the top trials).
 
     Args:
-        study: The study (its name, creation time and DNASpec are shown), or
-            just its name.
+        study: The study (its name, creation time, directions and DNASpec
+            are used): its stored `StudyInfo`, a stored `Study`, a
+            `StudyResult` held in memory, or just its name (then the study
+            is taken to be maximized unless `directions` says otherwise).
         trials: The study's trials: storage `TrialRecord`s or tuning `Trial`s.
         path_prefix: Where to write, without the suffixes; folders that do
             not exist are created.
         dna_spec: The DNASpec (or its JSON text); by default the study's.
         max_lines: The most lines of the parallel-coordinate plot.
+        directions: "maximize" or "minimize" per objective (one for all);
+            by default the study's.
 
     Returns:
         The paths of the PNG and the HTML page.
 
     Raises:
         ImportError: If matplotlib is not installed.
+        FieldValueError: If a direction is neither "maximize" nor "minimize".
 
     >>> import tempfile, pathlib
     >>> from automorph.storage import StudyInfo, TrialRecord
@@ -82,10 +97,14 @@ def write_report(
     ...     png.name, page.name, "trial 3" in page.read_text()
     ('demo.png', 'demo.html', True)
     """
-    info = study if isinstance(study, StudyInfo) else StudyInfo(study)
-    spec = dna_spec if dna_spec is not None else info.dna_spec
+    info = _info_of(study)
+    if dna_spec is not None:
+        spec: Space | str | None = dna_spec
+    else:
+        spec = spec_of(study) if isinstance(study, StudyResult) else info.dna_spec
     trial_list = list(trials)
-    table = collect(trial_list, info.multi_objective or None, info.directions)
+    wanted = checked_directions(directions) or info.directions
+    table = collect(trial_list, info.multi_objective or None, wanted)
     decisions = decisions_of(spec)
     prefix = Path(path_prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +125,22 @@ def write_report(
     return png, page
 
 
+def _info_of(study: StudyInfo | StudyResult | Study | str) -> StudyInfo:
+    """The study as `write_report` shows it (a result held in memory as a
+    `StudyInfo` that is not stored anywhere)."""
+    if isinstance(study, StudyInfo):
+        return study
+    if isinstance(study, Study):
+        return study.info
+    if isinstance(study, StudyResult):
+        return StudyInfo(
+            study.name or "unnamed",
+            multi_objective=study.multi_objective,
+            metadata={DIRECTIONS_KEY: list(study.directions)},
+        )
+    return StudyInfo(study)
+
+
 def _page(
     info: StudyInfo,
     table: TrialTable,
@@ -119,11 +154,7 @@ def _page(
     created = (
         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.created)) if info.created else "-"
     )
-    objectives = (
-        f"{table.num_objectives} objectives, each maximized"
-        if table.multi_objective
-        else "one objective, maximized"
-    )
+    objectives = _objectives_text(table)
     if table.constrained:
         done = table.completed
         feasible = int((done & table.feasible).sum())
@@ -146,6 +177,20 @@ def _page(
     parts += _top_section(table, decisions)
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _objectives_text(table: TrialTable) -> str:
+    """'one objective, minimized', '2 objectives, each maximized', or each
+    objective's direction when they differ."""
+    words = [
+        "minimized" if table.minimized(k) else "maximized" for k in range(table.num_objectives)
+    ]
+    if not table.multi_objective:
+        return f"one objective, {words[0]}"
+    if len(set(words)) == 1:
+        return f"{table.num_objectives} objectives, each {words[0]}"
+    each = ", ".join(f"objective {k} {word}" for k, word in enumerate(words))
+    return f"{table.num_objectives} objectives: {each}"
 
 
 def _best_section(

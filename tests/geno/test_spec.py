@@ -198,6 +198,22 @@ def test_size_of_many_independent_decisions_is_exact() -> None:
     assert type(spec.size) is int
 
 
+def test_size_beyond_floats_times_an_infinite_decision_is_inf() -> None:
+    def huge(location: str) -> Int:  # more values than a float can count
+        return Int(location=location, min_value=0, max_value=10**400)
+
+    def unit(location: str) -> Float:
+        return Float(location=location, min_value=0.0, max_value=1.0)
+
+    for spec in (space(huge("n"), unit("f")), space(unit("f"), huge("n"))):
+        assert spec.size == math.inf and not spec.is_finite
+    assert space(huge("n"), huge("m")).size == (10**400 + 1) ** 2  # still exact when finite
+    for k in (1, 2):  # a choice between such a space and an infinite one
+        options = [space(huge("n")), space(unit("f"))]
+        spec = space(choice("c", options, num_choices=k), huge("m"))
+        assert spec.size == math.inf and not spec.is_finite
+
+
 def test_size_is_infinite_with_floats_or_unlisted_custom_decisions() -> None:
     floats = space(Float(location="x", min_value=0.0, max_value=1.0))
     assert floats.size == math.inf

@@ -81,6 +81,15 @@ def test_hierarchical_nb201_size_is_a_huge_exact_int() -> None:
     assert isinstance(size, int) and 10**446 < size < 10**447
 
 
+def test_a_huge_grammar_beside_a_float_is_an_infinite_space_that_auto_searches() -> None:
+    space = am.Dict(arch=grammar.grammar_space(grammar.HIERARCHICAL_NB201_GRAMMAR),
+                    lr=am.floatv(0.1, 1.0))  # fmt: skip
+    assert am.dna_spec(space).size == math.inf  # not an OverflowError of 10**446 * inf
+    result = am.tune(lambda e: e["lr"], space, num_trials=5)  # the default, `Auto`
+    assert result.num_completed == 5
+    assert isinstance(result.best_example["arch"], grammar.Derivation)
+
+
 def test_to_string_and_back() -> None:
     g = Grammar.parse(BLOCKS)
     rng = np.random.default_rng(1)

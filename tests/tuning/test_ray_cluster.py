@@ -14,23 +14,18 @@ evaluation finished, with the node and process) proves where the trials ran
 and that none was evaluated to the end twice.
 
 Only this cluster's processes are stopped (by their session id: `ray stop`
-would stop every Ray on the machine), also when the test fails.
+would stop every Ray on the machine), also when the test fails; the cluster
+is started with tests/tuning/ray_cluster.py, which the docs' tests share.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +38,7 @@ from automorph.tuning import Feedback
 
 # The storage tests' throwaway PostgreSQL server, for this module too.
 from tests.storage.conftest import fresh_postgres_url, postgres_server  # noqa: F401
+from tests.tuning.ray_cluster import START_S, Cluster, free_port, local_cluster
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="Ray is tested on Linux (the test reads /proc)"
@@ -52,8 +48,6 @@ SPACE = am.Dict(x=am.floatv(0.0, 1.0), k=am.oneof([1, 2, 3]))
 NUM_TRIALS = 24
 NUM_WORKERS = 3  # the head's CPU and the second node's two
 TRIAL_S = 0.2
-START_S = 120.0  # a Ray node starting on a loaded machine
-ROOT = Path(__file__).resolve().parents[2]
 
 # --- the objective, run by Ray's workers on both nodes --------------------------------
 
@@ -96,155 +90,25 @@ def _log(runs: Path, line: str) -> None:
 # --- the cluster -------------------------------------------------------------------------
 
 
-@dataclass
-class Node:
-    """One `ray start --block` process; every process of the node is in its session."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def processes(self) -> list[int]:
-        """The node's live processes (zombies excluded): those of its session."""
-        return [
-            pid
-            for pid, (sid, state) in _sessions().items()
-            if sid == self.process.pid and state != "Z"
-        ]
-
-    def kill(self) -> None:
-        """SIGKILLs every process of the node, until none is left (30 s at most)."""
-        deadline = time.monotonic() + 30
-        while True:
-            alive = self.processes()
-            if not alive:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the {self.name} node's processes {alive} did not die")
-            for pid in alive:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    continue
-            time.sleep(0.1)
-        self.process.wait(timeout=30)
-
-
-@dataclass
-class Cluster:
-    address: str
-    root: Path
-    nodes: list[Node] = field(default_factory=list)
-
-
-def _sessions() -> dict[int, tuple[int, str]]:
-    """Every process's session id and state, from /proc."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        found[int(entry.name)] = (int(fields[3]), fields[0])
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _ray_cli() -> str:
-    pytest.importorskip("ray")
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    ray = shutil.which("ray", path=path)
-    if ray is None:
-        pytest.skip("the `ray` command (Ray's CLI) is not on PATH")
-    return ray
-
-
-def _start_node(cluster: Cluster, ray: str, name: str, args: list[str]) -> Node:
-    """Starts a node (`ray start ... --block` in a session of its own) and waits until it runs."""
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(ROOT),  # the workers import automorph and this test module
-        OPENBLAS_NUM_THREADS="1",
-        AUTOMORPH_TEST_NODE=name,
-        AUTOMORPH_TEST_RUNS=str(cluster.root / "runs"),
-        RAY_USAGE_STATS_ENABLED="0",
-        # Ray turns token authentication on for a head started where ~/.ray/auth_token
-        # exists (a local `ray.init()` writes one), and then refuses a second node
-        # started the same way: this cluster runs without it.
-        RAY_AUTH_MODE="disabled",
-        # A dead node is declared dead after ~2 s instead of Ray's ~15 s: the lost
-        # worker tasks are retried sooner, and the test is shorter.
-        RAY_health_check_period_ms="500",
-        RAY_health_check_failure_threshold="4",
-    )
-    env.pop("RAY_ADDRESS", None)
-    log = cluster.root / f"{name}.out"
-    command = [
-        ray,
-        "start",
-        *args,
-        "--block",
-        f"--temp-dir={cluster.root / name}",
-        "--disable-usage-stats",
-        "--include-log-monitor=false",
-        f"--dashboard-agent-listen-port={_free_port()}",
-    ]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    node = Node(name, process, log)
-    cluster.nodes.append(node)
-    deadline = time.monotonic() + START_S
-    while b"Ray runtime started" not in log.read_bytes():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the {name} node did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-    return node
-
-
 @pytest.fixture
 def ray_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
     """A head node with 1 CPU and a second node with 2 CPUs on this machine."""
-    ray = _ray_cli()
-    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # the driver's, as the nodes'
-    monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    import ray as ray_module
-
-    ray_module.shutdown()  # a driver still connected elsewhere would take the study
-    root = Path(tempfile.mkdtemp(prefix="amray-"))  # short: Ray's socket paths live here
-    (root / "runs").mkdir()
-    port = _free_port()
-    cluster = Cluster(f"127.0.0.1:{port}", root)
-    try:
+    with local_cluster("amray-", monkeypatch) as cluster:
+        (cluster.root / "runs").mkdir()
         head = [
             "--head",
-            f"--port={port}",
+            f"--port={cluster.port}",
             "--num-cpus=1",
             "--include-dashboard=false",
-            f"--dashboard-port={_free_port()}",
-            f"--ray-client-server-port={_free_port()}",
+            f"--dashboard-port={free_port()}",
+            f"--ray-client-server-port={free_port()}",
         ]
-        _start_node(cluster, ray, "head", head)
-        _start_node(cluster, ray, "second", [f"--address={cluster.address}", "--num-cpus=2"])
+        second = [f"--address={cluster.address}", "--num-cpus=2"]
+        for name, args in (("head", head), ("second", second)):
+            # What `evaluate` reads, in each node's environment.
+            env = {"AUTOMORPH_TEST_NODE": name, "AUTOMORPH_TEST_RUNS": str(cluster.root / "runs")}
+            cluster.start_node(name, args, env)
         yield cluster
-    finally:
-        try:
-            ray_module.shutdown()  # the driver (this process), if still connected
-        finally:
-            try:
-                for node in reversed(cluster.nodes):
-                    node.kill()
-            finally:
-                shutil.rmtree(root, ignore_errors=True)
 
 
 # --- the test ----------------------------------------------------------------------------
