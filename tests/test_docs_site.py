@@ -55,6 +55,7 @@ IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp"}
 RUN_SHELL = {
     ("guides/automl-zero.md", "Shell"): "test_the_automl_zero_commands_run",
     ("guides/benchmarks.md", "Shell"): "test_the_benchmark_suite_commands_run",
+    ("guides/dashboard.md", "Shell"): "test_the_dashboard_commands_run",
     ("guides/studies.md", "Shell, on the cluster's machines"): "test_the_examples_of_the_page_run",
 }
 # A page whose examples register a name for the rest of the process runs in a process of its own.
@@ -293,6 +294,31 @@ def test_the_automl_zero_commands_run(tmp_path: Path) -> None:
     program = "\n".join(lines[outcome + 1 :])
     assert all(f"def {f}():" in program for f in ("setup", "predict", "learn")), program
     assert (tmp_path / "demo.npz").is_file()
+
+
+def test_the_dashboard_commands_run(tmp_path: Path) -> None:
+    pytest.importorskip("starlette", reason="the dashboard extra is not installed")
+    from tests.dashboard.support import Server, make_store
+
+    install, read_only, writes = shell_lines("guides/dashboard.md", "Shell")
+    assert _command_problem(install) is None, install
+    make_store(tmp_path / "studies.db", trials=5)
+    for line, mode in ((read_only, "read-only"), (writes, "read and write")):
+        argv = shlex.split(line)
+        assert argv[:4] == ["automorph", "dashboard", "--storage", "studies.db"], argv
+        # The page's options, on the store made here and on a free port in place of the page's.
+        options = [
+            a for i, a in enumerate(argv[4:]) if a != "--port" and argv[4:][i - 1] != "--port"
+        ]
+        server = Server(f"sqlite:///{tmp_path / 'studies.db'}", *options)
+        try:
+            names = [s["name"] for s in server.json("/api/studies")["studies"]]
+            assert "tune-min" in names
+            status, body = server.post("/api/delete", {"name": "x", "confirm": "y"})
+            assert status == (403 if mode == "read-only" else 400), body
+        finally:
+            code, out, _ = server.stop()
+        assert code == 0 and mode in out, out
 
 
 def test_the_benchmark_suite_commands_run(tmp_path: Path) -> None:

@@ -13,7 +13,9 @@ otherwise they answer 403 and say which flag enables them.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import threading
 import time
@@ -26,6 +28,7 @@ from typing import Any
 from automorph.dashboard._data import (
     STATES,
     Reader,
+    StudyData,
     columns_since,
     shown,
     study_view,
@@ -42,7 +45,7 @@ try:
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
-    from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+    from starlette.responses import FileResponse, HTMLResponse, Response
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 except ImportError as _missing:  # pragma: no cover - the `dashboard` extra is not installed
@@ -95,8 +98,18 @@ class _Importance:
             return value
 
 
-def _json(value: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(_finite(value), status_code=status)
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(_dumps(value), status_code=status, media_type="application/json")
+
+
+def _dumps(value: Any) -> bytes:
+    """Compact JSON; NaN and infinities (which JSON lacks) go out as null,
+    walking the value only when there is one."""
+    try:
+        text = json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        text = json.dumps(_finite(value), allow_nan=False, separators=(",", ":"))
+    return text.encode()
 
 
 def _finite(value: Any) -> Any:
@@ -133,13 +146,16 @@ def _when(t: float | None) -> str:
     return "" if t is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
 
 
-def create_app(storage: Storage, *, allow_writes: bool = False, refresh_s: float = 0.5) -> Any:
+def create_app(
+    storage: Storage, *, allow_writes: bool = False, refresh_s: float = 0.5, preload: bool = True
+) -> Any:
     """The dashboard over `storage`, as an ASGI app (serve it with uvicorn).
 
     Args:
         storage: The store whose studies it shows.
         allow_writes: Whether the enqueue and delete endpoints work.
         refresh_s: A study is read again at most this often.
+        preload: Whether to read every study in the background at once.
 
     Returns:
         A Starlette application.
@@ -199,10 +215,15 @@ def create_app(storage: Storage, *, allow_writes: bool = False, refresh_s: float
                 continue
         return _json({"studies": out, "time": time.time()})
 
+    everything = _Everything()
+
     def api_study(request: Request) -> Response:
-        data = reader.study(_name(request))
+        name = _name(request)
+        data = reader.study(name)
         since = _int(request, "read", 0)
-        return _json({"study": study_view(data), "columns": columns_since(data, since)})
+        if since > 0:
+            return _json({"study": study_view(data), "columns": columns_since(data, since)})
+        return Response(everything.get(data), media_type="application/json")
 
     def api_table(request: Request) -> Response:
         data = reader.study(_name(request))
@@ -298,7 +319,37 @@ def create_app(storage: Storage, *, allow_writes: bool = False, refresh_s: float
     )
     app.add_middleware(_Headers)
     app.state.reader = reader
+    if preload:
+        threading.Thread(
+            target=_preload, args=(reader, everything), name="preload", daemon=True
+        ).start()
     return app
+
+
+class _Everything:
+    """A study's every trial as the study page's first request gets them:
+    encoded once per read of the study, the same bytes for every page."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[int, bytes]] = {}
+
+    def get(self, data: StudyData) -> bytes:
+        cached = self._cache.get(data.name)
+        if cached is None or cached[0] != data.reads:
+            body = _dumps({"study": study_view(data), "columns": columns_since(data, 0)})
+            cached = self._cache[data.name] = (data.reads, body)
+        return cached[1]
+
+
+def _preload(reader: Reader, everything: _Everything) -> None:
+    """Reads every study once, in the background, so the first page opened
+    on a large study does not wait for its first read."""
+    try:
+        for name in reader.names():
+            with contextlib.suppress(StudyNotFoundError):
+                everything.get(reader.study(name))
+    except Exception:
+        logging.getLogger("automorph.dashboard").exception("reading the studies ahead failed")
 
 
 _CACHE = {"Cache-Control": "public, max-age=86400"}

@@ -68,7 +68,7 @@ def test_study_columns_and_updates(server: Server, store: str) -> None:
     assert states == [t.status for t in trials]
     values = columns["value"][0]
     for t, v in zip(trials, values, strict=True):
-        assert v == (t.reward if t.status == "completed" else None)
+        assert v == (float(f"{t.reward:.7g}") if t.status == "completed" else None)
     stopped = [t.id for t in trials if "stopped_early" in t.metadata]
     assert stopped, "MedianStopping stopped no trial in the test study"
     assert [i for i, s in zip(columns["id"], columns["stopped"], strict=True) if s] == stopped

@@ -6,6 +6,12 @@
 
 const POLL_MS = 2000;
 const SLOW_POLL_MS = 10000;
+const MAX_POINTS = 5000;
+
+// The study page loads this script before Plotly (deferred), so a study's
+// trials are already on their way while the browser compiles Plotly.
+const EARLY_STUDY = document.currentScript && document.currentScript.dataset.study;
+const EARLY = EARLY_STUDY ? fetch(`/api/study?name=${encodeURIComponent(EARLY_STUDY)}&read=0`, { cache: "no-store" }) : null;
 
 function esc(text) {
   // For Plotly labels and hover text: its pseudo-HTML must see no tags.
@@ -173,7 +179,14 @@ class StudyPage {
   async poll() {
     let data;
     try {
-      data = await getJSON(`/api/study?${this.q(`&read=${this.read}`)}`);
+      if (this.read === 0 && EARLY && !this.early) {
+        this.early = true;
+        const response = await EARLY;
+        data = await response.json();
+        if (!response.ok) throw new Error(data.error || `${response.status}`);
+      } else {
+        data = await getJSON(`/api/study?${this.q(`&read=${this.read}`)}`);
+      }
     } catch (e) {
       setLive(false, `cannot reach the server: ${e.message}`);
       return;
@@ -182,11 +195,18 @@ class StudyPage {
     this.view = data.study;
     this.showFacts();
     if (changed || !this.drawn) {
+      const first = !this.drawn;
       this.drawn = true;
       this.drawHistory();
+      if (first) {
+        // Let the browser paint the facts and the history before anything
+        // else runs: that is the first paint (benchmarks/dashboard.py reads the mark).
+        await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+        performance.mark("automorph:first-paint");
+      }
       this.drawTimeline();
       this.loadTable();
-      if (Date.now() - this.slowAt > SLOW_POLL_MS) this.loadSlow(false);
+      if (!first && Date.now() - this.slowAt > SLOW_POLL_MS) this.loadSlow(false);
     }
     setLive(true, `live · ${this.rows.size} trials · updated ${new Date().toLocaleTimeString()}`);
     document.body.dataset.read = String(this.read);
@@ -206,8 +226,8 @@ class StudyPage {
         end: columns.end[i],
         worker: worker === null ? null : columns.workers[worker],
         steps: columns.steps[i],
-        stopped: columns.stopped[i],
-        infeasible: columns.infeasible[i],
+        stopped: columns.stopped[i] === 1,
+        infeasible: columns.infeasible[i] === 1,
       });
     }
     return n > 0;
@@ -248,37 +268,53 @@ class StudyPage {
   }
 
   drawHistory() {
+    // Every completed trial is a point, the best so far a line; past
+    // MAX_POINTS trials the points are thinned (every improvement, the best
+    // ones and an even spread of the rest stay), which looks the same at
+    // screen resolution and keeps the first paint fast.
     const k = this.objective;
     const ids = [...this.rows.keys()].sort((a, b) => a - b);
-    const xs = [], ys = [], best = [], bestX = [], stoppedX = [], stoppedY = [], badX = [], badY = [];
     const minimize = this.minimized(k);
+    const points = [];
+    const bestX = [], best = [];
     let current = null;
     for (const id of ids) {
       const r = this.rows.get(id);
       const y = r.value[k];
       if (r.state !== "completed" || y === null || y === undefined) continue;
-      if (r.infeasible) {
-        badX.push(id);
-        badY.push(y);
-        continue;
+      let improves = false;
+      if (!r.infeasible && (current === null || (minimize ? y < current : y > current))) {
+        current = y;
+        improves = true;
+        bestX.push(id);
+        best.push(y);
       }
-      xs.push(id);
-      ys.push(y);
-      if (r.stopped) {
-        stoppedX.push(id);
-        stoppedY.push(y);
-      }
-      if (current === null || (minimize ? y < current : y > current)) current = y;
-      bestX.push(id);
+      points.push({ id, y, r, improves });
+    }
+    if (bestX.length && bestX[bestX.length - 1] !== ids[ids.length - 1]) {
+      bestX.push(ids[ids.length - 1]);
       best.push(current);
     }
-    const gl = xs.length > 5000 ? "scattergl" : "scatter";
+    let shown = points;
+    if (points.length > MAX_POINTS) {
+      const ranked = points.map((p) => p.y).sort((a, b) => (minimize ? a - b : b - a));
+      const cut = ranked[Math.floor(MAX_POINTS / 5)];
+      const stride = Math.ceil(points.length / MAX_POINTS);
+      shown = points.filter((p, i) => p.improves || i % stride === 0 || (minimize ? p.y <= cut : p.y >= cut));
+    }
+    const pick = (test) => {
+      const chosen = shown.filter(test);
+      return { x: chosen.map((p) => p.id), y: chosen.map((p) => p.y) };
+    };
+    const ok = pick((p) => !p.r.infeasible && !p.r.stopped);
+    const stopped = pick((p) => !p.r.infeasible && p.r.stopped);
+    const bad = pick((p) => p.r.infeasible);
     const traces = [
-      { x: xs, y: ys, type: gl, mode: "markers", name: "trial", marker: { size: 4, color: STATE_COLORS.completed, opacity: 0.6 } },
-      { x: bestX, y: best, type: gl, mode: "lines", name: "best so far", line: { color: "#e4572e", width: 2, shape: "hv" } },
+      { ...ok, type: "scatter", mode: "markers", name: "trial", marker: { size: 4, color: STATE_COLORS.completed, opacity: 0.6 } },
+      { x: bestX, y: best, type: "scatter", mode: "lines", name: "best so far", line: { color: "#e4572e", width: 2, shape: "hv" } },
     ];
-    if (stoppedX.length) traces.push({ x: stoppedX, y: stoppedY, type: gl, mode: "markers", name: "stopped early", marker: { size: 5, symbol: "x", color: "#8e6c8a" } });
-    if (badX.length) traces.push({ x: badX, y: badY, type: gl, mode: "markers", name: "infeasible", marker: { size: 5, symbol: "circle-open", color: "#999" } });
+    if (stopped.x.length) traces.push({ ...stopped, type: "scatter", mode: "markers", name: "stopped early", marker: { size: 5, symbol: "x", color: "#8e6c8a" } });
+    if (bad.x.length) traces.push({ ...bad, type: "scatter", mode: "markers", name: "infeasible", marker: { size: 5, symbol: "circle-open", color: "#999" } });
     const log = document.getElementById("log-scale").checked;
     const full = document.getElementById("full-range").checked;
     const range = this.view.y_range[k];
@@ -286,7 +322,12 @@ class StudyPage {
     if (!log && !full && range) yaxis.range = range;
     else yaxis.autorange = true;
     Plotly.react("history", traces, { margin: { t: 10, r: 10 }, xaxis: { title: { text: "trial" } }, yaxis, legend: { orientation: "h" }, height: 360 }, { responsive: true, displaylogo: false });
-    document.getElementById("history").dataset.points = String(xs.length + badX.length);
+    const node = document.getElementById("history");
+    node.dataset.points = String(points.length);
+    node.dataset.drawn = String(shown.length);
+    document.getElementById("history-note").textContent = shown.length < points.length
+      ? `${shown.length} of ${points.length} completed trials drawn: every improvement, the best and an even spread`
+      : `${points.length} completed trials`;
   }
 
   drawTimeline() {
@@ -388,7 +429,7 @@ class StudyPage {
       });
     }
     const note = document.getElementById("curves-note");
-    note.textContent = data.trials ? `the latest ${data.curves.length} of ${data.trials} trials with intermediate values; best in red, early-stopped ending in ×` : "no trial reported intermediate values";
+    note.textContent = data.curves.length ? `the latest ${data.curves.length} of ${data.trials} trials with intermediate values; best in red, early-stopped ending in ×` : "no trial reported intermediate values of one objective";
     Plotly.react("curves", traces, { margin: { t: 10, r: 10 }, xaxis: { title: { text: "step" } }, yaxis: { title: { text: "intermediate value" } }, height: 320 }, { responsive: true, displaylogo: false });
   }
 
@@ -496,9 +537,16 @@ function trialPage() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+function main() {
   const page = document.body.dataset.page;
   if (page === "studies") studiesPage();
-  else if (page === "study") new StudyPage(document.body.dataset.study).start();
+  else if (page === "study") {
+    window.studyPage = new StudyPage(document.body.dataset.study);
+    window.studyPage.start();
+  }
   else if (page === "trial") trialPage();
-});
+}
+
+// Deferred scripts run before DOMContentLoaded: wait for it, so Plotly is there.
+if (document.readyState === "complete") main();
+else document.addEventListener("DOMContentLoaded", main);
