@@ -28,10 +28,10 @@ from automorph.storage import (
     TrialRecord,
     direction_signs,
 )
-from automorph.storage._sql_rows import gc_paused
 from automorph.tuning import STOPPED_EARLY_KEY
-from automorph.utils import FieldValueError
-from automorph.viz._data import Decision, TrialTable, decisions_of
+from automorph.utils import FieldValueError, gc_paused
+from automorph.viz import Decision, decisions_of
+from automorph.viz._data import TrialTable
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 

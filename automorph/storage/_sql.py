@@ -58,7 +58,6 @@ from automorph.storage._sql_engine import (
 from automorph.storage._sql_leases import LeaseMixin
 from automorph.storage._sql_rows import (
     Unreadable,
-    gc_paused,
     not_running,
     record,
     records,
@@ -110,6 +109,7 @@ from automorph.utils import (
     StudyExistsError,
     StudyNotFoundError,
     TrialStateError,
+    gc_paused,
 )
 
 try:

@@ -4,8 +4,6 @@ that does not read back named), a trial's row for INSERT, a study's info."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,21 +14,6 @@ from automorph.utils import StorageError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pauses the cyclic garbage collector while many acyclic objects (decoded
-    JSON, records) are built: otherwise it runs again and again over the
-    growing heap, and reading 50,000 trials takes twice as long."""
-    pause = gc.isenabled()
-    if pause:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if pause:
-            gc.enable()
 
 
 def records(study: str, rows: Sequence[Sequence[Any]]) -> list[TrialRecord]:

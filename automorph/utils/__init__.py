@@ -53,10 +53,12 @@ from automorph.utils._errors import (
     UnknownTypeError,
     WritePermissionError,
 )
+from automorph.utils._gc import gc_paused
 from automorph.utils._missing import MISSING, MissingType
 from automorph.utils._registry import Registry
 
 __all__ = [
+    "gc_paused",
     "CIFAR10_DIMS",
     "DATASETS",
     "DATA_ENV",
