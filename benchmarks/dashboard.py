@@ -15,8 +15,10 @@ Measured:
 - browser (Debian's headless Chromium through chromedriver, a fresh profile
   each time, so Plotly is not cached): the first paint of the study page,
   from navigation to the frame that shows the facts and the history
-  (automorph: the page's `automorph:first-paint` mark; both: the wall clock
-  until the history plot holds its points), with the server started and
+  (automorph: the page's `automorph:first-paint` mark, the history drawn on
+  the page's own canvas; `automorph:plots`, Plotly's interactive history in
+  its place; both dashboards: the wall clock until a Plotly history plot
+  holds its points), with the server started and
   idle; the same with the server just started (it has not read the study
   yet); a reload with a warm cache; and the trial table's next page and
   sort by value, clicked;
@@ -190,6 +192,10 @@ MARK = (
     "const m = performance.getEntriesByName('automorph:first-paint');"
     "return m.length ? m[0].startTime / 1000 : null"
 )
+PLOTS = (
+    "const m = performance.getEntriesByName('automorph:plots');"
+    "return m.length ? m[0].startTime / 1000 : null"
+)
 
 
 def _automorph_paint(base: str, driver: Any) -> dict[str, float | None]:
@@ -201,7 +207,8 @@ def _automorph_paint(base: str, driver: Any) -> dict[str, float | None]:
     while mark is None and time.perf_counter() - start < 120:
         mark = driver.execute_script(MARK)
     loaded = driver.execute_script("return performance.timing.navigationStart") / 1000
-    return {"mark_s": mark, "wall_s": None if wall is None else seen - loaded}
+    plots = driver.execute_script(PLOTS)
+    return {"mark_s": mark, "plotly_s": plots, "wall_s": None if wall is None else seen - loaded}
 
 
 def browser_times(url: str, repeats: int, shots: Path | None = None) -> dict[str, Any]:

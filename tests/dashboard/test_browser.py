@@ -201,6 +201,30 @@ def test_trial_page_draws_the_cell(browser: Any, server: Server, store: str, sho
     )
 
 
+def test_the_first_paint_needs_no_plotly(browser: Any, server: Server, store: str) -> None:
+    # The history is drawn on a canvas of the page's own before Plotly compiles;
+    # with Plotly's bundle blocked the page still shows the facts, the history and the table.
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*plotly.min.js"]})
+    try:
+        browser.get(f"{server.base}/study?name=tune-min")
+        wait(
+            "the first paint",
+            lambda: browser.execute_script(
+                "return performance.getEntriesByName('automorph:first-paint').length"
+            ),
+        )
+        done = [t for t in open_storage(store).get_trials("tune-min") if t.status == "completed"]
+        assert browser.find_elements(By.CSS_SELECTOR, "#history canvas.sketch")
+        assert browser.find_element(By.ID, "history").get_attribute("data-points") == str(len(done))
+        wait("the table", lambda: browser.find_elements(By.CSS_SELECTOR, "#trials tbody tr"))
+        wait("the error", lambda: "plotly" in text(browser, "#live"))
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    open_study(browser, server, "tune-min")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#history canvas.sketch")
+
+
 def test_follows_a_running_study(browser: Any, tmp_path: Path, shots: Path) -> None:
     url = make_store(tmp_path / "live.db", trials=5)
     server = Server(url)

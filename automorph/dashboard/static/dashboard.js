@@ -8,10 +8,22 @@ const POLL_MS = 2000;
 const SLOW_POLL_MS = 10000;
 const MAX_POINTS = 5000;
 
-// The study page loads this script before Plotly (deferred), so a study's
-// trials are already on their way while the browser compiles Plotly.
+// The study page asks for its study's trials as soon as this script runs.
+// Plotly (4.8 MB) is downloaded meanwhile (a preload link) but compiled only
+// after the first paint, which draws the history on a canvas of its own.
 const EARLY_STUDY = document.currentScript && document.currentScript.dataset.study;
 const EARLY = EARLY_STUDY ? fetch(`/api/study?name=${encodeURIComponent(EARLY_STUDY)}&read=0`, { cache: "no-store" }) : null;
+
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "/static/plotly.min.js";
+    script.onload = () => resolve();
+    script.onerror = () => reject(new Error("cannot load /static/plotly.min.js"));
+    document.head.appendChild(script);
+  });
+}
 
 function esc(text) {
   // For Plotly labels and hover text: its pseudo-HTML must see no tags.
@@ -118,6 +130,66 @@ async function studiesPage() {
 
 // --- the study page ---------------------------------------------------------
 
+function ticks(low, high, count) {
+  // About `count` round values between low and high (steps of 1, 2 or 5 times a power of ten).
+  const raw = (high - low) / count;
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const out = [];
+  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) out.push(v);
+  return out;
+}
+
+function sketchHistory(node, points, bestX, best, range, minimize) {
+  // Every completed trial and the best so far on a plain canvas: what the
+  // page shows while Plotly compiles, replaced by Plotly's interactive plot.
+  const width = node.clientWidth || 900;
+  const height = 360;
+  const scale = window.devicePixelRatio || 1;
+  const canvas = document.createElement("canvas");
+  canvas.className = "sketch";
+  canvas.width = width * scale;
+  canvas.height = height * scale;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const g = canvas.getContext("2d");
+  g.scale(scale, scale);
+  const left = 70, right = 30, top = 10, bottom = 50;
+  const xs = points.map((p) => p.id);
+  const x0 = xs.length ? xs[0] : 0, x1 = xs.length ? Math.max(xs[xs.length - 1], x0 + 1) : 1;
+  let [y0, y1] = range || [0, 1];
+  if (y1 <= y0) y1 = y0 + 1;
+  const px = (x) => left + ((x - x0) / (x1 - x0)) * (width - left - right);
+  const py = (y) => top + (1 - (y - y0) / (y1 - y0)) * (height - top - bottom);
+  g.font = "12px system-ui, sans-serif";
+  g.fillStyle = "#444";
+  g.strokeStyle = "#e5e5e5";
+  for (const y of ticks(y0, y1, 5)) {
+    g.beginPath(); g.moveTo(left, py(y)); g.lineTo(width - right, py(y)); g.stroke();
+    g.textAlign = "right"; g.fillText(Number(y.toPrecision(3)).toString(), left - 6, py(y) + 4);
+  }
+  for (const x of ticks(x0, x1, 5)) {
+    g.textAlign = "center"; g.fillText(String(Math.round(x)), px(x), height - bottom + 16);
+  }
+  g.fillText("trial", (left + width - right) / 2, height - 10);
+  g.save(); g.translate(16, (top + height - bottom) / 2); g.rotate(-Math.PI / 2);
+  g.fillText(`objective (${minimize ? "minimize" : "maximize"})`, 0, 0); g.restore();
+  g.save();
+  g.beginPath(); g.rect(left, top, width - left - right, height - top - bottom); g.clip();
+  for (const p of points) {
+    g.fillStyle = p.r.infeasible ? "rgba(150,150,150,0.6)" : p.r.stopped ? "rgba(142,108,138,0.6)" : "rgba(31,119,180,0.5)";
+    g.fillRect(px(p.id) - 1.5, py(p.y) - 1.5, 3, 3);
+  }
+  g.strokeStyle = "#e4572e"; g.lineWidth = 2; g.beginPath();
+  bestX.forEach((x, i) => {
+    if (i === 0) g.moveTo(px(x), py(best[i]));
+    else { g.lineTo(px(x), py(best[i - 1])); g.lineTo(px(x), py(best[i])); }
+  });
+  g.stroke(); g.restore();
+  const sketch = node.querySelector("canvas.sketch");
+  if (sketch) sketch.replaceWith(canvas); else node.prepend(canvas);
+}
+
 const STATE_COLORS = {
   pending: "#9aa5b1", running: "#f0a202", completed: "#1f77b4", skipped: "#8e6c8a", failed: "#d62728",
 };
@@ -168,6 +240,16 @@ class StudyPage {
       }
     });
     await this.poll();
+    try {
+      await loadPlotly();
+    } catch (e) {
+      setLive(false, e.message);
+      return;
+    }
+    this.plotly = true;
+    this.drawHistory();
+    this.drawTimeline();
+    performance.mark("automorph:plots");
     this.loadSlow(true);
     setInterval(() => this.poll(), POLL_MS);
   }
@@ -204,7 +286,7 @@ class StudyPage {
         await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
         performance.mark("automorph:first-paint");
       }
-      this.drawTimeline();
+      if (this.plotly) this.drawTimeline();
       this.loadTable();
       if (!first && Date.now() - this.slowAt > SLOW_POLL_MS) this.loadSlow(false);
     }
@@ -302,6 +384,16 @@ class StudyPage {
       const stride = Math.ceil(points.length / MAX_POINTS);
       shown = points.filter((p, i) => p.improves || i % stride === 0 || (minimize ? p.y <= cut : p.y >= cut));
     }
+    const node = document.getElementById("history");
+    node.dataset.points = String(points.length);
+    node.dataset.drawn = String(shown.length);
+    if (!this.plotly) {
+      sketchHistory(node, points, bestX, best, this.view.y_range[k], minimize);
+      document.getElementById("history-note").textContent = `${points.length} completed trials`;
+      return;
+    }
+    const sketch = node.querySelector("canvas.sketch");
+    if (sketch) sketch.remove();
     const pick = (test) => {
       const chosen = shown.filter(test);
       return { x: chosen.map((p) => p.id), y: chosen.map((p) => p.y) };
@@ -322,9 +414,6 @@ class StudyPage {
     if (!log && !full && range) yaxis.range = range;
     else yaxis.autorange = true;
     Plotly.react("history", traces, { margin: { t: 10, r: 10 }, xaxis: { title: { text: "trial" } }, yaxis, legend: { orientation: "h" }, height: 360 }, { responsive: true, displaylogo: false });
-    const node = document.getElementById("history");
-    node.dataset.points = String(points.length);
-    node.dataset.drawn = String(shown.length);
     document.getElementById("history-note").textContent = shown.length < points.length
       ? `${shown.length} of ${points.length} completed trials drawn: every improvement, the best and an even spread`
       : `${points.length} completed trials`;
