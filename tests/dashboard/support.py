@@ -63,9 +63,10 @@ def train(cfg: Any, feedback: Any) -> None:
     feedback.done()
 
 
-def make_store(path: Path, trials: int = 40) -> str:
-    """A SQLite store of three real studies at `path`; returns its URL."""
-    url = f"sqlite:///{path}"
+def make_store(path: Path, trials: int = 40, url: str | None = None) -> str:
+    """Three real studies in a SQLite store at `path` (or in the store at
+    `url`, a PostgreSQL database, say); returns the store's URL."""
+    url = url or f"sqlite:///{path}"
     am.tune(
         train,
         space(),

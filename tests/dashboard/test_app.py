@@ -19,6 +19,7 @@ import pytest
 from automorph.algorithms import pareto_mask
 from automorph.storage import open_storage
 from tests.dashboard.support import ROOT, SCRIPT, Server, free_port, make_store
+from tests.storage.conftest import fresh_postgres_url, postgres_server  # noqa: F401
 
 pytest.importorskip("starlette", reason="the dashboard extra is not installed")
 
@@ -178,6 +179,26 @@ def test_writes_with_the_flag(tmp_path: Path) -> None:
         assert status == 200
         assert "nb201-cells" not in [s.name for s in store.list_studies()]
         assert server.get("/api/study?name=nb201-cells")[0] == 404
+    finally:
+        assert server.stop()[0] == 0
+
+
+def test_over_postgresql(fresh_postgres_url: str) -> None:  # noqa: F811 - a fixture
+    make_store(Path("unused"), trials=12, url=fresh_postgres_url)
+    server = Server(fresh_postgres_url)
+    try:
+        store = open_storage(fresh_postgres_url)
+        listed = {s["name"]: s for s in server.json("/api/studies")["studies"]}
+        for name in ("tune-min", "two-objectives", "nb201-cells"):
+            trials = store.get_trials(name)
+            assert listed[name]["trials"] == len(trials)
+            assert listed[name]["states"]["completed"] == sum(
+                t.status == "completed" for t in trials
+            )
+        columns = server.json("/api/study?name=tune-min")["columns"]
+        assert columns["id"] == [t.id for t in store.get_trials("tune-min")]
+        status, html, _ = server.get("/trial?name=nb201-cells&id=1")
+        assert status == 200 and "NAS-Bench-201 cell" in html
     finally:
         assert server.stop()[0] == 0
 
