@@ -7,8 +7,9 @@ so any study name works; no endpoint takes a file path or SQL, and the store
 is the one given when the app was made.
 
 Read-only unless made with `allow_writes=True`: then `POST /api/enqueue`
-(run a trial's DNA again) and `POST /api/delete` (delete a study) work;
-otherwise they answer 403 and say which flag enables them.
+(run a trial's DNA again), `POST /api/note` (a note on a study or a trial,
+kept in the study's metadata under "notes") and `POST /api/delete` (delete
+a study) work; otherwise they answer 403 and say which flag enables them.
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ def create_app(
     def study_page(request: Request) -> Response:
         name = _name(request)
         info = storage.get_study(name)
-        return page("study.html", title=name, study=info, states=STATES)
+        return page(
+            "study.html", title=name, study=info, states=STATES, note=_notes(info.metadata)["study"]
+        )
 
     def trial_page(request: Request) -> Response:
         name = _name(request)
@@ -204,6 +207,7 @@ def create_app(
             views=program_views(trial.example, dna_spec_json=info.dna_spec),
             best_id=best_id,
             diff=_diff(storage, name, trial, best_id),
+            note=_notes(info.metadata)["trials"].get(str(trial_id), ""),
         )
 
     def api_studies(request: Request) -> Response:
@@ -279,6 +283,29 @@ def create_app(
         added = storage.enqueue_trial(name, source.dna, source.example)
         return _json({"study": name, "trial": added.id, "from": source.id})
 
+    async def api_note(request: Request) -> Response:
+        writes(request)
+        form = await _form(request)
+        name, text, trial = form.get("name", ""), form.get("text", ""), form.get("trial", "")
+        if not name:
+            raise FieldValueError("a note needs `name` (a study)")
+        if trial and not trial.isdigit():
+            raise FieldValueError(f"`trial` must be a trial number, got {trial!r}")
+        if len(text) > NOTE_CHARS:
+            raise FieldValueError(f"a note holds at most {NOTE_CHARS} characters, got {len(text)}")
+        if trial:
+            storage.get_trial(name, int(trial))  # StudyNotFoundError names a missing one
+        info = storage.get_study(name)
+        notes = _notes(info.metadata)
+        if trial:
+            notes["trials"][trial] = text
+            if not text:
+                del notes["trials"][trial]
+        else:
+            notes["study"] = text
+        stored = storage.update_study_metadata(name, {NOTES_KEY: notes})
+        return _json({"study": name, "trial": trial or None, "notes": stored.metadata[NOTES_KEY]})
+
     async def api_delete(request: Request) -> Response:
         writes(request)
         form = await _form(request)
@@ -305,6 +332,7 @@ def create_app(
         Route("/api/pareto", api_pareto),
         Route("/api/enqueue", api_enqueue, methods=["POST"]),
         Route("/api/delete", api_delete, methods=["POST"]),
+        Route("/api/note", api_note, methods=["POST"]),
         Route("/static/plotly.min.js", plotly_file),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -353,6 +381,21 @@ def _preload(reader: Reader, everything: _Everything) -> None:
 
 
 _CACHE = {"Cache-Control": "public, max-age=86400"}
+NOTES_KEY = "notes"
+"""Where a study's metadata keeps the dashboard's notes:
+{"study": text, "trials": {trial id: text}}."""
+NOTE_CHARS = 10_000
+
+
+def _notes(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The study's notes, in their shape whatever the metadata holds."""
+    found = metadata.get(NOTES_KEY)
+    found = found if isinstance(found, dict) else {}
+    trials = found.get("trials")
+    return {
+        "study": str(found.get("study") or ""),
+        "trials": {str(k): str(v) for k, v in trials.items()} if isinstance(trials, dict) else {},
+    }
 
 
 async def _form(request: Request) -> dict[str, str]:

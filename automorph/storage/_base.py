@@ -38,9 +38,11 @@ from __future__ import annotations
 import abc
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+
+from automorph.utils import FieldValueError
 
 TrialState = Literal["pending", "running", "completed", "skipped", "failed"]
 """Where a trial is in its life: queued, being evaluated, or finished one of three ways."""
@@ -248,6 +250,17 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
+    def update_study_metadata(self, name: str, updates: Mapping[str, Any]) -> StudyInfo:
+        """Sets entries of a study's metadata (a value of None removes its
+        key) in one step, and returns the study as stored after it.
+
+        Raises:
+            StudyNotFoundError: If there is no such study.
+            FieldValueError: If `updates` would change the study's directions.
+            SerializationError: If a value is not JSON data, naming its key.
+        """
+
+    @abc.abstractmethod
     def get_study(self, name: str) -> StudyInfo:
         """The study called `name`.
 
@@ -428,6 +441,31 @@ class Storage(abc.ABC):
             or t.status in ("pending", "running")
         ]
         return latest, changed
+
+
+def merged_metadata(
+    name: str, current: Mapping[str, Any], updates: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`current` with `updates` applied (None removes a key), for
+    `update_study_metadata`; the directions cannot change.
+
+    >>> merged_metadata("s", {"directions": ["maximize"], "a": 1}, {"a": None, "b": 2})
+    {'directions': ['maximize'], 'b': 2}
+    """
+    if DIRECTIONS_KEY in updates and updates[DIRECTIONS_KEY] != current.get(DIRECTIONS_KEY):
+        raise FieldValueError(
+            f"study {name!r}: its metadata's {DIRECTIONS_KEY!r} are the study's directions, "
+            "set when it was created; they cannot change"
+        )
+    out = dict(current)
+    for key, value in updates.items():
+        if not isinstance(key, str):
+            raise FieldValueError(f"study {name!r}: metadata keys are strings, got {key!r}")
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 def events_of(trials: list[TrialRecord], since: int) -> list[Event]:

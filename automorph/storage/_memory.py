@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from automorph.storage._base import (
@@ -18,9 +18,10 @@ from automorph.storage._base import (
     TrialRecord,
     TrialState,
     events_of,
+    merged_metadata,
     new_trial,
 )
-from automorph.storage._json import dumps_metadata
+from automorph.storage._json import dumps_metadata, fresh
 from automorph.utils import StudyExistsError, StudyNotFoundError, TrialStateError
 
 
@@ -88,6 +89,14 @@ class MemoryStorage(Storage):
             self._trials[info.name] = []
             self._seq[info.name] = 0
             return copy.deepcopy(stored)
+
+    def update_study_metadata(self, name: str, updates: Mapping[str, Any]) -> StudyInfo:
+        with self._lock:
+            self._study(name)
+            study = self._studies[name]
+            metadata = merged_metadata(name, study.metadata, updates)
+            study.metadata = fresh(metadata, f"study {name!r}'s metadata") or {}
+            return copy.deepcopy(study)
 
     def get_study(self, name: str) -> StudyInfo:
         with self._lock:

@@ -27,7 +27,7 @@ import json
 import os
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from automorph.storage._base import (
@@ -41,6 +41,7 @@ from automorph.storage._base import (
     StudyInfo,
     TrialRecord,
     TrialState,
+    merged_metadata,
     new_trial,
 )
 from automorph.storage._json import dumps, dumps_metadata, fresh, loads_rows
@@ -95,6 +96,7 @@ from automorph.storage._sql_schema import (
     SCHEMA,
     SELECT_STUDY,
     SET_SEQ,
+    SET_STUDY_METADATA,
     STUDIES,
     STUDY_NAMES,
     TAKE_SEQ,
@@ -434,6 +436,17 @@ class SQLStorage(LeaseMixin, Storage):
             if not exist_ok:
                 raise StudyExistsError(f"a study named {info.name!r} already exists") from None
             return self.get_study(info.name)
+
+    @retried
+    def update_study_metadata(self, name: str, updates: Mapping[str, Any]) -> StudyInfo:
+        with self._transaction(write=True) as conn:
+            sid, _ = self._lock_study(conn, name)
+            info = study_info(conn.execute(SELECT_STUDY, {"name": name}).one())
+            info.metadata = merged_metadata(name, info.metadata, updates)
+            text = dumps_metadata(info.metadata, f"study {name!r}'s metadata")
+            conn.execute(SET_STUDY_METADATA, {"sid": sid, "v_metadata": text})
+            info.metadata = fresh(info.metadata) or {}
+            return info
 
     @retried
     def get_study(self, name: str) -> StudyInfo:

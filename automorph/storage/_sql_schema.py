@@ -133,6 +133,7 @@ JSON_AT = [TRIAL_FIELDS.index(name) for name in JSON_FIELDS]
 SELECT_STUDY = sa.select(STUDIES).where(_S.name == _P("name"))
 LOCK_STUDY = sa.select(_S.id, _S.next_seq).where(_S.name == _P("name")).with_for_update()
 STUDY_NAMES = sa.select(_S.name).order_by(_S.id)
+SET_STUDY_METADATA = sa.update(STUDIES).where(_S.id == _P("sid")).values(metadata=_P("v_metadata"))
 SET_SEQ = sa.update(STUDIES).where(_S.id == _P("sid")).values(next_seq=_P("seq"))
 # Locks the study row and takes `count` event numbers in one round trip: the
 # row's id and its new next number (the first taken is that less `count`).

@@ -21,7 +21,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from automorph.storage import FINISHED, Event, Storage, StudyInfo, TrialRecord
-from automorph.utils import StudyExistsError, StudyNotFoundError, TrialStateError
+from automorph.utils import (
+    FieldValueError,
+    SerializationError,
+    StudyExistsError,
+    StudyNotFoundError,
+    TrialStateError,
+)
 
 Factory = Callable[[], Storage]
 
@@ -570,6 +576,34 @@ def check_changed(make: Factory) -> None:
         )
 
 
+def check_study_metadata(make: Factory) -> None:
+    """update_study_metadata sets and removes keys, keeps the directions, names bad input."""
+    with _store(make) as store:
+        study = _new_study(store, "meta", metadata={"directions": ["minimize"], "a": 1})
+        got = store.update_study_metadata(study, {"notes": {"study": "<b>x</b>"}, "a": None})
+        want = {"directions": ["minimize"], "notes": {"study": "<b>x</b>"}}
+        assert got.metadata == want, f"update_study_metadata returned {got.metadata}"
+        assert store.get_study(study).metadata == want, "the update was not stored"
+        assert store.get_study(study).directions == ["minimize"]
+        error = _raises(
+            FieldValueError,
+            "changing the directions",
+            lambda: store.update_study_metadata(study, {"directions": ["maximize"]}),
+        )
+        assert "directions" in str(error), error
+        _raises(
+            SerializationError,
+            "a value JSON cannot hold",
+            lambda: store.update_study_metadata(study, {"bad": object()}),
+        )
+        assert store.get_study(study).metadata == want, "a refused update changed the study"
+        _raises(
+            StudyNotFoundError,
+            "update_study_metadata of a missing study",
+            lambda: store.update_study_metadata(_name("missing"), {"a": 1}),
+        )
+
+
 # --- values -------------------------------------------------------------------------------
 
 
@@ -638,6 +672,7 @@ CHECKS: list[Callable[[Factory], None]] = [
     check_finish,
     check_requeue,
     check_changed,
+    check_study_metadata,
     check_copies,
     check_json_values,
 ]

@@ -161,7 +161,10 @@ def test_read_only_unless_told(server: Server, store: str) -> None:
     assert status == 403 and "--allow-writes" in body["error"]
     status, body = server.post("/api/delete", {"name": "tune-min", "confirm": "tune-min"})
     assert status == 403
+    status, body = server.post("/api/note", {"name": "tune-min", "text": "x"})
+    assert status == 403
     assert "tune-min" in [s.name for s in open_storage(store).list_studies()]
+    assert "notes" not in open_storage(store).get_study("tune-min").metadata
 
 
 def test_writes_with_the_flag(tmp_path: Path) -> None:
@@ -173,6 +176,21 @@ def test_writes_with_the_flag(tmp_path: Path) -> None:
         store = open_storage(url)
         added = store.get_trial("tune-min", body["trial"])
         assert (added.status, added.dna) == ("pending", store.get_trial("tune-min", 2).dna)
+        status, body = server.post("/api/note", {"name": "tune-min", "text": SCRIPT})
+        assert status == 200
+        status, body = server.post("/api/note", {"name": "tune-min", "trial": "3", "text": "t3"})
+        assert status == 200 and body["notes"] == {"study": SCRIPT, "trials": {"3": "t3"}}
+        assert store.get_study("tune-min").metadata["notes"]["study"] == SCRIPT
+        assert store.get_study("tune-min").directions == ["minimize"]
+        status, html, _ = server.get("/study?name=tune-min")
+        assert SCRIPT not in html and "&lt;script&gt;" in html
+        assert "t3" in server.get("/trial?name=tune-min&id=3")[1]
+        status, body = server.post("/api/note", {"name": "tune-min", "trial": "3", "text": ""})
+        assert body["notes"]["trials"] == {}, "an empty note removes the trial's note"
+        status, body = server.post("/api/note", {"name": "tune-min", "text": "x" * 10_001})
+        assert status == 400 and "10000" in body["error"]
+        status, body = server.post("/api/note", {"name": "tune-min", "trial": "99", "text": "x"})
+        assert status == 404 and "99" in body["error"]
         status, body = server.post("/api/delete", {"name": "nb201-cells", "confirm": "nope"})
         assert status == 400 and "confirm" in body["error"]
         status, body = server.post("/api/delete", {"name": "nb201-cells", "confirm": "nb201-cells"})

@@ -201,6 +201,42 @@ def test_trial_page_draws_the_cell(browser: Any, server: Server, store: str, sho
     )
 
 
+def test_notes_enqueue_and_delete_from_the_pages(browser: Any, tmp_path: Path) -> None:
+    url = make_store(tmp_path / "notes.db", trials=5)
+    server = Server(url, "--allow-writes")
+    try:
+        browser.get(f"{server.base}/trial?name=tune-min&id=2")
+        box = browser.find_element(By.CSS_SELECTOR, "form.note-form textarea")
+        box.clear()
+        box.send_keys("a first look <b>here</b>")
+        browser.find_element(By.CSS_SELECTOR, "form.note-form button").click()
+        wait(
+            "the note saved", lambda: text(browser, "form.note-form [data-role=status]") == "saved"
+        )
+        assert text(browser, "#note-text") == "a first look <b>here</b>"
+        notes = open_storage(url).get_study("tune-min").metadata["notes"]
+        assert notes["trials"] == {"2": "a first look <b>here</b>"}
+        browser.get(f"{server.base}/trial?name=tune-min&id=2")
+        assert text(browser, "#note-text") == "a first look <b>here</b>"
+        no_alert(browser)
+        # Enqueue this trial's DNA, then delete a study (typing its name to confirm).
+        browser.find_element(By.ID, "enqueue").click()
+        wait("the queued trial", lambda: "queued as trial 6" in text(browser, "#enqueue-status"))
+        store = open_storage(url)
+        assert store.get_trial("tune-min", 6).dna == store.get_trial("tune-min", 2).dna
+        browser.get(f"{server.base}/study?name=nb201-cells")
+        browser.find_element(By.ID, "delete-study").click()
+        prompt = browser.switch_to.alert
+        prompt.send_keys("nb201-cells")
+        prompt.accept()
+        wait(
+            "the studies page", lambda: browser.find_elements(By.CSS_SELECTOR, "#studies tbody tr")
+        )
+        assert "nb201-cells" not in [s.name for s in store.list_studies()]
+    finally:
+        assert server.stop()[0] == 0
+
+
 def test_the_first_paint_needs_no_plotly(browser: Any, server: Server, store: str) -> None:
     # The history is drawn on a canvas of the page's own before Plotly compiles;
     # with Plotly's bundle blocked the page still shows the facts, the history and the table.

@@ -626,7 +626,67 @@ function trialPage() {
   }
 }
 
+function noteForms() {
+  // Notes (only with --allow-writes): saved without leaving the page.
+  for (const form of document.querySelectorAll("form.note-form")) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const status = form.querySelector("[data-role=status]");
+      const text = form.querySelector("textarea").value;
+      const body = new URLSearchParams({ name: form.dataset.study, trial: form.dataset.trial, text });
+      try {
+        const response = await fetch("/api/note", { method: "POST", body });
+        const data = await response.json();
+        if (!response.ok) throw new Error(data.error || `${response.status}`);
+        document.getElementById("note-text").textContent = text || "No note.";
+        status.textContent = "saved";
+      } catch (e) {
+        status.textContent = `not saved: ${e.message}`;
+      }
+    });
+  }
+}
+
+async function post(path, fields) {
+  const response = await fetch(path, { method: "POST", body: new URLSearchParams(fields) });
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.error || `${response.status}`);
+  return data;
+}
+
+function writeButtons() {
+  // Enqueue and delete (only with --allow-writes).
+  const enqueue = document.getElementById("enqueue");
+  if (enqueue) {
+    enqueue.addEventListener("click", async () => {
+      const status = document.getElementById("enqueue-status");
+      try {
+        const data = await post("/api/enqueue", { name: enqueue.dataset.study, id: enqueue.dataset.trial });
+        status.replaceChildren(document.createTextNode("queued as "), link(trialHref(data.study, data.trial), `trial ${data.trial}`));
+      } catch (e) {
+        status.textContent = `not queued: ${e.message}`;
+      }
+    });
+  }
+  const remove = document.getElementById("delete-study");
+  if (remove) {
+    remove.addEventListener("click", async () => {
+      const name = remove.dataset.study;
+      const typed = window.prompt(`Delete study ${name} and all its trials? Type its name to confirm.`);
+      if (typed === null) return;
+      try {
+        await post("/api/delete", { name, confirm: typed });
+        window.location.href = "/";
+      } catch (e) {
+        document.getElementById("delete-status").textContent = `not deleted: ${e.message}`;
+      }
+    });
+  }
+}
+
 function main() {
+  noteForms();
+  writeButtons();
   const page = document.body.dataset.page;
   if (page === "studies") studiesPage();
   else if (page === "study") {
