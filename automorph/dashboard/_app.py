@@ -214,7 +214,7 @@ def create_app(
         out = []
         for name in reader.names():
             try:
-                out.append(summary_of(reader.study(name)))
+                out.append(summary_of(reader.study(name, complete=False)))
             except StudyNotFoundError:  # deleted while listing
                 continue
         return _json({"studies": out, "time": time.time()})
@@ -223,7 +223,7 @@ def create_app(
 
     def api_study(request: Request) -> Response:
         name = _name(request)
-        data = reader.study(name)
+        data = reader.study(name, complete=False)
         since = _int(request, "read", 0)
         if since > 0:
             return _json({"study": study_view(data), "columns": columns_since(data, since)})
@@ -373,9 +373,13 @@ def _preload(reader: Reader, everything: _Everything) -> None:
     """Reads every study once, in the background, so the first page opened
     on a large study does not wait for its first read."""
     try:
-        for name in reader.names():
+        names = reader.names()
+        for name in names:  # what every study page shows first, then the rest
             with contextlib.suppress(StudyNotFoundError):
-                everything.get(reader.study(name))
+                everything.get(reader.study(name, complete=False))
+        for name in names:
+            with contextlib.suppress(StudyNotFoundError):
+                reader.study(name)
     except Exception:
         logging.getLogger("automorph.dashboard").exception("reading the studies ahead failed")
 

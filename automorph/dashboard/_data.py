@@ -87,6 +87,8 @@ class StudyData:
         info: The study as stored.
         seq: The last event read.
         read_at: When the store was last read (`time.time()`).
+        complete: Whether the trials' DNA and measurements were read (a
+            first read for a first paint leaves them out).
     """
 
     info: StudyInfo
@@ -107,6 +109,7 @@ class StudyData:
     _row: dict[int, int] = field(default_factory=dict)
     _changed: dict[int, int] = field(default_factory=dict)  # trial id -> the read it changed in
     reads: int = 0
+    complete: bool = True  # False after a light first read: no DNA, no measurements
 
     @property
     def name(self) -> str:
@@ -300,30 +303,46 @@ class Reader:
         self.refresh_s = refresh_s
         self._studies: dict[str, StudyData] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._whole_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def names(self) -> list[str]:
         """The names of the store's studies, in the order they were made."""
         return [info.name for info in self.storage.list_studies()]
 
-    def study(self, name: str) -> StudyData:
+    def study(self, name: str, complete: bool = True) -> StudyData:
         """A study's columns, read again if the last read is older than
         `refresh_s`.
+
+        Args:
+            name: The study.
+            complete: Whether the trials' DNA and measurements are needed.
+                Without, a study not read yet is read without them (a third
+                of the time on a large study: what a first paint needs). The
+                first call that needs them reads every trial whole, while
+                calls that do not go on with the light copy.
 
         Raises:
             StudyNotFoundError: If the store has no such study (any more).
         """
         with self._lock:
             lock = self._locks.setdefault(name, threading.Lock())
+            whole_lock = self._whole_locks.setdefault(name, threading.Lock())
+        if complete:
+            with whole_lock:  # one whole read at a time; the others wait for it
+                current = self._studies.get(name)
+                if current is not None and not current.complete:
+                    self._read_whole(name, lock)
         with lock:
             data = self._studies.get(name)
             now = time.time()
             if data is not None and now - data.read_at < self.refresh_s:
                 return data
             if data is None:
-                data = StudyData(self.storage.get_study(name))
+                data = StudyData(self.storage.get_study(name), complete=complete)
             try:
-                seq, changed = self.storage.changed_trials(name, data.seq)
+                light = not data.complete and data.seq == 0
+                seq, changed = self.storage.changed_trials(name, data.seq, light=light)
             except Exception:
                 with self._lock:
                     self._studies.pop(name, None)
@@ -333,6 +352,22 @@ class Reader:
             with self._lock:
                 self._studies[name] = data
             return data
+
+    def _read_whole(self, name: str, lock: threading.Lock) -> None:
+        """Reads every trial of a study whole, without holding the study's
+        lock (pages go on with the light copy meanwhile), then puts the
+        whole copy in its place; its every row counts as changed, so pages
+        that poll get them again, measurements included."""
+        info = self.storage.get_study(name)
+        seq, trials = self.storage.changed_trials(name)
+        whole = StudyData(info, complete=True)
+        with lock:
+            current = self._studies.get(name)
+            whole.reads = current.reads if current is not None else 0
+            whole.apply(trials)
+            whole.seq, whole.read_at = seq, time.time()
+            with self._lock:
+                self._studies[name] = whole
 
     def forget(self, name: str) -> None:
         """Drops a study's columns (after it is deleted, say)."""

@@ -418,23 +418,30 @@ class Storage(abc.ABC):
         """The study's trials in id order (backends may stream them)."""
         yield from self.get_trials(study)
 
-    def changed_trials(self, study: str, since: int = 0) -> tuple[int, list[TrialRecord]]:
+    def changed_trials(
+        self, study: str, since: int = 0, light: bool = False
+    ) -> tuple[int, list[TrialRecord]]:
         """What changed in a study after event `since`, for readers that keep a copy.
 
         Returns the study's latest event number and, in id order, its trials
         proposed or finished after event `since` together with every trial
         still pending or running (their states and measurements change
         without an event). Their `example` is left out (None): `get_trial`
-        reads it. Called again with the number returned, it gives the next
-        changes: a change made during a call may come twice, never not at all.
+        reads it; with `light`, their `dna` and `measurements` too (read as
+        {} and []), for a quick first look at a large study. Called again
+        with the number returned, it gives the next changes: a change made
+        during a call may come twice, never not at all.
 
         Raises:
             StudyNotFoundError: If there is no such study.
         """
         trials = self.get_trials(study)
         latest = max((max(t.proposed_seq, t.finished_seq or 0) for t in trials), default=0)
+        leave_out: dict[str, Any] = {"example": None}
+        if light:
+            leave_out.update(dna={}, measurements=[])
         changed = [
-            dataclasses.replace(t, example=None)
+            dataclasses.replace(t, **leave_out)
             for t in trials
             if t.proposed_seq > since
             or (t.finished_seq or 0) > since

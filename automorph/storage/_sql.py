@@ -2,17 +2,15 @@
 
 Written with SQLAlchemy Core; `_sql_schema` holds the tables and statements.
 
-Every write is one transaction. Writes that take an event number (propose,
-finish, a retry limit reached) lock the study row first, so event numbers
-are handed out one at a time and commit in order: a reader never sees a gap.
-Most take theirs with the lock, in one `UPDATE ... RETURNING`, and roll back
-if they then write nothing. PostgreSQL reads, each one statement, run
-without BEGIN and COMMIT (one round trip each).
-On SQLite every write transaction is `BEGIN IMMEDIATE` (the database's write
-lock is taken at the start, so two writers never deadlock on an upgrade from
-a read lock) and the journal is a write-ahead log, so readers never wait for
-writers. On PostgreSQL the study lock is `SELECT ... FOR UPDATE` on the study
-row and `claim_trial` takes a pending trial with `FOR UPDATE SKIP LOCKED`.
+Every write is one transaction. Writes that take an event number (propose, finish, a retry limit
+reached) lock the study row first, so event numbers are handed out one at a time and commit in
+order: a reader never sees a gap. Most take theirs with the lock, in one `UPDATE ... RETURNING`,
+and roll back if they then write nothing. PostgreSQL reads, each one statement, run without
+BEGIN and COMMIT (one round trip each). On SQLite every write transaction is `BEGIN IMMEDIATE`
+(the database's write lock is taken at the start, so two writers never deadlock on an upgrade
+from a read lock) and the journal is a write-ahead log, so readers never wait for writers. On
+PostgreSQL the study lock is `SELECT ... FOR UPDATE` on the study row and `claim_trial` takes a
+pending trial with `FOR UPDATE SKIP LOCKED`.
 
 A transaction that waits for another one's lock longer than the busy
 timeout (a proposal that fits a model under the study's lock, say) is
@@ -71,6 +69,7 @@ from automorph.storage._sql_schema import (
     ANY_STALE,
     APPEND,
     CHANGED,
+    CHANGED_LIGHT,
     CLAIM_OLDEST,
     DELETE_LEASE,
     DELETE_STUDY,
@@ -746,14 +745,17 @@ class SQLStorage(LeaseMixin, Storage):
             after = rows[-1][0]
 
     @retried
-    def changed_trials(self, study: str, since: int = 0) -> tuple[int, list[TrialRecord]]:
+    def changed_trials(
+        self, study: str, since: int = 0, light: bool = False
+    ) -> tuple[int, list[TrialRecord]]:
         with self._transaction(write=False) as conn, gc_paused():
             # The number first: a change made after it is read again next time.
             next_seq = conn.execute(NEXT_SEQ, {"name": study}).scalar()
             if next_seq is None:
                 raise self._not_found(conn, study)
             since = min(since, _MAX_SEQ)
-            rows = conn.execute(CHANGED, {"name": study, "since": since}).all()
+            changed = CHANGED_LIGHT if light else CHANGED
+            rows = conn.execute(changed, {"name": study, "since": since}).all()
             unique = sorted({row[0]: row for row in rows}.values(), key=lambda row: row[0])
             return int(next_seq) - 1, records(study, unique)
 

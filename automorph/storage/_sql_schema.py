@@ -24,6 +24,7 @@ Statements are built once, here; SQLAlchemy caches their compiled form.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from automorph.storage._base import TrialRecord
 from automorph.utils import StorageError
@@ -285,9 +286,23 @@ EVENTS = sa.union_all(
 # proposed or finished after it, and every pending or running one; three
 # index range scans, without the (large) `example` column.
 _LIGHT = [sa.literal_column("NULL") if c.name == "example" else c for c in TRIAL_COLUMNS]
+# ... and for a first look at a large study, without the DNA and the measurements either.
+_LIGHTER = [
+    sa.literal_column({"dna": "'{}'", "measurements": "'[]'"}[c.name])
+    if c.name in ("dna", "measurements")
+    else c
+    for c in _LIGHT
+]
 NEXT_SEQ = sa.select(_S.next_seq).where(_S.name == _P("name"))
-CHANGED = sa.union_all(
-    sa.select(*_LIGHT).where(_T.study_id == STUDY_ID, _T.proposed_seq > _P("since")),
-    sa.select(*_LIGHT).where(_T.study_id == STUDY_ID, _T.finished_seq > _P("since")),
-    sa.select(*_LIGHT).where(_T.study_id == STUDY_ID, _T.status.in_(("pending", "running"))),
-)
+
+
+def _changed(columns: list[Any]) -> Any:
+    return sa.union_all(
+        sa.select(*columns).where(_T.study_id == STUDY_ID, _T.proposed_seq > _P("since")),
+        sa.select(*columns).where(_T.study_id == STUDY_ID, _T.finished_seq > _P("since")),
+        sa.select(*columns).where(_T.study_id == STUDY_ID, _T.status.in_(("pending", "running"))),
+    )
+
+
+CHANGED = _changed(_LIGHT)
+CHANGED_LIGHT = _changed(_LIGHTER)

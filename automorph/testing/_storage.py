@@ -554,6 +554,13 @@ def check_changed(make: Factory) -> None:
         assert all(t.example is None for t in trials), "changed_trials kept the examples"
         assert trials[0].reward == 0.5 and trials[0].dna == _dna(0), f"values: {trials[0]}"
         store.add_measurement(study, 2, "w", {"reward": 0.1, "step": 1})
+        light_latest, light = store.changed_trials(study, light=True)
+        assert light_latest == 4 and [(t.id, t.status, t.reward) for t in light] == [
+            (t.id, t.status, t.reward) for t in trials
+        ], f"changed_trials(light=True) gave {light}"
+        assert all(t.dna == {} and t.measurements == [] for t in light), (
+            f"light=True kept the DNA or the measurements: {light}"
+        )
         latest, trials = store.changed_trials(study, latest)
         # Nothing took an event; the running trials come with their measurements.
         assert latest == 4 and [t.id for t in trials] == [2, 3], f"after a report: {trials}"

@@ -284,9 +284,14 @@ def test_follows_a_running_study(browser: Any, tmp_path: Path, shots: Path) -> N
             "trial 15 in the table",
             lambda: browser.find_elements(By.CSS_SELECTOR, "#trials tbody tr[data-trial='15']"),
         )
-        points = int(browser.find_element(By.ID, "history").get_attribute("data-points"))
         done = sum(t.status == "completed" for t in open_storage(url).get_trials("tune-min"))
-        assert points == done
+        # The worker has ended; within a poll or two the history holds every completed trial.
+        wait(
+            "every completed trial in the history",
+            lambda: (
+                browser.find_element(By.ID, "history").get_attribute("data-points") == str(done)
+            ),
+        )
         browser.save_screenshot(str(shots / "study-live.png"))
     finally:
         assert server.stop()[0] == 0
