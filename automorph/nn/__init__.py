@@ -5,6 +5,7 @@ is an ordinary tree of searchable modules with hyper-values in it;
 `am.materialize` turns a DNA into a plain `torch.nn.Module`. The same space
 builds a `Supernet` for weight-sharing search: paths sampled by any
 automorph algorithm (ENAS) or a continuous relaxation (DARTS).
+`darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,28 @@ except ImportError as _e:  # pragma: no cover - exercised only without torch
     ) from _e
 
 from automorph.nn._cells import Cell, Network, cell_space
+from automorph.nn._darts import (
+    DARTS_OPS,
+    NB301_OPS,
+    DartsCell,
+    DartsNetwork,
+    DilConv,
+    FactorizedReduce,
+    Genotype,
+    GenotypeError,
+    ReLUConvBN,
+    SepConv2x,
+    canonical_genotype,
+    check_genotype,
+    darts_network,
+    darts_op,
+    darts_space,
+    genotype_from_dna,
+    genotype_to_dna,
+    nb301_decode,
+    nb301_encode,
+    parse_genotype,
+)
 from automorph.nn._data import (
     DataShapeError,
     ImageData,
@@ -71,6 +94,26 @@ from automorph.nn._supernet import MixedOp, Supernet
 from automorph.nn._train import Progress, evaluate, fit
 
 __all__ = [
+    "DARTS_OPS",
+    "NB301_OPS",
+    "DartsCell",
+    "DartsNetwork",
+    "DilConv",
+    "FactorizedReduce",
+    "Genotype",
+    "GenotypeError",
+    "ReLUConvBN",
+    "SepConv2x",
+    "canonical_genotype",
+    "check_genotype",
+    "darts_network",
+    "darts_op",
+    "darts_space",
+    "genotype_from_dna",
+    "genotype_to_dna",
+    "nb301_decode",
+    "nb301_encode",
+    "parse_genotype",
     "Cell",
     "DataShapeError",
     "ImageData",

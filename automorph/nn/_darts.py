@@ -1,0 +1,758 @@
+"""The DARTS search space: its 8 operations, cells, network, genotypes and NB301 encoding.
+
+The space of Liu et al., "DARTS: Differentiable Architecture Search" (ICLR
+2019), as NAS-Bench-301 samples it: a cell has 2 inputs (the outputs of the
+two previous cells) and 4 intermediate nodes; node k sums one operation on
+each of 2 distinct inputs chosen among the cell inputs and nodes before k;
+the cell outputs the concatenation of its nodes. A network is a convolution
+stem and `layers` cells, the cells at 1/3 and 2/3 depth being reduction cells
+(stride 2 on the cell inputs, twice the channels).
+
+`darts_space` is that space as automorph hyper-values (an `am.oneof` for each
+node's pair of inputs and for each of its two operations), so any automorph
+algorithm searches it and `am.materialize` builds a `DartsNetwork`. A cell
+pair is written as a DARTS `Genotype` (`parse_genotype` reads its text), and
+as NAS-Bench-301's compact encoding (`nb301_encode`, `nb301_decode`): two
+lists (normal, reduce) of 8 `(input, op index)` pairs, op indices into
+`NB301_OPS`, the encoding of NASLib's `convert_genotype_to_compact`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from itertools import combinations
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from automorph.geno import DNA
+from automorph.hyper import Template, oneof
+from automorph.nn._modules import own_searchable
+from automorph.utils import AutomorphError
+
+DARTS_OPS: tuple[str, ...] = (
+    "none",
+    "max_pool_3x3",
+    "avg_pool_3x3",
+    "skip_connect",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "dil_conv_3x3",
+    "dil_conv_5x5",
+)
+"""The 8 operations of the DARTS space, in the DARTS `PRIMITIVES` order."""
+
+NB301_OPS: tuple[str, ...] = DARTS_OPS[1:]
+"""The 7 operations a genotype holds (all but "none"); NAS-Bench-301's op indices
+point into this tuple."""
+
+NODES = 4
+"""Intermediate nodes of a DARTS cell."""
+
+Device = torch.device | str | None
+
+
+class GenotypeError(AutomorphError, ValueError):
+    """A DARTS genotype (object, text, NB301 encoding or DNA) is malformed."""
+
+
+# --- operations ------------------------------------------------------------------------------
+
+
+class ReLUConvBN(nn.Sequential):
+    """ReLU, a convolution (no bias), batch norm: the DARTS building block.
+
+    >>> ReLUConvBN(4, 8, 1)(torch.zeros(2, 4, 8, 8)).shape
+    torch.Size([2, 8, 8, 8])
+    """
+
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel: int,
+        stride: int = 1,
+        padding: int = 0,
+        affine: bool = True,
+        device: Device = None,
+    ) -> None:
+        super().__init__(
+            nn.ReLU(),
+            nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False, device=device),
+            nn.BatchNorm2d(c_out, affine=affine, device=device),
+        )
+
+
+class DilConv(nn.Sequential):
+    """ReLU, a dilated depthwise convolution, a 1x1 convolution, batch norm (DARTS).
+
+    >>> DilConv(4, 4, 3, 2, 2, 2)(torch.zeros(2, 4, 8, 8)).shape
+    torch.Size([2, 4, 4, 4])
+    """
+
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel: int,
+        stride: int,
+        padding: int,
+        dilation: int,
+        affine: bool = True,
+        device: Device = None,
+    ) -> None:
+        super().__init__(
+            nn.ReLU(),
+            nn.Conv2d(
+                c_in,
+                c_in,
+                kernel,
+                stride,
+                padding,
+                dilation=dilation,
+                groups=c_in,
+                bias=False,
+                device=device,
+            ),
+            nn.Conv2d(c_in, c_out, 1, bias=False, device=device),
+            nn.BatchNorm2d(c_out, affine=affine, device=device),
+        )
+
+
+class SepConv2x(nn.Sequential):
+    """DARTS's separable convolution: a `DilConv` of dilation 1 (with the stride), twice.
+
+    >>> SepConv2x(4, 4, 5, 1, 2)(torch.zeros(2, 4, 8, 8)).shape
+    torch.Size([2, 4, 8, 8])
+    """
+
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel: int,
+        stride: int,
+        padding: int,
+        affine: bool = True,
+        device: Device = None,
+    ) -> None:
+        super().__init__(
+            DilConv(c_in, c_in, kernel, stride, padding, 1, affine, device),
+            DilConv(c_in, c_out, kernel, 1, padding, 1, affine, device),
+        )
+
+
+class FactorizedReduce(nn.Module):
+    """Halves the resolution: two 1x1 stride-2 convolutions, one shifted by a pixel,
+    concatenated (DARTS's `skip_connect` at stride 2). `c_out` must be even.
+
+    Odd sizes are padded so both halves agree (DARTS itself needs even sizes).
+
+    >>> FactorizedReduce(4, 8)(torch.zeros(2, 4, 7, 7)).shape
+    torch.Size([2, 8, 4, 4])
+    """
+
+    def __init__(self, c_in: int, c_out: int, affine: bool = True, device: Device = None) -> None:
+        super().__init__()
+        if c_out % 2:
+            raise GenotypeError(f"FactorizedReduce needs an even `c_out`, got {c_out}")
+        self.relu = nn.ReLU()
+        self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False, device=device)
+        self.conv_2 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False, device=device)
+        self.bn = nn.BatchNorm2d(c_out, affine=affine, device=device)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(x)
+        shifted = F.pad(x[:, :, 1:, 1:], (0, 1, 0, 1))
+        return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))  # type: ignore[no-any-return]
+
+
+class Zero(nn.Module):
+    """DARTS's "none": zeros, of the strided shape at stride 2.
+
+    >>> Zero(2)(torch.ones(1, 3, 8, 8)).shape
+    torch.Size([1, 3, 4, 4])
+    """
+
+    def __init__(self, stride: int = 1) -> None:
+        super().__init__()
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == 1:
+            return x * 0.0
+        return x[:, :, :: self.stride, :: self.stride] * 0.0
+
+
+def darts_op(
+    name: str, channels: int, stride: int = 1, affine: bool = True, device: Device = None
+) -> nn.Module:
+    """DARTS operation `name` (one of `DARTS_OPS`) on `channels` channels.
+
+    Args:
+        name: The operation's DARTS name.
+        channels: Input and output channels.
+        stride: 1, or 2 on a reduction cell's inputs.
+        affine: Whether batch norms learn a scale and shift (False in DARTS's
+            search network, True in the evaluation network).
+        device: Where the parameters live.
+
+    Raises:
+        GenotypeError: If `name` is not a DARTS operation or `stride` not 1 or 2.
+
+    >>> darts_op("sep_conv_3x3", 4, 2)(torch.zeros(2, 4, 8, 8)).shape
+    torch.Size([2, 4, 4, 4])
+    """
+    if stride not in (1, 2):
+        raise GenotypeError(f"a DARTS operation's stride is 1 or 2, got {stride}")
+    c = channels
+    if name == "none":
+        return Zero(stride)
+    if name == "max_pool_3x3":
+        return nn.MaxPool2d(3, stride, padding=1)
+    if name == "avg_pool_3x3":
+        return nn.AvgPool2d(3, stride, padding=1, count_include_pad=False)
+    if name == "skip_connect":
+        return nn.Identity() if stride == 1 else FactorizedReduce(c, c, affine, device)
+    if name in ("sep_conv_3x3", "sep_conv_5x5"):
+        k = int(name[-1])
+        return SepConv2x(c, c, k, stride, k // 2, affine, device)
+    if name in ("dil_conv_3x3", "dil_conv_5x5"):
+        k = int(name[-1])
+        return DilConv(c, c, k, stride, k - 1, 2, affine, device)
+    raise GenotypeError(f"unknown DARTS operation {name!r}; the operations are {list(DARTS_OPS)}")
+
+
+# --- genotypes ---------------------------------------------------------------------------------
+
+
+class Genotype(NamedTuple):
+    """A DARTS genotype: both cells' edges as `(op, input)`, two per node, node by node.
+
+    Inputs 0 and 1 are the cell's inputs (the outputs of the cells two back
+    and one back), input k + 2 is node k. `*_concat` lists the states the
+    cell concatenates (DARTS: `range(2, 6)`, all 4 nodes). `str(genotype)` is
+    DARTS's notation, which `parse_genotype` reads.
+
+    >>> g = nb301_decode([[(0, 3)] * 8, [(1, 0)] * 8])
+    >>> g.normal[0], g.reduce_concat
+    (('sep_conv_3x3', 0), range(2, 6))
+    """
+
+    normal: list[tuple[str, int]]
+    normal_concat: Sequence[int]
+    reduce: list[tuple[str, int]]
+    reduce_concat: Sequence[int]
+
+
+def check_genotype(genotype: Genotype) -> Genotype:
+    """`genotype` if it is a DARTS genotype of 4-node cells, else an error naming the fault.
+
+    Raises:
+        GenotypeError: Naming the cell and edge: not 8 `(op, input)` edges, an
+            unknown op, an input out of range for its node, or a concat
+            outside the states 0..5.
+    """
+    for cell in ("normal", "reduce"):
+        edges = getattr(genotype, cell)
+        if not isinstance(edges, (list, tuple)) or len(edges) != 2 * NODES:
+            raise GenotypeError(
+                f"genotype.{cell} must list {2 * NODES} (op, input) edges (2 per node), "
+                f"got {edges!r}"
+            )
+        for e, edge in enumerate(edges):
+            where = f"genotype.{cell}[{e}] (node {e // 2})"
+            if not (isinstance(edge, (list, tuple)) and len(edge) == 2):
+                raise GenotypeError(f"{where} must be an (op, input) pair, got {edge!r}")
+            op, node_input = edge
+            if op not in DARTS_OPS:
+                raise GenotypeError(
+                    f"{where}: unknown operation {op!r}; the operations are {list(DARTS_OPS)}"
+                )
+            if type(node_input) is not int or not 0 <= node_input < e // 2 + 2:
+                raise GenotypeError(
+                    f"{where}: input {node_input!r} must be an int in 0..{e // 2 + 1} "
+                    "(the 2 cell inputs and the nodes before this one)"
+                )
+        concat = getattr(genotype, f"{cell}_concat")
+        states = list(concat) if isinstance(concat, (list, tuple, range)) else None
+        if not states or any(type(s) is not int or not 0 <= s < NODES + 2 for s in states):
+            raise GenotypeError(
+                f"genotype.{cell}_concat must list states in 0..{NODES + 1}, got {concat!r}"
+            )
+    return genotype
+
+
+def _concat_value(node: ast.expr, field: str) -> Any:
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "range"
+        and not node.keywords
+    ):
+        bounds = [_literal(arg, field) for arg in node.args]
+        if not (1 <= len(bounds) <= 3 and all(type(b) is int for b in bounds)):
+            raise GenotypeError(f"`{field}`: range() takes 1 to 3 int literals, got {bounds!r}")
+        return range(*bounds)
+    return _literal(node, field)
+
+
+def _literal(node: ast.expr, field: str) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise GenotypeError(
+            f"`{field}` must be a literal (lists, tuples, strings, ints), got {ast.unparse(node)!r}"
+        ) from None
+
+
+def parse_genotype(text: str) -> Genotype:
+    """The genotype written in DARTS's notation, `Genotype(normal=[...], ...)`.
+
+    Read without `eval`: the text must be a call of `Genotype` with the four
+    fields (as keywords, or positionally in order) holding literals, the
+    concats literal lists or `range(...)`.
+
+    Raises:
+        GenotypeError: Naming what is wrong: not a `Genotype(...)` call, a
+            missing or unknown field, a non-literal value, or a malformed cell
+            (see `check_genotype`).
+
+    >>> g = parse_genotype(str(nb301_decode([[(0, 3)] * 8, [(1, 0)] * 8])))
+    >>> g.reduce[:2]
+    [('max_pool_3x3', 1), ('max_pool_3x3', 1)]
+    """
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise GenotypeError(f"a genotype's text is not valid Python syntax: {error.msg}") from None
+    call = tree.body
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "Genotype"
+    ):
+        raise GenotypeError(
+            f"a genotype's text must be a call `Genotype(normal=..., normal_concat=..., "
+            f"reduce=..., reduce_concat=...)`, got {text[:80]!r}"
+        )
+    fields = list(Genotype._fields)
+    if len(call.args) > len(fields):
+        raise GenotypeError(f"Genotype(...) takes {len(fields)} fields, got {len(call.args)}")
+    given: dict[str, ast.expr] = dict(zip(fields, call.args, strict=False))
+    for keyword in call.keywords:
+        if keyword.arg not in fields:
+            raise GenotypeError(f"unknown genotype field {keyword.arg!r}; the fields are {fields}")
+        if keyword.arg in given:
+            raise GenotypeError(f"genotype field {keyword.arg!r} is given twice")
+        given[keyword.arg] = keyword.value
+    missing = [f for f in fields if f not in given]
+    if missing:
+        raise GenotypeError(f"the genotype's text lacks field(s) {missing}")
+    values = {
+        f: _concat_value(given[f], f) if f.endswith("_concat") else _literal(given[f], f)
+        for f in fields
+    }
+    for cell in ("normal", "reduce"):
+        if isinstance(values[cell], (list, tuple)):
+            values[cell] = [tuple(e) if isinstance(e, list) else e for e in values[cell]]
+    return check_genotype(Genotype(**values))
+
+
+def nb301_encode(genotype: Genotype) -> list[list[tuple[int, int]]]:
+    """NAS-Bench-301's compact encoding of `genotype`: `[normal, reduce]`, each 8
+    `(input, op index into NB301_OPS)` pairs in the genotype's edge order.
+
+    Raises:
+        GenotypeError: If the genotype is malformed, holds "none", or does not
+            concatenate all 4 nodes (which the encoding cannot say).
+
+    >>> nb301_encode(nb301_decode([[(0, 3)] * 8, [(1, 0)] * 8]))[1][0]
+    (1, 0)
+    """
+    check_genotype(genotype)
+    out = []
+    for cell in ("normal", "reduce"):
+        if list(getattr(genotype, f"{cell}_concat")) != list(range(2, NODES + 2)):
+            raise GenotypeError(
+                f"the NB301 encoding concatenates nodes 2..5; genotype.{cell}_concat is "
+                f"{getattr(genotype, f'{cell}_concat')!r}"
+            )
+        pairs = []
+        for e, (op, node_input) in enumerate(getattr(genotype, cell)):
+            if op not in NB301_OPS:
+                raise GenotypeError(
+                    f"genotype.{cell}[{e}]: {op!r} has no NB301 op index ({list(NB301_OPS)})"
+                )
+            pairs.append((node_input, NB301_OPS.index(op)))
+        out.append(pairs)
+    return out
+
+
+def nb301_decode(encoding: Any) -> Genotype:
+    """The genotype of a NAS-Bench-301 compact encoding (see `nb301_encode`); a string
+    (a NASLib data-file key such as `"[[(0, 0), ...], [...]]"`) is read literally.
+
+    Raises:
+        GenotypeError: Naming the cell and pair that is malformed.
+
+    >>> nb301_decode("[" + str([(0, 4)] * 8) + "," + str([(1, 6)] * 8) + "]").normal[0]
+    ('sep_conv_5x5', 0)
+    """
+    if isinstance(encoding, str):
+        try:
+            encoding = ast.literal_eval(encoding.strip())
+        except (ValueError, SyntaxError):
+            raise GenotypeError(
+                f"an NB301 encoding's text must be a literal, got {encoding[:80]!r}"
+            ) from None
+    if not (isinstance(encoding, (list, tuple)) and len(encoding) == 2):
+        raise GenotypeError(f"an NB301 encoding is [normal, reduce], got {encoding!r}")
+    cells = []
+    for cell, pairs in zip(("normal", "reduce"), encoding, strict=True):
+        if not (isinstance(pairs, (list, tuple)) and len(pairs) == 2 * NODES):
+            raise GenotypeError(f"NB301 {cell} cell must have {2 * NODES} pairs, got {pairs!r}")
+        edges = []
+        for e, pair in enumerate(pairs):
+            ok = isinstance(pair, (list, tuple)) and len(pair) == 2
+            if not ok or type(pair[1]) is not int or not 0 <= pair[1] < len(NB301_OPS):
+                raise GenotypeError(
+                    f"NB301 {cell} pair {e} must be (input, op index 0..{len(NB301_OPS) - 1}), "
+                    f"got {pair!r}"
+                )
+            edges.append((NB301_OPS[pair[1]], pair[0]))
+        cells.append(edges)
+    concat = range(2, NODES + 2)
+    return check_genotype(Genotype(cells[0], concat, cells[1], concat))
+
+
+# --- cells and network -------------------------------------------------------------------------
+
+
+def _nodes_of(edges: Sequence[tuple[str, int]]) -> list[list[Any]]:
+    return [
+        [[edges[2 * k][1], edges[2 * k + 1][1]], [edges[2 * k][0], edges[2 * k + 1][0]]]
+        for k in range(NODES)
+    ]
+
+
+def _edges_of(nodes: Sequence[Any], cell: str) -> list[tuple[str, int]]:
+    if len(nodes) != NODES:
+        raise GenotypeError(f"`{cell}` must list {NODES} nodes, got {len(nodes)}")
+    edges: list[tuple[str, int]] = []
+    for k, node in enumerate(nodes):
+        if not (len(node) == 2 and len(node[0]) == 2 and len(node[1]) == 2):
+            raise GenotypeError(
+                f"`{cell}[{k}]` must be [[input_a, input_b], [op_a, op_b]], got {node!r}"
+            )
+        edges += [(str(node[1][0]), int(node[0][0])), (str(node[1][1]), int(node[0][1]))]
+    return edges
+
+
+class DartsCell(nn.Module):
+    """A DARTS cell built from 8 `(op, input)` edges (a `Genotype`'s `normal` or `reduce`).
+
+    Args:
+        edges: Two `(op, input)` edges per node, node by node.
+        concat: The states concatenated into the output.
+        c_prev_prev: Channels of the cell two back (input 0).
+        c_prev: Channels of the cell one back (input 1).
+        channels: Channels of every node.
+        reduction: Whether ops on the cell inputs have stride 2.
+        reduction_prev: Whether the previous cell reduced (input 0 is then
+            twice the size: a `FactorizedReduce` brings it down).
+        affine: Batch norms' `affine`.
+        device: Where the parameters live.
+
+    >>> g = nb301_decode([[(0, 3), (1, 2)] * 4, [(0, 0), (1, 4)] * 4])
+    >>> cell = DartsCell(g.reduce, g.reduce_concat, 8, 8, 4, reduction=True)
+    >>> cell(torch.zeros(2, 8, 8, 8), torch.zeros(2, 8, 8, 8)).shape
+    torch.Size([2, 16, 4, 4])
+    """
+
+    def __init__(
+        self,
+        edges: Sequence[tuple[str, int]],
+        concat: Sequence[int],
+        c_prev_prev: int,
+        c_prev: int,
+        channels: int,
+        reduction: bool = False,
+        reduction_prev: bool = False,
+        affine: bool = True,
+        device: Device = None,
+    ) -> None:
+        super().__init__()
+        check_genotype(Genotype(list(edges), concat, list(edges), concat))
+        self.reduction = reduction
+        self.inputs = [node_input for _, node_input in edges]
+        self.concat = list(concat)
+        self.preprocess0: nn.Module = (
+            FactorizedReduce(c_prev_prev, channels, affine, device)
+            if reduction_prev
+            else ReLUConvBN(c_prev_prev, channels, 1, affine=affine, device=device)
+        )
+        self.preprocess1 = ReLUConvBN(c_prev, channels, 1, affine=affine, device=device)
+        self.ops = nn.ModuleList(
+            darts_op(op, channels, 2 if reduction and i < 2 else 1, affine, device)
+            for op, i in edges
+        )
+
+    @property
+    def multiplier(self) -> int:
+        """How many node outputs the cell concatenates."""
+        return len(self.concat)
+
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
+        states = [self.preprocess0(s0), self.preprocess1(s1)]
+        for k in range(NODES):
+            a, b = 2 * k, 2 * k + 1
+            states.append(self.ops[a](states[self.inputs[a]]) + self.ops[b](states[self.inputs[b]]))
+        return torch.cat([states[i] for i in self.concat], dim=1)
+
+
+class _DartsNetwork(nn.Module):
+    def __init__(
+        self,
+        normal: Sequence[Any],
+        reduce: Sequence[Any],
+        C: int = 16,
+        layers: int = 8,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        stem_multiplier: int = 3,
+        affine: bool = True,
+        device: Device = None,
+    ) -> None:
+        super().__init__()
+        if C < 1 or layers < 1 or num_classes < 1:
+            raise GenotypeError(
+                f"`C` ({C}), `layers` ({layers}) and `num_classes` ({num_classes}) must be >= 1"
+            )
+        normal_edges, reduce_edges = _edges_of(normal, "normal"), _edges_of(reduce, "reduce")
+        concat = range(2, NODES + 2)
+        self.genotype = check_genotype(Genotype(normal_edges, concat, reduce_edges, concat))
+        c_curr = stem_multiplier * C
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, c_curr, 3, padding=1, bias=False, device=device),
+            nn.BatchNorm2d(c_curr, device=device),
+        )
+        c_pp, c_p, c_curr = c_curr, c_curr, C
+        self.cells = nn.ModuleList()
+        reduction_prev = False
+        for i in range(layers):
+            reduction = i in (layers // 3, 2 * layers // 3) and layers >= 3
+            if reduction:
+                c_curr *= 2
+            edges = reduce_edges if reduction else normal_edges
+            cell = DartsCell(
+                edges, concat, c_pp, c_p, c_curr, reduction, reduction_prev, affine, device
+            )
+            self.cells.append(cell)
+            reduction_prev = reduction
+            c_pp, c_p = c_p, cell.multiplier * c_curr
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_p, num_classes, device=device)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s0 = s1 = self.stem(x)
+        for cell in self.cells:
+            s0, s1 = s1, cell(s0, s1)
+        return self.classifier(self.pool(s1).flatten(1))  # type: ignore[no-any-return]
+
+
+DartsNetwork = own_searchable(_DartsNetwork, "DartsNetwork")
+"""The DARTS evaluation network (searchable): a 3x3 convolution stem of
+`stem_multiplier * C` channels, `layers` cells (reduction cells at `layers // 3`
+and `2 * layers // 3`, doubling the channels), global pooling and a linear
+classifier of `num_classes`. `normal` and `reduce` list 4 nodes each, as
+`[[input_a, input_b], [op_a, op_b]]`; `darts_network` builds one from a
+`Genotype`, `darts_space` makes the nodes choices. No auxiliary head or
+drop-path (training extras of the DARTS paper)."""
+
+
+def darts_network(
+    genotype: Genotype | str,
+    C: int = 16,
+    layers: int = 8,
+    num_classes: int = 10,
+    *,
+    in_channels: int = 3,
+    device: Device = None,
+) -> Any:
+    """The `DartsNetwork` of `genotype` (a `Genotype` or its text).
+
+    Raises:
+        GenotypeError: If the genotype is malformed or its concats are not all 4 nodes.
+
+    >>> g = nb301_decode([[(0, 3), (1, 2)] * 4, [(0, 0), (1, 4)] * 4])
+    >>> darts_network(g, C=4, layers=3)(torch.zeros(2, 3, 8, 8)).shape
+    torch.Size([2, 10])
+    """
+    g = parse_genotype(genotype) if isinstance(genotype, str) else check_genotype(genotype)
+    for cell in ("normal", "reduce"):
+        if list(getattr(g, f"{cell}_concat")) != list(range(2, NODES + 2)):
+            raise GenotypeError(f"DartsNetwork concatenates all 4 nodes; {cell}_concat differs")
+    return DartsNetwork(
+        _nodes_of(g.normal),
+        _nodes_of(g.reduce),
+        C,
+        layers,
+        num_classes,
+        in_channels,
+        device=device,
+    )
+
+
+# --- the search space --------------------------------------------------------------------------
+
+
+def _pairs(k: int) -> list[list[int]]:
+    return [list(p) for p in combinations(range(k + 2), 2)]
+
+
+def darts_space(
+    C: int = 16,
+    layers: int = 8,
+    num_classes: int = 10,
+    *,
+    in_channels: int = 3,
+    ops: Sequence[str] = NB301_OPS,
+    device: Device = None,
+) -> Any:
+    """The DARTS space: a `DartsNetwork` whose nodes choose their inputs and operations.
+
+    Each node of each cell has 3 decisions, named `{cell}_node{k}_inputs` (an
+    `am.oneof` over the distinct pairs among the k + 2 earlier states),
+    `{cell}_node{k}_op_a` and `_op_b` (an `am.oneof` over `ops`, the operation
+    on the pair's smaller and larger input): 24 decisions, `(7**2)**8 * 180**2`
+    architectures with the 7 genotype operations.
+
+    Raises:
+        GenotypeError: If `ops` holds an unknown or repeated operation.
+
+    >>> import automorph as am
+    >>> am.dna_spec(darts_space()).size == 7 ** 16 * (1 * 3 * 6 * 10) ** 2
+    True
+    """
+    if not ops or any(op not in DARTS_OPS for op in ops) or len(set(ops)) != len(ops):
+        raise GenotypeError(f"`ops` must be distinct DARTS operations {list(DARTS_OPS)}, got {ops}")
+
+    def cell(name: str) -> list[Any]:
+        return [
+            [
+                oneof(_pairs(k), name=f"{name}_node{k}_inputs"),
+                [
+                    oneof(list(ops), name=f"{name}_node{k}_op_a"),
+                    oneof(list(ops), name=f"{name}_node{k}_op_b"),
+                ],
+            ]
+            for k in range(NODES)
+        ]
+
+    return DartsNetwork(
+        cell("normal"), cell("reduce"), C, layers, num_classes, in_channels, device=device
+    )
+
+
+def _named_points(spec: Any) -> dict[str, Any]:
+    points = {p.name: p for p in spec.decision_points() if p.name}
+    expected = [
+        f"{c}_node{k}_{d}"
+        for c in ("normal", "reduce")
+        for k in range(NODES)
+        for d in ("inputs", "op_a", "op_b")
+    ]
+    missing = [n for n in expected if n not in points]
+    if missing:
+        raise GenotypeError(f"the space is not a `darts_space`: it lacks decision(s) {missing[:3]}")
+    return {n: points[n] for n in expected}
+
+
+def genotype_to_dna(genotype: Genotype | str, space: Any) -> DNA:
+    """The DNA of `space` (a `darts_space`) that materializes `genotype`.
+
+    A node's edges are put in input order (the sum does not depend on it), so
+    `genotype_from_dna` returns `canonical_genotype(genotype)`.
+
+    Raises:
+        GenotypeError: If the genotype is malformed, a node takes one input
+            twice, or an op is not among the space's `ops`.
+
+    >>> g = nb301_decode([[(1, 3), (0, 2)] * 4, [(0, 0), (1, 4)] * 4])
+    >>> space = darts_space()
+    >>> genotype_from_dna(genotype_to_dna(g, space), space).normal[:2]
+    [('skip_connect', 0), ('sep_conv_3x3', 1)]
+    """
+    g = parse_genotype(genotype) if isinstance(genotype, str) else check_genotype(genotype)
+    g = canonical_genotype(g)
+    spec = Template(space).spec
+    points = _named_points(spec)
+    values: dict[str, int] = {}
+    for cell in ("normal", "reduce"):
+        edges = getattr(g, cell)
+        for k in range(NODES):
+            (op_a, a), (op_b, b) = edges[2 * k], edges[2 * k + 1]
+            if a == b:
+                raise GenotypeError(
+                    f"genotype.{cell} node {k} takes input {a} twice; the DARTS space "
+                    "picks 2 distinct inputs"
+                )
+            name = f"{cell}_node{k}"
+            values[f"{name}_inputs"] = _pairs(k).index([a, b])
+            for side, op in (("op_a", op_a), ("op_b", op_b)):
+                literals = points[f"{name}_{side}"].literal_values
+                if repr(op) not in literals:
+                    raise GenotypeError(
+                        f"genotype.{cell} node {k}: {op!r} is not among the space's ops {literals}"
+                    )
+                values[f"{name}_{side}"] = literals.index(repr(op))
+    return spec.dna_from_dict(values)
+
+
+def genotype_from_dna(dna: DNA, space: Any) -> Genotype:
+    """The genotype that `dna` picks out of `space` (a `darts_space`), without building
+    the network (see `genotype_to_dna`).
+
+    Raises:
+        InvalidDNAError: If `dna` does not fit `space`.
+    """
+    spec = Template(space).spec
+    spec.validate(dna)
+    points = _named_points(spec)
+    cells = []
+    for cell in ("normal", "reduce"):
+        edges = []
+        for k in range(NODES):
+            name = f"{cell}_node{k}"
+            a, b = _pairs(k)[dna[points[f"{name}_inputs"].location]]
+            ops = [
+                ast.literal_eval(
+                    points[f"{name}_{s}"].literal_values[dna[points[f"{name}_{s}"].location]]
+                )
+                for s in ("op_a", "op_b")
+            ]
+            edges += [(ops[0], a), (ops[1], b)]
+        cells.append(edges)
+    concat = range(2, NODES + 2)
+    return Genotype(cells[0], concat, cells[1], concat)
+
+
+def canonical_genotype(genotype: Genotype) -> Genotype:
+    """`genotype` with each node's two edges in input order (the same architecture).
+
+    >>> canonical_genotype(nb301_decode([[(1, 3), (0, 2)] * 4] * 2)).normal[0]
+    ('skip_connect', 0)
+    """
+    check_genotype(genotype)
+
+    def cell(edges: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        for k in range(NODES):
+            out += sorted(edges[2 * k : 2 * k + 2], key=lambda e: e[1])
+        return out
+
+    return genotype._replace(normal=cell(genotype.normal), reduce=cell(genotype.reduce))
