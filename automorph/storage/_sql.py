@@ -69,7 +69,6 @@ from automorph.storage._sql_schema import (
     ANY_STALE,
     APPEND,
     CHANGED,
-    CHANGED_LIGHT,
     CLAIM_OLDEST,
     DELETE_LEASE,
     DELETE_STUDY,
@@ -754,8 +753,7 @@ class SQLStorage(LeaseMixin, Storage):
             if next_seq is None:
                 raise self._not_found(conn, study)
             since = min(since, _MAX_SEQ)
-            changed = CHANGED_LIGHT if light else CHANGED
-            rows = conn.execute(changed, {"name": study, "since": since}).all()
+            rows = conn.execute(CHANGED[since > 0, light], {"name": study, "since": since}).all()
             unique = sorted({row[0]: row for row in rows}.values(), key=lambda row: row[0])
             return int(next_seq) - 1, records(study, unique)
 
