@@ -142,6 +142,19 @@ def test_study_page(browser: Any, server: Server, store: str, shots: Path) -> No
         "the failed trials",
         lambda: text(browser, "#page-info") == f"1\u2013{len(failed)} of {len(failed)}",
     )
+    # A click on a decision's cell shows only the trials with that value (filtered on the server).
+    Select(browser.find_element(By.ID, "state-filter")).select_by_visible_text("any")
+    cell = next(
+        c
+        for c in browser.find_elements(By.CSS_SELECTOR, "#trials tbody td.filterable")
+        if c.text == SCRIPT
+    )
+    cell.click()
+    same = [t.id for t in trials if t.dna.get("optimizer") == 2]
+    wait("the filtered trials", lambda: text(browser, "#page-info").endswith(f"of {len(same)}"))
+    assert SCRIPT in text(browser, "#table-filter")
+    browser.find_element(By.ID, "clear-filter").click()
+    wait("every trial again", lambda: text(browser, "#page-info").endswith(f"of {len(trials)}"))
     # Plots: curves with early-stopped trials marked, parallel coordinates, importance.
     assert "early-stopped" in text(browser, "#curves-note")
     assert browser.find_elements(By.CSS_SELECTOR, "#parcoords .parcoords")

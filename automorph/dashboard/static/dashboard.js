@@ -445,7 +445,10 @@ class StudyPage {
   async loadTable() {
     const t = this.table;
     const size = this.pageSize();
-    const extra = `&offset=${t.offset}&limit=${size}&sort=${encodeURIComponent(t.sort)}&desc=${t.desc ? 1 : 0}&objective=${this.objective}${t.state ? `&states=${t.state}` : ""}`;
+    let extra = `&offset=${t.offset}&limit=${size}&sort=${encodeURIComponent(t.sort)}&desc=${t.desc ? 1 : 0}&objective=${this.objective}${t.state ? `&states=${t.state}` : ""}`;
+    if (t.worker) extra += `&worker=${encodeURIComponent(t.worker)}`;
+    if (t.param) extra += `&param=${encodeURIComponent(t.param)}&value=${encodeURIComponent(t.value)}`;
+    this.showFilter();
     let data;
     try {
       data = await getJSON(`/api/table?${this.q(extra)}`);
@@ -482,13 +485,43 @@ class StudyPage {
       tr.appendChild(state);
       tr.appendChild(el("td", fmt(row.value), "num value"));
       tr.appendChild(el("td", row.duration === null ? "—" : row.duration.toFixed(3), "num"));
-      tr.appendChild(el("td", row.worker || "—"));
+      tr.appendChild(this.filterCell(row.worker || "—", row.worker ? { worker: row.worker } : null));
       tr.appendChild(el("td", row.steps, "num"));
-      for (const p of row.params) tr.appendChild(el("td", p));
+      row.params.forEach((p, j) => tr.appendChild(this.filterCell(p, p === "" ? null : { param: data.decisions[j], value: p })));
       body.appendChild(tr);
     }
     const last = Math.min(t.offset + size, data.total);
     document.getElementById("page-info").textContent = data.total ? `${t.offset + 1}–${last} of ${data.total}` : "no trials";
+  }
+
+  filterCell(text, filter) {
+    // A worker's or a decision's cell: a click shows only the trials that share it.
+    const cell = el("td", text);
+    if (filter) {
+      cell.className = "filterable";
+      cell.title = "show only the trials with this value";
+      cell.addEventListener("click", () => {
+        Object.assign(this.table, { worker: null, param: null, value: null }, filter, { offset: 0 });
+        this.loadTable();
+      });
+    }
+    return cell;
+  }
+
+  showFilter() {
+    const t = this.table;
+    const box = document.getElementById("table-filter");
+    box.replaceChildren();
+    if (!t.worker && !t.param) return;
+    box.appendChild(document.createTextNode(t.worker ? `worker = ${t.worker} ` : `${t.param} = ${t.value} `));
+    const clear = el("button", "✕ clear");
+    clear.type = "button";
+    clear.id = "clear-filter";
+    clear.addEventListener("click", () => {
+      Object.assign(t, { worker: null, param: null, value: null, offset: 0 });
+      this.loadTable();
+    });
+    box.appendChild(clear);
   }
 
   async loadSlow(force) {
