@@ -77,6 +77,41 @@ def curve_of(measurements: list[dict[str, Any]]) -> tuple[list[float], list[floa
     return steps, values
 
 
+# The columns beside `ids`, in the order `_fields` gives a trial's values.
+COLUMNS = (
+    "status",
+    "values",
+    "created",
+    "started",
+    "finished",
+    "worker",
+    "measurements",
+    "stopped",
+    "violation",
+    "dna",
+    "error",
+)
+
+
+def _fields(r: TrialRecord) -> tuple[Any, ...]:
+    """A trial's values for the `COLUMNS`."""
+    metadata = r.metadata
+    stopped = metadata.get(STOPPED_EARLY_KEY) if metadata else None
+    return (
+        r.status,
+        _reward_tuple(r),
+        r.created,
+        r.started,
+        r.finished,
+        r.worker,
+        r.measurements,
+        float(stopped) if isinstance(stopped, (int, float)) else None,
+        _violation(r) if metadata else 0.0,
+        r.dna,
+        r.error,
+    )
+
+
 @dataclass
 class StudyData:
     """One study's trials as columns, brought up to date by `refresh`.
@@ -145,21 +180,7 @@ class StudyData:
         appends = [column.append for column in columns]
         with gc_paused():
             for r in records:
-                metadata = r.metadata
-                stopped = metadata.get(STOPPED_EARLY_KEY) if metadata else None
-                fields = (
-                    r.status,
-                    _reward_tuple(r),
-                    r.created,
-                    r.started,
-                    r.finished,
-                    r.worker,
-                    r.measurements,
-                    float(stopped) if isinstance(stopped, (int, float)) else None,
-                    _violation(r) if metadata else 0.0,
-                    r.dna,
-                    r.error,
-                )
+                fields = _fields(r)
                 row = self._row.get(r.id)
                 if row is None:
                     unsorted = unsorted or (bool(self.ids) and r.id < self.ids[-1])
@@ -179,40 +200,18 @@ class StudyData:
             self._row = {tid: i for i, tid in enumerate(self.ids)}
 
     def _first(self, records: list[TrialRecord]) -> None:
-        """The columns of a first read, one pass per column (a third of the
-        time of putting 100,000 trials in row by row)."""
+        """The columns of a first read, built whole (a third of the time of
+        putting 100,000 trials in row by row)."""
         with gc_paused():
             records = sorted(records, key=lambda r: r.id)
             self.ids = [r.id for r in records]
-            self.status = [r.status for r in records]
-            self.values = [_reward_tuple(r) for r in records]
-            self.created = [r.created for r in records]
-            self.started = [r.started for r in records]
-            self.finished = [r.finished for r in records]
-            self.worker = [r.worker for r in records]
-            self.measurements = [r.measurements for r in records]
-            stopped = [r.metadata.get(STOPPED_EARLY_KEY) if r.metadata else None for r in records]
-            self.stopped = [float(v) if isinstance(v, (int, float)) else None for v in stopped]
-            self.violation = [_violation(r) if r.metadata else 0.0 for r in records]
-            self.dna = [r.dna for r in records]
-            self.error = [r.error for r in records]
+            for name, column in zip(COLUMNS, zip(*map(_fields, records))):  # noqa: B905
+                setattr(self, name, list(column))
             self._row = {tid: i for i, tid in enumerate(self.ids)}
             self._changed = dict.fromkeys(self.ids, self.reads)
 
     def _columns(self) -> tuple[list[Any], ...]:
-        return (
-            self.status,
-            self.values,
-            self.created,
-            self.started,
-            self.finished,
-            self.worker,
-            self.measurements,
-            self.stopped,
-            self.violation,
-            self.dna,
-            self.error,
-        )
+        return tuple(getattr(self, name) for name in COLUMNS)
 
     def row(self, trial_id: int) -> int | None:
         """The row of a trial, or None if the study has no such trial (yet)."""
