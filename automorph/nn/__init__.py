@@ -48,12 +48,25 @@ from automorph.nn._data import (
     load_fashion_mnist,
 )
 from automorph.nn._instance import (
+    FrontPoint,
     InstanceController,
     InstanceResult,
+    LatencyFront,
     evaluate_fixed,
     evaluate_instance,
+    evaluate_latency,
     instance_search,
+    latency_front,
+    pareto_points,
     path_flops,
+)
+from automorph.nn._latency import (
+    LatencyCheck,
+    LatencyTable,
+    LatencyTableError,
+    measure_forward,
+    measure_latency,
+    validate_latency,
 )
 from automorph.nn._meta import (
     Learner,
@@ -162,4 +175,15 @@ __all__ = [
     "Zero",
     "cell_ops",
     "searchable",
+    "FrontPoint",
+    "LatencyCheck",
+    "LatencyFront",
+    "LatencyTable",
+    "LatencyTableError",
+    "evaluate_latency",
+    "latency_front",
+    "measure_forward",
+    "measure_latency",
+    "pareto_points",
+    "validate_latency",
 ]

@@ -2,21 +2,30 @@
 
 A controller looks at each input and picks, for that input, one candidate of
 every choice of the supernet. It is trained by policy gradient on a reward
-that trades the input's correctness against the FLOPs of its path:
-`reward = correct - cost_weight * flops / max_flops`. The supernet's shared
-weights may be fine-tuned on the sampled paths at the same time.
+that trades the input's correctness against the cost of its path, either its
+FLOPs, `reward = correct - cost_weight * flops / max_flops`, or its latency
+measured on this machine (a `LatencyTable`), `reward = correct - cost_weight *
+(ms - fastest) / (slowest - fastest)` over the architectures of the space.
+The supernet's shared weights may be fine-tuned on the sampled paths at the
+same time. `latency_front` trains one controller per cost weight and sets the
+resulting accuracy / latency points beside single fixed architectures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from automorph.geno import DNA
 from automorph.nn._data import ImageData, check_images
+from automorph.nn._latency import LatencyTable, measure_forward
 from automorph.nn._supernet import Supernet
 from automorph.nn._train import Progress, batches
 from automorph.utils import FieldValueError, SearchSpaceError
@@ -149,12 +158,28 @@ class InstanceResult:
         accuracy: Accuracy of the greedy per-input paths.
         mflops: Mean multiply-adds per input, in millions.
         rewards: Mean reward of every training step.
+        latency_ms: Mean latency per input as the latency table predicts it
+            (None when the search ran without a table).
     """
 
     controller: InstanceController
     accuracy: float
     mflops: float
     rewards: list[float] = field(default_factory=list)
+    latency_ms: float | None = None
+
+
+Cost = Callable[[dict[str, torch.Tensor]], torch.Tensor]
+
+
+def _latency_cost(table: LatencyTable) -> Cost:
+    least, most = table.extremes()
+    span = most - least if most > least else 1.0
+
+    def cost(picks: dict[str, torch.Tensor]) -> torch.Tensor:
+        return ((table.per_input_ms(picks) - least) / span).float()
+
+    return cost
 
 
 def instance_search(
@@ -163,6 +188,7 @@ def instance_search(
     valid: ImageData,
     *,
     cost_weight: float = 0.5,
+    latency: LatencyTable | None = None,
     steps: int = 200,
     batch_size: int = 64,
     lr: float = 0.01,
@@ -173,9 +199,15 @@ def instance_search(
 ) -> InstanceResult:
     """Trains a per-input controller on `train`; scores its greedy paths on `valid`.
 
+    Args:
+        latency: A latency table of `supernet`: the reward's cost is then the
+            path's measured latency (scaled to [0, 1] between the fastest and
+            the slowest architecture) instead of its FLOPs.
+
     Raises:
         FieldValueError: If `steps` < 1 or `cost_weight` < 0.
         DataShapeError: If the data do not fit the network.
+        LatencyTableError: If `latency` does not fit the supernet.
     """
     if steps < 1 or cost_weight < 0:
         raise FieldValueError(
@@ -187,6 +219,9 @@ def instance_search(
     torch.manual_seed(seed)
     base, table = path_flops(supernet, shape)
     most = base + sum(max(costs) for costs in table.values())
+    if latency is not None:
+        latency.check(supernet)
+    cost = _latency_cost(latency) if latency is not None else _mflops(base, table, most / 1e6)
     controller = InstanceController(shape, {i: len(c) for i, c in table.items()})
     optimizer = torch.optim.Adam(controller.parameters(), lr=lr)
     weights = (
@@ -204,7 +239,7 @@ def instance_search(
         supernet.set_per_input(picks)
         logits = supernet(x)
         correct = (logits.argmax(1) == y).float()
-        reward = correct - cost_weight * _flops_of(picks, base, table) / most
+        reward = correct - cost_weight * cost(picks)
         advantage = reward - reward.mean()
         loss = -(advantage.detach() * log_prob).mean() - entropy_weight * entropy.mean()
         optimizer.zero_grad()
@@ -218,42 +253,289 @@ def instance_search(
         rewards.append(float(reward.mean()))
         if shown is not None:
             shown.update(step, reward=rewards[-1], accuracy=float(correct.mean()))
-    accuracy, mflops = evaluate_instance(supernet, controller, valid)
-    return InstanceResult(controller, accuracy, mflops, rewards)
+    costs = [_mflops(base, table)]
+    if latency is not None:
+        costs.append(latency.per_input_ms)
+    accuracy, means = _per_input_pass(supernet, valid, controller.greedy, costs)
+    return InstanceResult(
+        controller, accuracy, means[0], rewards, means[1] if latency is not None else None
+    )
 
 
 def _per_input_pass(
     supernet: Supernet,
     data: ImageData,
     choose: Callable[[torch.Tensor], dict[str, torch.Tensor]],
-    base: float,
-    table: dict[str, list[float]],
-) -> tuple[float, float]:
-    correct, flops = 0, 0.0
+    costs: list[Cost],
+) -> tuple[float, list[float]]:
+    """Accuracy of the per-input paths `choose` picks, and the mean of each cost."""
+    correct, totals = 0, [0.0] * len(costs)
     with torch.no_grad():
         for start in range(0, len(data), 500):
             x, y = data.x[start : start + 500], data.y[start : start + 500]
             picks = choose(x)
             supernet.set_per_input(picks)
             correct += int((supernet(x).argmax(1) == y).sum())
-            flops += float(_flops_of(picks, base, table).sum())
-    return correct / len(data), flops / len(data) / 1e6
+            for k, cost in enumerate(costs):
+                totals[k] += float(cost(picks).sum())
+    return correct / len(data), [total / len(data) for total in totals]
+
+
+def _mflops(base: float, table: dict[str, list[float]], scale: float = 1.0) -> Cost:
+    """Millions of multiply-adds of each input's path, divided by `scale`."""
+
+    def cost(picks: dict[str, torch.Tensor]) -> torch.Tensor:
+        return _flops_of(picks, base, table) / 1e6 / scale
+
+    return cost
+
+
+def _flops_cost(supernet: Supernet, data: ImageData) -> Cost:
+    return _mflops(*path_flops(supernet, tuple(int(d) for d in data.x.shape[1:])))
+
+
+def _chooser(
+    supernet: Supernet, choose: InstanceController | Mapping[str, Any]
+) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
+    if isinstance(choose, InstanceController):
+        return choose.greedy
+    supernet.spec.validate(choose if isinstance(choose, DNA) else DNA(choose))
+    fixed = {i: int(choose[i]) for i in supernet.decision_ids}
+
+    def same(x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {i: torch.full((x.shape[0],), k) for i, k in fixed.items()}
+
+    return same
 
 
 def evaluate_instance(
     supernet: Supernet, controller: InstanceController, data: ImageData
 ) -> tuple[float, float]:
     """Accuracy and mean MFLOPs (multiply-adds) of the controller's greedy per-input paths."""
-    base, table = path_flops(supernet, tuple(int(d) for d in data.x.shape[1:]))
-    return _per_input_pass(supernet, data, controller.greedy, base, table)
+    accuracy, (mflops,) = _per_input_pass(
+        supernet, data, controller.greedy, [_flops_cost(supernet, data)]
+    )
+    return accuracy, mflops
 
 
 def evaluate_fixed(supernet: Supernet, dna: DNA, data: ImageData) -> tuple[float, float]:
     """Accuracy and MFLOPs of one fixed architecture with the supernet's weights."""
-    base, table = path_flops(supernet, tuple(int(d) for d in data.x.shape[1:]))
-    supernet.spec.validate(dna)
+    accuracy, (mflops,) = _per_input_pass(
+        supernet, data, _chooser(supernet, dna), [_flops_cost(supernet, data)]
+    )
+    return accuracy, mflops
 
-    def same(x: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {i: torch.full((x.shape[0],), int(dna[i])) for i in supernet.decision_ids}
 
-    return _per_input_pass(supernet, data, same, base, table)
+def evaluate_latency(
+    supernet: Supernet,
+    choose: InstanceController | Mapping[str, Any],
+    data: ImageData,
+    table: LatencyTable,
+) -> tuple[float, float]:
+    """Accuracy and mean latency per input (ms, as `table` predicts it).
+
+    `choose` is a trained controller (per-input paths) or one fixed architecture (DNA).
+
+    Raises:
+        LatencyTableError: If the table does not fit the supernet.
+        InvalidDNAError: If a fixed architecture does not fit the space.
+    """
+    table.check(supernet)
+    accuracy, (ms,) = _per_input_pass(
+        supernet, data, _chooser(supernet, choose), [table.per_input_ms]
+    )
+    return accuracy, ms
+
+
+# --- the accuracy / latency front ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrontPoint:
+    """One point of an accuracy / latency trade-off.
+
+    Attributes:
+        label: What the point is.
+        accuracy: Test accuracy.
+        latency_ms: Mean latency per input as the latency table predicts it
+            (the network only; a controller's own time is `LatencyFront.controller_ms`).
+        valid_accuracy: Accuracy on the validation data (what choices are made on).
+        cost_weight: The controller's cost weight (None for a fixed architecture).
+        dna: The fixed architecture's picks (None for a controller).
+    """
+
+    label: str
+    accuracy: float
+    latency_ms: float
+    valid_accuracy: float
+    cost_weight: float | None = None
+    dna: dict[str, int] | None = None
+
+
+def pareto_points(points: Sequence[FrontPoint]) -> list[FrontPoint]:
+    """The points no other point beats on both accuracy and latency, fastest first.
+
+    >>> a, b, c = (FrontPoint(n, acc, ms, acc) for n, acc, ms in
+    ...            [("a", 0.8, 1.0), ("b", 0.7, 2.0), ("c", 0.9, 3.0)])
+    >>> [p.label for p in pareto_points([a, b, c])]
+    ['a', 'c']
+    """
+    front: list[FrontPoint] = []
+    for point in sorted(points, key=lambda p: (p.latency_ms, -p.accuracy)):
+        if not front or point.accuracy > front[-1].accuracy:
+            front.append(point)
+    return front
+
+
+@dataclass
+class LatencyFront:
+    """Per-input controllers (one per cost weight) beside single fixed architectures.
+
+    Attributes:
+        instance: One point per cost weight: the controller's greedy per-input paths.
+        fixed: The fixed architectures scored with the same shared weights.
+        best: The fixed architecture most accurate on the validation data
+            ("the single best architecture").
+        controller_ms: The controller's own forward time per batch of the
+            table's batch size, measured as the table was.
+        table: The latency table every latency comes from (with its method).
+        results: The trained controllers, in the order of `instance`.
+    """
+
+    instance: list[FrontPoint]
+    fixed: list[FrontPoint]
+    best: FrontPoint
+    controller_ms: float
+    table: LatencyTable
+    results: list[InstanceResult] = field(default_factory=list)
+
+    def pareto(self, fixed: bool = False) -> list[FrontPoint]:
+        """The non-dominated per-input points (or fixed architectures), fastest first."""
+        return pareto_points(self.fixed if fixed else self.instance)
+
+    def at_equal_accuracy(
+        self, tolerance: float = 0.0, with_controller: bool = False
+    ) -> tuple[FrontPoint | None, float | None]:
+        """The fastest per-input point at least as accurate (on test) as the best fixed
+        architecture, less `tolerance`, and its latency reduction (1 - its latency /
+        the best's); `(None, None)` if no point is that accurate.
+
+        With `with_controller`, the controller's own time counts in the per-input latency.
+        """
+        level = self.best.accuracy - tolerance
+        reaching = [p for p in self.instance if p.accuracy >= level]
+        if not reaching:
+            return None, None
+        point = min(reaching, key=lambda p: p.latency_ms)
+        extra = self.controller_ms if with_controller else 0.0
+        return point, 1.0 - (point.latency_ms + extra) / self.best.latency_ms
+
+    def to_json(self) -> dict[str, Any]:
+        """The front, the table and its method as a JSON-ready dict (what `save` writes)."""
+        return {
+            "instance": [asdict(p) for p in self.instance],
+            "fixed": [asdict(p) for p in self.fixed],
+            "best": asdict(self.best),
+            "controller_ms": self.controller_ms,
+            "table": self.table.to_json(),
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes `to_json()` to `path`: the result together with the table and its method."""
+        Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+
+
+class _Greedy(nn.Module):
+    def __init__(self, controller: InstanceController) -> None:
+        super().__init__()
+        self.controller = controller
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.controller.greedy(x)
+
+
+def _all_architectures(supernet: Supernet, limit: int) -> list[DNA]:
+    size = supernet.spec.size
+    if size > limit:
+        raise FieldValueError(
+            f"the space has {size} architectures, more than `max_fixed` ({limit}): give the "
+            "fixed architectures to compare with in `fixed`",
+            path="fixed",
+        )
+    return list(supernet.spec.iter_dna())
+
+
+def latency_front(
+    supernet: Supernet,
+    train: ImageData,
+    valid: ImageData,
+    test: ImageData,
+    table: LatencyTable,
+    *,
+    cost_weights: Sequence[float] = (0.0, 0.1, 0.3, 1.0),
+    fixed: Sequence[Mapping[str, Any]] | None = None,
+    max_fixed: int = 1000,
+    steps: int = 200,
+    batch_size: int = 64,
+    lr: float = 0.01,
+    entropy_weight: float = 0.01,
+    seed: int = 0,
+    progress: bool = False,
+) -> LatencyFront:
+    """Trains one controller per cost weight with the latency reward; scores all on `test`.
+
+    Each controller is trained on `train` (`instance_search` with `latency=table`)
+    and its greedy per-input paths are scored on `valid` and `test`. The fixed
+    architectures (`fixed`, or every architecture of the space if it has at
+    most `max_fixed`) are scored with the same shared weights; the one most
+    accurate on `valid` is `best`. Latencies are the table's predictions.
+
+    Raises:
+        FieldValueError: If `cost_weights` or `fixed` is empty, a cost weight is
+            negative, or the space is larger than `max_fixed` without `fixed`.
+        LatencyTableError: If the table does not fit the supernet.
+    """
+    if not cost_weights:
+        raise FieldValueError("give at least one cost weight", path="cost_weights")
+    table.check(supernet)
+    architectures = (
+        _all_architectures(supernet, max_fixed) if fixed is None else [DNA(d) for d in fixed]
+    )
+    if not architectures:
+        raise FieldValueError("give at least one fixed architecture", path="fixed")
+    points, fixed_points, results = [], [], []
+    for weight in cost_weights:
+        found = instance_search(
+            supernet,
+            train,
+            valid,
+            cost_weight=weight,
+            latency=table,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            entropy_weight=entropy_weight,
+            seed=seed,
+            progress=progress,
+        )
+        accuracy, ms = evaluate_latency(supernet, found.controller, test, table)
+        label = f"per-input, cost weight {weight:g}"
+        points.append(FrontPoint(label, accuracy, ms, found.accuracy, cost_weight=weight))
+        results.append(found)
+    for dna in architectures:
+        valid_accuracy, _ = _per_input_pass(supernet, valid, _chooser(supernet, dna), [])
+        accuracy, _ = _per_input_pass(supernet, test, _chooser(supernet, dna), [])
+        picks = {i: int(dna[i]) for i in supernet.decision_ids}
+        label = "fixed " + "-".join(str(k) for k in picks.values())
+        fixed_points.append(
+            FrontPoint(label, accuracy, table.architecture_ms(dna), valid_accuracy, dna=picks)
+        )
+    best = max(fixed_points, key=lambda p: (p.valid_accuracy, -p.latency_ms))
+    controller_ms = measure_forward(
+        _Greedy(results[0].controller),
+        tuple(int(d) for d in train.x.shape[1:]),
+        batch_size=int(table.method.get("batch_size", 1)),
+        threads=int(table.method.get("threads", 1)),
+        seed=seed,
+    )
+    return LatencyFront(points, fixed_points, best, controller_ms, table, results)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -66,3 +67,73 @@ def test_the_cost_weight_trades_accuracy_for_flops(trained: amnn.Supernet, image
     assert len(accurate.rewards) == 60
     with pytest.raises(ValueError, match=r"`cost_weight` \(-1\) at least 0"):
         amnn.instance_search(trained, train, valid, cost_weight=-1)
+
+
+def _table(zero_ms: float, conv_ms: float) -> amnn.LatencyTable:
+    method = {"batch_size": 1, "threads": 1, "input_shape": [1, 8, 8]}
+    return amnn.LatencyTable(1.0, {"cell.edges[0]": [zero_ms, conv_ms]}, method=method)
+
+
+def test_the_reward_uses_the_latency_table(trained: amnn.Supernet, images: Any) -> None:
+    train, valid = images
+    conv_slow, conv_fast = _table(0.0, 2.0), _table(2.0, 0.0)
+    # The convolution is the accurate choice; its measured cost decides whether it is taken.
+    cheap = amnn.instance_search(
+        trained, train, valid, cost_weight=5.0, latency=conv_slow, steps=60, lr=0.05
+    )
+    assert cheap.latency_ms is not None and cheap.latency_ms < 1.2  # routed to Zero
+    inverted = amnn.instance_search(
+        trained, train, valid, cost_weight=5.0, latency=conv_fast, steps=60, lr=0.05
+    )
+    assert inverted.latency_ms is not None and inverted.latency_ms < 1.2  # routed to the conv
+    assert inverted.mflops > cheap.mflops and inverted.accuracy > cheap.accuracy
+    assert amnn.evaluate_latency(trained, inverted.controller, valid, conv_fast) == (
+        pytest.approx(inverted.accuracy),
+        pytest.approx(inverted.latency_ms),
+    )
+    fixed = amnn.evaluate_latency(trained, {"cell.edges[0]": 1}, valid, conv_slow)
+    assert fixed[1] == pytest.approx(3.0)
+    assert amnn.instance_search(trained, train, valid, steps=2).latency_ms is None
+    with pytest.raises(amnn.LatencyTableError, match="no entry for this choice"):
+        amnn.instance_search(
+            trained, train, valid, latency=amnn.LatencyTable(1.0, {"x": [1.0, 2.0]}), steps=2
+        )
+
+
+def test_cost_weights_give_a_front_beside_the_best_fixed_architecture(
+    trained: amnn.Supernet, images: Any, tmp_path: Any
+) -> None:
+    from tests.nn.conftest import make_images
+
+    train, valid = images
+    test = make_images(128, 2)
+    table = _table(0.1, 2.0)
+    front = amnn.latency_front(
+        trained, train, valid, test, table, cost_weights=[0.0, 5.0], steps=60, lr=0.05
+    )
+    assert [p.cost_weight for p in front.instance] == [0.0, 5.0]
+    assert [p.dna for p in front.fixed] == [{"cell.edges[0]": 0}, {"cell.edges[0]": 1}]
+    assert front.best.dna == {"cell.edges[0]": 1}  # the convolution: most accurate on valid
+    assert front.best.latency_ms == pytest.approx(3.0)
+    accurate, fast = front.instance
+    assert fast.latency_ms < accurate.latency_ms and fast.accuracy < accurate.accuracy
+    assert front.pareto() == [fast, accurate]
+    assert front.pareto(fixed=True) == [front.fixed[0], front.fixed[1]]
+    point, reduction = front.at_equal_accuracy(tolerance=0.05)
+    assert point is not None and reduction is not None
+    assert point.accuracy >= front.best.accuracy - 0.05
+    assert reduction == pytest.approx(1 - point.latency_ms / 3.0)
+    _, with_controller = front.at_equal_accuracy(tolerance=0.05, with_controller=True)
+    assert with_controller == pytest.approx(reduction - front.controller_ms / 3.0)
+    assert front.controller_ms > 0
+    assert front.at_equal_accuracy(tolerance=-1.0) == (None, None)
+    front.save(tmp_path / "front.json")
+    saved = json.loads((tmp_path / "front.json").read_text())
+    assert amnn.LatencyTable.from_json(saved["table"]) == table
+    assert saved["best"]["label"] == front.best.label and len(saved["instance"]) == 2
+    with pytest.raises(ValueError, match="at least one cost weight"):
+        amnn.latency_front(trained, train, valid, test, table, cost_weights=[])
+    with pytest.raises(ValueError, match=r"more than `max_fixed` \(1\)"):
+        amnn.latency_front(trained, train, valid, test, table, max_fixed=1)
+    with pytest.raises(ValueError, match="at least one fixed architecture"):
+        amnn.latency_front(trained, train, valid, test, table, fixed=[], steps=1)
