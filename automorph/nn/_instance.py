@@ -536,6 +536,7 @@ def latency_front(
         tuple(int(d) for d in train.x.shape[1:]),
         batch_size=int(table.method.get("batch_size", 1)),
         threads=int(table.method.get("threads", 1)),
+        clock=str(table.method.get("clock", "wall")),
         seed=seed,
     )
     return LatencyFront(points, fixed_points, best, controller_ms, table, results)

@@ -1,22 +1,25 @@
 """Measured latency: a per-operation latency table of a supernet.
 
-`measure_latency` times, on the machine it runs on, the forward pass of every
-candidate of every choice of a supernet on the very input that choice gets in
-the network (its position and shape), and the fixed part of the network (stem,
-head, the sums inside cells) with every choice replaying a stored output (less
-the time of one empty module call per choice). Each round times every
-entry once, in turn, so that a change of load on a shared machine touches all
-entries alike; after `warmup` untimed rounds the table keeps the median of
-`repeats` rounds, with a fixed number of torch threads, in eval mode and
-without gradients. An architecture's latency is the fixed part plus the sum of
-its chosen candidates (`LatencyTable.architecture_ms`); `validate_latency`
-measures whole architectures end to end, to say how well that sum predicts
-them.
+`measure_latency` times, on the machine it runs on, every candidate of every
+choice of a supernet where it runs: inside whole forward passes of the network,
+on the input that choice gets there (its position and shape). Each round runs
+as many passes as the largest choice has candidates, every choice taking each
+of its candidates once in a random order, so that each candidate is timed among
+varying neighbours and a change of load touches all candidates alike; the time
+of a pass less the times of its candidates is the fixed part of the network
+(stem, head, the sums inside cells), less the cost of the timing wrapper itself
+(calibrated on an empty module). After `warmup` untimed rounds the table keeps
+the median of `repeats` rounds, with a fixed number of torch threads, in eval
+mode and without gradients. The clock is elapsed time, or, on a shared CPU,
+the CPU time of the timing thread (which leaves out the time other processes
+hold the core). An architecture's latency is the fixed part plus the sum of its
+chosen candidates (`LatencyTable.architecture_ms`); `validate_latency` measures
+whole architectures end to end, to say how well that sum predicts them.
 
 A table is saved as JSON with the method it was measured by (device, torch
-version, threads, repeats, batch size, input shapes, date) and loaded back by
-`LatencyTable.load`, which checks the file; `LatencyTable.check` says whether
-a table fits a supernet.
+version, threads, clock, repeats, batch size, input shapes, date) and loaded
+back by `LatencyTable.load`, which checks the file; `LatencyTable.check` says
+whether a table fits a supernet.
 """
 
 from __future__ import annotations
@@ -184,6 +187,46 @@ class LatencyTable:
                 f"the table times choices the supernet does not have: {extra}", path=extra[0]
             )
 
+    @classmethod
+    def median_of(cls, tables: Sequence[LatencyTable]) -> LatencyTable:
+        """The entry-by-entry median of tables measured for one supernet (say, at
+        different times, to damp changes of load). Its method is the first table's,
+        with the number of tables and their dates.
+
+        Raises:
+            LatencyTableError: If there is no table, or the tables time
+                different choices or candidates.
+
+        >>> a, b, c = (LatencyTable(t, {"op": [t, 2 * t]}) for t in (1.0, 3.0, 2.0))
+        >>> LatencyTable.median_of([a, b, c]).ops
+        {'op': [2.0, 4.0]}
+        """
+        if not tables:
+            raise LatencyTableError("no tables to take the median of", path="tables")
+        first = tables[0]
+        for index, other in enumerate(tables[1:], 1):
+            same = {i: len(t) for i, t in other.ops.items()} == {
+                i: len(t) for i, t in first.ops.items()
+            }
+            if not same or (other.candidates and other.candidates != first.candidates):
+                raise LatencyTableError(
+                    "the tables time different choices or candidates than the first",
+                    path=f"tables[{index}]",
+                )
+        method = dict(first.method)
+        method["tables"] = len(tables)
+        method["dates"] = [t.method.get("date") for t in tables]
+        return cls(
+            base_ms=statistics.median(t.base_ms for t in tables),
+            ops={
+                i: [statistics.median(t.ops[i][k] for t in tables) for k in range(len(times))]
+                for i, times in first.ops.items()
+            },
+            candidates=first.candidates,
+            shapes=first.shapes,
+            method=method,
+        )
+
     # --- files ------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
@@ -293,6 +336,12 @@ def _obj(data: dict[str, Any], key: str, optional: bool = False) -> dict[str, An
 
 # --- measuring ------------------------------------------------------------------------
 
+CLOCKS = {
+    "wall": "time.perf_counter (elapsed time)",
+    "cpu": "time.thread_time (CPU time of the timing thread: leaves out the time other "
+    "processes hold the core; one thread, CPU only)",
+}
+
 
 @contextlib.contextmanager
 def _threads(threads: int) -> Iterator[None]:
@@ -304,26 +353,32 @@ def _threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+class _Timer:
+    """The clock of a measurement, synchronized with the device."""
+
+    def __init__(self, clock: str, device: torch.device) -> None:
+        self.read = time.thread_time if clock == "cpu" else time.perf_counter
+        self.cuda = device.type == "cuda"
+        self.device = device
+
+    def __call__(self) -> float:
+        if self.cuda:
+            torch.cuda.synchronize(self.device)
+        return self.read()
+
+
 def _time_rounds(
-    calls: Sequence[Callable[[], object]], repeats: int, warmup: int, device: torch.device
+    calls: Sequence[Callable[[], object]], repeats: int, warmup: int, timer: _Timer
 ) -> list[list[float]]:
-    """Seconds of each call, `repeats` rounds that each time every call once, in turn."""
-    cuda = device.type == "cuda"
-
-    def sync() -> None:
-        if cuda:
-            torch.cuda.synchronize(device)
-
+    """Seconds of each call: `repeats` rounds that each time every call once, in turn."""
     times: list[list[float]] = [[] for _ in calls]
     with torch.no_grad():
         for round_ in range(warmup + repeats):
             for index, call in enumerate(calls):
-                sync()
-                start = time.perf_counter()
+                start = timer()
                 call()
-                sync()
                 if round_ >= warmup:
-                    times[index].append(time.perf_counter() - start)
+                    times[index].append(timer() - start)
     return times
 
 
@@ -342,7 +397,9 @@ def _relative_spread(samples: list[float]) -> float:
     return (q3 - q1) / middle if middle > 0 else 0.0
 
 
-def _check_counts(repeats: int, warmup: int, threads: int, batch_size: int) -> None:
+def _check_settings(
+    repeats: int, warmup: int, threads: int, batch_size: int, clock: str, device: torch.device
+) -> None:
     for name, value, least in (
         ("repeats", repeats, 1),
         ("warmup", warmup, 0),
@@ -351,6 +408,15 @@ def _check_counts(repeats: int, warmup: int, threads: int, batch_size: int) -> N
     ):
         if value < least:
             raise FieldValueError(f"`{name}` ({value}) must be at least {least}", path=name)
+    if clock not in CLOCKS:
+        raise FieldValueError(
+            f"`clock` must be one of {sorted(CLOCKS)}, got {clock!r}", path="clock"
+        )
+    if clock == "cpu" and (threads != 1 or device.type != "cpu"):
+        raise FieldValueError(
+            f"the 'cpu' clock times one thread on the CPU; got {threads} threads on {device}",
+            path="clock",
+        )
 
 
 def _device_name(device: torch.device) -> str:
@@ -360,7 +426,7 @@ def _device_name(device: torch.device) -> str:
 
 
 def _method(
-    device: torch.device, threads: int, batch_size: int, repeats: int, warmup: int
+    device: torch.device, threads: int, batch_size: int, repeats: int, warmup: int, clock: str
 ) -> dict[str, Any]:
     method: dict[str, Any] = {
         "device": str(device),
@@ -374,7 +440,10 @@ def _method(
         "repeats": repeats,
         "warmup": warmup,
         "statistic": "median",
-        "timer": "time.perf_counter, interleaved rounds, eval mode, no gradients",
+        "clock": clock,
+        "timer": CLOCKS[clock],
+        "where": "candidates timed inside whole forward passes (random paths), eval mode, "
+        "no gradients; fixed part = pass less its candidates less the timing wrapper",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     with contextlib.suppress(OSError, AttributeError):
@@ -385,20 +454,40 @@ def _method(
 
 
 @contextlib.contextmanager
-def _first_paths(supernet: Supernet) -> Iterator[dict[str, MixedOp]]:
-    """The supernet in eval mode on its first candidates; its modes restored after."""
+def _timed_choices(
+    supernet: Supernet, timer: _Timer, spent: dict[str, float]
+) -> Iterator[dict[str, MixedOp]]:
+    """The supernet in eval mode, each choice timing its active candidate into `spent`;
+    its modes and forward passes restored after."""
     ops = supernet.mixed_ops
     saved = {i: (op.active, op.relaxed, op.per_input) for i, op in ops.items()}
     was_training = supernet.training
     supernet.eval()
-    for op in ops.values():
+    for decision_id, op in ops.items():
         op.active, op.relaxed, op.per_input = 0, False, None
+        vars(op)["forward"] = _timed_forward(op, decision_id, timer, spent)
     try:
         yield ops
     finally:
         for decision_id, op in ops.items():
+            vars(op).pop("forward", None)
             op.active, op.relaxed, op.per_input = saved[decision_id]
         supernet.train(was_training)
+
+
+def _timed_forward(
+    op: MixedOp, decision_id: str, timer: _Timer, spent: dict[str, float]
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    candidates = op.candidates
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        candidate = candidates[op.active]
+        start = timer()
+        out = candidate(x)
+        spent[decision_id] = timer() - start
+        return out  # type: ignore[no-any-return]
+
+    return forward
 
 
 def measure_latency(
@@ -409,6 +498,7 @@ def measure_latency(
     repeats: int = 50,
     warmup: int = 5,
     threads: int = 1,
+    clock: str = "wall",
     device: str | torch.device = "cpu",
     seed: int = 0,
 ) -> LatencyTable:
@@ -417,65 +507,82 @@ def measure_latency(
     Args:
         supernet: The supernet (no nested choices); it is moved to `device`.
         input_shape: Shape of one input (C, H, W).
-        batch_size: Inputs per timed forward pass (1: per-image latency).
+        batch_size: Inputs per forward pass (1: per-image latency).
         repeats: Timed rounds; the table keeps each entry's median.
         warmup: Untimed rounds first.
         threads: torch threads while timing (restored after).
+        clock: "wall" (elapsed time) or "cpu" (the timing thread's CPU time: on a
+            shared machine it leaves out the time other processes hold the core;
+            one thread on the CPU only).
         device: Where to time ("cpu", "cuda", ...).
-        seed: Seed of the random input.
+        seed: Seed of the random input and of the order of the candidates.
 
     Raises:
         SearchSpaceError: If the supernet has nested choices.
-        FieldValueError: If a count is below its least value.
+        FieldValueError: If a count is below its least value, or the clock is
+            unknown or cannot time this device and threads.
     """
-    _check_counts(repeats, warmup, threads, batch_size)
+    where = torch.device(device)
+    _check_settings(repeats, warmup, threads, batch_size, clock, where)
     if len(supernet.decision_ids) != len(supernet.root_ids):
         raise SearchSpaceError("a latency table needs a supernet without nested choices")
-    where = torch.device(device)
     supernet.to(where)
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(batch_size, *input_shape, generator=generator).to(where)
-    seen: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-    with _threads(threads), _first_paths(supernet) as ops, torch.no_grad():
+    timer = _Timer(clock, where)
+    spent: dict[str, float] = {}
+    samples: dict[str, list[list[float]]] = {}
+    fixed: list[float] = []
+    wrapper: list[float] = []
+    shapes: dict[str, list[int]] = {}
+    empty = MixedOp("empty", [nn.Identity()]).to(where)
+    with _threads(threads), _timed_choices(supernet, timer, spent) as ops, torch.no_grad():
         handles = [
-            op.register_forward_hook(
-                lambda _, args, out, i=decision_id: seen.__setitem__(i, (args[0], out))
+            op.register_forward_pre_hook(
+                lambda _, args, i=i: shapes.__setitem__(i, list(args[0].shape))
             )
-            for decision_id, op in ops.items()
+            for i, op in ops.items()
         ]
         try:
-            supernet(x)
+            supernet.net(x)
         finally:
             for handle in handles:
                 handle.remove()
-        empty = nn.Identity().to(where)
-        calls: list[Callable[[], object]] = [lambda: supernet.net(x), lambda: empty(x)]
-        keys: list[tuple[str, int]] = []
-        for decision_id, op in ops.items():
-            for index, candidate in enumerate(op.candidates):
-                calls.append(_call(candidate, seen[decision_id][0]))
-                keys.append((decision_id, index))
-        for decision_id, op in ops.items():  # the fixed part: each choice replays its output
-            vars(op)["forward"] = lambda *_, out=seen[decision_id][1]: out
-        try:
-            times = _time_rounds(calls, repeats, warmup, where)
-        finally:
-            for op in ops.values():
-                vars(op).pop("forward")
-    table: dict[str, list[float]] = {i: [] for i in ops}
-    for (decision_id, _), samples in zip(keys, times[2:], strict=True):
-        table[decision_id].append(_median_ms(samples))
-    # The replaying choices still cost one module call each, which the network without
-    # a supernet does not make: take off the time of as many empty calls.
-    base_ms = max(0.0, _median_ms(times[0]) - len(ops) * _median_ms(times[1]))
-    method = _method(where, threads, batch_size, repeats, warmup)
+        vars(empty)["forward"] = _timed_forward(empty, "empty", timer, spent)
+        samples = {i: [[] for _ in op.candidates] for i, op in ops.items()}
+        passes = max(len(op.candidates) for op in ops.values())
+        for round_ in range(warmup + repeats):
+            orders = {
+                i: torch.randperm(len(op.candidates), generator=generator).tolist()
+                for i, op in ops.items()
+            }
+            for step in range(passes):
+                for decision_id, op in ops.items():
+                    op.active = orders[decision_id][step % len(op.candidates)]
+                start = timer()
+                supernet.net(x)
+                total = timer() - start
+                start = timer()
+                empty(x)
+                outer = timer() - start
+                if round_ < warmup:
+                    continue
+                fixed.append(total - sum(spent[i] for i in ops))
+                wrapper.append(outer - spent["empty"])
+                for decision_id, op in ops.items():
+                    if step < len(op.candidates):
+                        samples[decision_id][op.active].append(spent[decision_id])
+    overhead = len(ops) * _median_ms(wrapper)
+    method = _method(where, threads, batch_size, repeats, warmup, clock)
     method["input_shape"] = list(input_shape)
-    method["spread"] = round(statistics.median(_relative_spread(s) for s in times), 4)
+    every = [s for per_choice in samples.values() for s in per_choice] + [fixed]
+    method["spread"] = round(statistics.median(_relative_spread(s) for s in every), 4)
+    method["wrapper_ms"] = round(overhead, 6)
     return LatencyTable(
-        base_ms=base_ms,
-        ops=table,
+        base_ms=max(0.0, _median_ms(fixed) - overhead),
+        ops={i: [_median_ms(s) for s in per_choice] for i, per_choice in samples.items()},
         candidates={i: [_describe(c) for c in op.candidates] for i, op in ops.items()},
-        shapes={i: list(seen[i][0].shape) for i in ops},
+        shapes=shapes,
         method=method,
     )
 
@@ -511,27 +618,31 @@ def validate_latency(
     """Measures whole architectures end to end and sets them beside the table's sums.
 
     Each architecture is the plain network `am.materialize(supernet.space, dna)`
-    (no supernet around it), timed as the table was (its batch size, threads
-    and input shape; interleaved rounds, median).
+    (no supernet around it), timed as the table was (its batch size, threads,
+    clock and input shape): rounds that run every architecture once, in turn;
+    the median of `repeats` rounds.
 
     Raises:
-        LatencyTableError: If the table does not fit the supernet.
+        LatencyTableError: If the table does not fit the supernet or lacks its
+            input shape.
         InvalidDNAError: If a DNA does not fit the space.
         FieldValueError: If a count is below its least value.
     """
     table.check(supernet)
     threads = int(table.method.get("threads", torch.get_num_threads()))
     batch_size = int(table.method.get("batch_size", 1))
-    _check_counts(repeats, warmup, threads, batch_size)
+    clock = str(table.method.get("clock", "wall"))
+    where = torch.device(device)
+    _check_settings(repeats, warmup, threads, batch_size, clock, where)
     shape = table.method.get("input_shape")
     if shape is None:
         raise LatencyTableError("the table does not record its input shape", path="method")
-    where = torch.device(device)
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(batch_size, *shape, generator=generator).to(where)
     children = [materialize(supernet.space, dna).to(where).eval() for dna in dnas]
     with _threads(threads):
-        times = _time_rounds([_call(c, x) for c in children], repeats, warmup, where)
+        calls = [_call(c, x) for c in children]
+        times = _time_rounds(calls, repeats, warmup, _Timer(clock, where))
     return [
         LatencyCheck(dna, table.architecture_ms(dna), _median_ms(samples))
         for dna, samples in zip(dnas, times, strict=True)
@@ -546,26 +657,30 @@ def measure_forward(
     repeats: int = 50,
     warmup: int = 5,
     threads: int = 1,
+    clock: str = "wall",
     device: str | torch.device = "cpu",
     seed: int = 0,
 ) -> float:
     """Median forward time of `module` in milliseconds (eval mode, no gradients).
 
+    The arguments are those of `measure_latency`.
+
     Raises:
-        FieldValueError: If a count is below its least value.
+        FieldValueError: If a count is below its least value, or the clock is
+            unknown or cannot time this device and threads.
 
     >>> measure_forward(nn.Identity(), (3,), repeats=3) >= 0
     True
     """
-    _check_counts(repeats, warmup, threads, batch_size)
     where = torch.device(device)
+    _check_settings(repeats, warmup, threads, batch_size, clock, where)
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(batch_size, *input_shape, generator=generator).to(where)
     was_training = module.training
     module.to(where).eval()
     try:
         with _threads(threads):
-            (samples,) = _time_rounds([lambda: module(x)], repeats, warmup, where)
+            (samples,) = _time_rounds([_call(module, x)], repeats, warmup, _Timer(clock, where))
     finally:
         module.train(was_training)
     return _median_ms(samples)

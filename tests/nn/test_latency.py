@@ -42,7 +42,8 @@ def test_a_measured_table_saves_and_loads_back(tmp_path: Path) -> None:
     assert (method["batch_size"], method["repeats"], method["warmup"]) == (2, 3, 1)
     assert method["threads"] == 1 and method["torch"] == torch.__version__
     assert method["device"] == "cpu" and method["input_shape"] == [1, 8, 8]
-    assert {"date", "statistic", "spread", "device_name"} <= set(method)
+    assert method["clock"] == "wall" and "perf_counter" in method["timer"]
+    assert {"date", "statistic", "spread", "device_name", "wrapper_ms"} <= set(method)
     # The supernet is left in the mode it was in.
     assert all(op.active == 1 and not op.relaxed for op in net.mixed_ops.values())
     path = tmp_path / "table.json"
@@ -62,7 +63,8 @@ def test_a_measured_table_saves_and_loads_back(tmp_path: Path) -> None:
 
 def test_heavy_operations_measure_slower_and_the_sum_predicts_the_network() -> None:
     net = _heavy()
-    table = amnn.measure_latency(net, (32, 32, 32), repeats=5, warmup=1)
+    table = amnn.measure_latency(net, (32, 32, 32), repeats=5, warmup=1, clock="cpu")
+    assert table.method["clock"] == "cpu"
     identity, conv = table.ops["args[0]"]
     assert conv > 10 * identity
     checks = amnn.validate_latency(
@@ -74,6 +76,29 @@ def test_heavy_operations_measure_slower_and_the_sum_predicts_the_network() -> N
     assert checks[1].predicted_ms == pytest.approx(table.architecture_ms({"args[0]": 1}))
     assert amnn.LatencyCheck({}, 1.5, 1.0).relative_error == 0.5
     assert amnn.measure_forward(torch.nn.Conv2d(32, 32, 5, padding=2), (32, 32, 32)) > 0
+
+
+def test_the_median_of_tables_damps_one_bad_measurement() -> None:
+    net = _small()
+    tables = [amnn.measure_latency(net, (1, 8, 8), repeats=2, warmup=0, seed=k) for k in range(2)]
+    spoiled = amnn.LatencyTable(
+        1000.0,
+        {i: [1000.0, 1000.0] for i in net.decision_ids},
+        tables[0].candidates,
+        tables[0].shapes,
+        {"date": "then"},
+    )
+    median = amnn.LatencyTable.median_of([*tables, spoiled])
+    assert median.base_ms == pytest.approx(max(t.base_ms for t in tables))
+    for i in net.decision_ids:
+        assert median.ops[i] == pytest.approx([max(t.ops[i][k] for t in tables) for k in (0, 1)])
+    assert median.method["tables"] == 3 and median.method["dates"][2] == "then"
+    median.check(net)
+    with pytest.raises(amnn.LatencyTableError, match="no tables"):
+        amnn.LatencyTable.median_of([])
+    other = amnn.LatencyTable(1.0, {"op": [1.0]})
+    with pytest.raises(amnn.LatencyTableError, match=r"different choices .* at `tables\[1\]`"):
+        amnn.LatencyTable.median_of([tables[0], other])
 
 
 def _write(tmp_path: Path, data: Any) -> Path:
@@ -141,5 +166,9 @@ def test_a_table_that_does_not_fit_is_refused() -> None:
         amnn.measure_latency(nested, (4,))
     with pytest.raises(ValueError, match=r"`repeats` \(0\) must be at least 1"):
         amnn.measure_latency(net, (1, 8, 8), repeats=0)
+    with pytest.raises(ValueError, match=r"`clock` must be one of \['cpu', 'wall'\], got 'sun'"):
+        amnn.measure_latency(net, (1, 8, 8), clock="sun")
+    with pytest.raises(ValueError, match="the 'cpu' clock times one thread on the CPU; got 2"):
+        amnn.measure_forward(torch.nn.Identity(), (3,), clock="cpu", threads=2)
     with pytest.raises(amnn.LatencyTableError, match="does not record its input shape"):
         amnn.validate_latency(amnn.LatencyTable(1.0, measured.ops), net, [])
