@@ -160,8 +160,10 @@ def search(args: argparse.Namespace) -> None:
         data["test"],
         table,
         cost_weights=args.costs,
+        seeds=args.seeds,
         steps=args.controller_steps,
-        seed=args.seed,
+        task_reward=args.task_reward,
+        baseline=args.baseline,
     )
     front_cpu = time.process_time() - start
     result = front.to_json()
@@ -174,6 +176,7 @@ def search(args: argparse.Namespace) -> None:
     result.update(
         {
             "command": " ".join(sys.argv),
+            "settings": vars(args),
             "supernet_cpu_s": supernet_cpu,
             "front_cpu_s": front_cpu,
             "enas_best": dict(shared.dna) if shared.dna is not None else None,
@@ -195,25 +198,36 @@ def search(args: argparse.Namespace) -> None:
 def _report(front: amnn.LatencyFront, supernet_cpu: float, front_cpu: float, tol: float) -> None:
     print(f"CPU: supernet {supernet_cpu:.0f} s, controllers and scoring {front_cpu:.0f} s")
     print(f"controller's own forward time: {front.controller_ms:.4f} ms per image")
-    print("| architecture | valid accuracy | test accuracy | latency per image (ms) |")
+    print("| architecture | valid accuracy | test accuracy | latency per test image (ms) |")
     print("| --- | --- | --- | --- |")
     best = front.best
     fastest = min(front.fixed, key=lambda p: p.latency_ms)
     slowest = max(front.fixed, key=lambda p: p.latency_ms)
+    oracle = max(front.fixed, key=lambda p: p.accuracy)
     for label, p in (
-        (f"single best fixed ({best.label})", best),
+        (f"single best fixed, chosen on valid ({best.label})", best),
+        (f"most accurate fixed on test ({oracle.label})", oracle),
         (f"fastest fixed ({fastest.label})", fastest),
         (f"slowest fixed ({slowest.label})", slowest),
     ):
         print(f"| {label} | {p.valid_accuracy:.4f} | {p.accuracy:.4f} | {p.latency_ms:.4f} |")
+    chosen = {id(p) for p in front.pareto()}
     for p in front.instance:
-        print(f"| {p.label} | {p.valid_accuracy:.4f} | {p.accuracy:.4f} | {p.latency_ms:.4f} |")
+        mark = " (on the valid front)" if id(p) in chosen else ""
+        print(
+            f"| {p.label}{mark} | {p.valid_accuracy:.4f} | {p.accuracy:.4f} | {p.latency_ms:.4f} |"
+        )
     for tolerance in (0.0, tol):
         for with_controller in (False, True):
             point, reduction = front.at_equal_accuracy(tolerance, with_controller)
-            shown = "none reaches it" if point is None else f"{point.label}: {reduction:+.1%}"
+            shown = (
+                "none reaches it"
+                if point is None or reduction is None
+                else f"{point.label}: {reduction:+.1%} (test accuracy {point.accuracy:.4f} "
+                f"against {best.accuracy:.4f})"
+            )
             print(
-                f"latency reduction at the best fixed accuracy less {tolerance:g}"
+                f"latency reduction at the best fixed accuracy (valid) less {tolerance:g}"
                 f"{' (controller counted)' if with_controller else ''}: {shown}"
             )
 
@@ -224,43 +238,45 @@ def _plot(front: amnn.LatencyFront, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(6.8, 4.6))
     ax.scatter(
-        [p.latency_ms for p in front.fixed],
-        [p.accuracy for p in front.fixed],
-        s=10,
-        color="0.7",
-        label="fixed architectures (shared weights)",
-    )
-    pareto = front.pareto(fixed=True)
-    ax.plot(
-        [p.latency_ms for p in pareto], [p.accuracy for p in pareto], color="0.4", lw=1,
-        drawstyle="steps-post", label="their Pareto front",
+        [p.latency_ms for p in front.fixed], [p.accuracy for p in front.fixed], s=8,
+        color="0.75", label="fixed architectures (all 216, shared weights)",
     )  # fmt: skip
-    points = sorted(front.instance, key=lambda p: p.latency_ms)
+    oracle = front.pareto(fixed=True, on="test")
     ax.plot(
-        [p.latency_ms for p in points], [p.accuracy for p in points], "o-", color="C0",
-        label="InstaNAS per input (one point per cost weight)",
+        [p.latency_ms for p in oracle], [p.accuracy for p in oracle], color="0.45", lw=1,
+        drawstyle="steps-post", label="their Pareto front on test (an oracle)",
     )  # fmt: skip
-    for p in points:
+    ax.scatter(
+        [p.latency_ms for p in front.instance], [p.accuracy for p in front.instance], s=14,
+        color="C0", alpha=0.45, label="InstaNAS controllers (cost weight x seed)",
+    )  # fmt: skip
+    chosen = front.pareto()
+    ax.plot(
+        [p.latency_ms for p in chosen], [p.accuracy for p in chosen], "o-", color="C0",
+        label="InstaNAS front, chosen on validation",
+    )  # fmt: skip
+    for p in chosen:
         ax.annotate(f"{p.cost_weight:g}", (p.latency_ms, p.accuracy), fontsize=7,
                     xytext=(3, -9), textcoords="offset points")  # fmt: skip
-    extra = [p.latency_ms + front.controller_ms for p in points]
     ax.plot(
-        extra, [p.accuracy for p in points], "o--", color="C0", alpha=0.4, mfc="none",
-        label="same, with the controller's own time",
+        [p.latency_ms + front.controller_ms for p in chosen], [p.accuracy for p in chosen],
+        "o--", color="C0", alpha=0.4, mfc="none", label="same, with the controller's own time",
     )  # fmt: skip
     ax.scatter(
         [front.best.latency_ms], [front.best.accuracy], marker="*", s=160, color="C3",
-        zorder=5, label="single best fixed architecture",
+        zorder=5, label="single best fixed architecture (chosen on validation)",
     )  # fmt: skip
     method = front.table.method
     ax.set(
-        xlabel=f"latency per image, ms (measured table, batch {method.get('batch_size')}, "
-        f"{method.get('threads')} thread)",
+        xlabel=f"latency per image, ms (measured table: batch {method.get('batch_size')}, "
+        f"{method.get('threads')} thread, {method.get('clock')} clock)",
         ylabel="test accuracy (Fashion-MNIST, 14x14)",
         title="InstaNAS: accuracy against measured latency",
     )
+    top = max(p.accuracy for p in [*front.fixed, *front.instance])
+    ax.set_ylim(top - 0.08, top + 0.01)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
@@ -288,10 +304,15 @@ def main() -> None:
     searching.add_argument("--valid", type=int, default=2000)
     searching.add_argument("--test", type=int, default=10000)
     searching.add_argument("--supernet-steps", type=int, default=1500)
-    searching.add_argument("--controller-steps", type=int, default=400)
+    searching.add_argument("--controller-steps", type=int, default=1500)
     searching.add_argument(
-        "--costs", type=float, nargs="+", default=[0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+        "--costs", type=float, nargs="+", default=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
     )
+    searching.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    searching.add_argument(
+        "--task-reward", choices=["correct", "probability"], default="probability"
+    )
+    searching.add_argument("--baseline", choices=["batch", "greedy"], default="greedy")
     searching.add_argument("--tolerance", type=float, default=0.005)
     searching.add_argument("--plot", default=None)
     args = parser.parse_args()

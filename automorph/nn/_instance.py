@@ -172,6 +172,10 @@ class InstanceResult:
 Cost = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 
 
+def _true_class(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.softmax(logits.detach(), 1).gather(1, y[:, None]).squeeze(1)
+
+
 def _latency_cost(table: LatencyTable) -> Cost:
     least, most = table.extremes()
     span = most - least if most > least else 1.0
@@ -194,6 +198,8 @@ def instance_search(
     lr: float = 0.01,
     finetune_lr: float = 0.0,
     entropy_weight: float = 0.01,
+    task_reward: str = "correct",
+    baseline: str = "batch",
     seed: int = 0,
     progress: bool = False,
 ) -> InstanceResult:
@@ -203,9 +209,17 @@ def instance_search(
         latency: A latency table of `supernet`: the reward's cost is then the
             path's measured latency (scaled to [0, 1] between the fastest and
             the slowest architecture) instead of its FLOPs.
+        task_reward: The reward's task term per input: "correct" (1 if the
+            path classifies it right, else 0) or "probability" (the
+            probability the path gives its true class: less noisy).
+        baseline: What a sampled path's reward is compared with: "batch" (the
+            batch's mean reward) or "greedy" (the reward of the controller's
+            most likely path for the same input, a per-input baseline as
+            InstaNAS uses; one more forward pass per step).
 
     Raises:
-        FieldValueError: If `steps` < 1 or `cost_weight` < 0.
+        FieldValueError: If `steps` < 1, `cost_weight` < 0, or `task_reward`
+            or `baseline` is not one of its values.
         DataShapeError: If the data do not fit the network.
         LatencyTableError: If `latency` does not fit the supernet.
     """
@@ -214,6 +228,14 @@ def instance_search(
             f"`steps` ({steps}) must be at least 1 and `cost_weight` ({cost_weight}) at least 0",
             path="steps" if steps < 1 else "cost_weight",
         )
+    for name, value, allowed in (
+        ("task_reward", task_reward, ("correct", "probability")),
+        ("baseline", baseline, ("batch", "greedy")),
+    ):
+        if value not in allowed:
+            raise FieldValueError(
+                f"`{name}` must be one of {list(allowed)}, got {value!r}", path=name
+            )
     shape = tuple(int(d) for d in train.x.shape[1:])
     check_images(valid.x, valid.y, shape, "valid")
     torch.manual_seed(seed)
@@ -233,22 +255,30 @@ def instance_search(
     stream = batches(train, batch_size, generator)
     shown = Progress("instance", steps) if progress else None
     rewards: list[float] = []
+
+    def rewards_of(picks: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        supernet.set_per_input(picks)
+        with torch.no_grad():
+            logits = supernet(x)
+        correct = (logits.argmax(1) == y).float()
+        task = correct if task_reward == "correct" else _true_class(logits, y)
+        return task - cost_weight * cost(picks), correct
+
     for step in range(steps):
         x, y = next(stream)
         picks, log_prob, entropy = controller.sample(x, generator)
-        supernet.set_per_input(picks)
-        logits = supernet(x)
-        correct = (logits.argmax(1) == y).float()
-        reward = correct - cost_weight * cost(picks)
-        advantage = reward - reward.mean()
+        reward, correct = rewards_of(picks)
+        reference = rewards_of(controller.greedy(x))[0] if baseline == "greedy" else reward.mean()
+        advantage = reward - reference
         loss = -(advantage.detach() * log_prob).mean() - entropy_weight * entropy.mean()
         optimizer.zero_grad()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         if weights is not None:
-            task = nn.functional.cross_entropy(supernet(x), y)
+            supernet.set_per_input(picks)
+            task_loss = nn.functional.cross_entropy(supernet(x), y)
             weights.zero_grad()
-            task.backward()  # type: ignore[no-untyped-call]
+            task_loss.backward()  # type: ignore[no-untyped-call]
             weights.step()
         rewards.append(float(reward.mean()))
         if shown is not None:
@@ -357,10 +387,13 @@ class FrontPoint:
     Attributes:
         label: What the point is.
         accuracy: Test accuracy.
-        latency_ms: Mean latency per input as the latency table predicts it
+        latency_ms: Mean latency per test input as the latency table predicts it
             (the network only; a controller's own time is `LatencyFront.controller_ms`).
         valid_accuracy: Accuracy on the validation data (what choices are made on).
+        valid_latency_ms: Mean latency per validation input (a fixed
+            architecture's is its test latency).
         cost_weight: The controller's cost weight (None for a fixed architecture).
+        seed: The controller's seed (None for a fixed architecture).
         dna: The fixed architecture's picks (None for a controller).
     """
 
@@ -368,31 +401,46 @@ class FrontPoint:
     accuracy: float
     latency_ms: float
     valid_accuracy: float
+    valid_latency_ms: float
     cost_weight: float | None = None
+    seed: int | None = None
     dna: dict[str, int] | None = None
 
 
-def pareto_points(points: Sequence[FrontPoint]) -> list[FrontPoint]:
-    """The points no other point beats on both accuracy and latency, fastest first.
+def pareto_points(points: Sequence[FrontPoint], on: str = "test") -> list[FrontPoint]:
+    """The points no other point beats on both accuracy and latency, fastest first,
+    judged on the test figures or (`on="valid"`) on the validation figures.
 
-    >>> a, b, c = (FrontPoint(n, acc, ms, acc) for n, acc, ms in
+    >>> a, b, c = (FrontPoint(n, acc, ms, acc, ms) for n, acc, ms in
     ...            [("a", 0.8, 1.0), ("b", 0.7, 2.0), ("c", 0.9, 3.0)])
     >>> [p.label for p in pareto_points([a, b, c])]
     ['a', 'c']
+
+    Raises:
+        FieldValueError: If `on` is neither "test" nor "valid".
     """
+    if on not in ("test", "valid"):
+        raise FieldValueError(f"`on` must be 'test' or 'valid', got {on!r}", path="on")
+
+    def figures(p: FrontPoint) -> tuple[float, float]:
+        return (
+            (p.accuracy, p.latency_ms) if on == "test" else (p.valid_accuracy, p.valid_latency_ms)
+        )
+
     front: list[FrontPoint] = []
-    for point in sorted(points, key=lambda p: (p.latency_ms, -p.accuracy)):
-        if not front or point.accuracy > front[-1].accuracy:
+    for point in sorted(points, key=lambda p: (figures(p)[1], -figures(p)[0])):
+        if not front or figures(point)[0] > figures(front[-1])[0]:
             front.append(point)
     return front
 
 
 @dataclass
 class LatencyFront:
-    """Per-input controllers (one per cost weight) beside single fixed architectures.
+    """Per-input controllers (one per cost weight and seed) beside single fixed architectures.
 
     Attributes:
-        instance: One point per cost weight: the controller's greedy per-input paths.
+        instance: One point per cost weight and seed: the controller's greedy
+            per-input paths.
         fixed: The fixed architectures scored with the same shared weights.
         best: The fixed architecture most accurate on the validation data
             ("the single best architecture").
@@ -409,24 +457,29 @@ class LatencyFront:
     table: LatencyTable
     results: list[InstanceResult] = field(default_factory=list)
 
-    def pareto(self, fixed: bool = False) -> list[FrontPoint]:
-        """The non-dominated per-input points (or fixed architectures), fastest first."""
-        return pareto_points(self.fixed if fixed else self.instance)
+    def pareto(self, fixed: bool = False, on: str = "valid") -> list[FrontPoint]:
+        """The non-dominated per-input points (or fixed architectures), fastest first,
+        chosen on the validation figures (or `on="test"`)."""
+        return pareto_points(self.fixed if fixed else self.instance, on)
 
     def at_equal_accuracy(
         self, tolerance: float = 0.0, with_controller: bool = False
     ) -> tuple[FrontPoint | None, float | None]:
-        """The fastest per-input point at least as accurate (on test) as the best fixed
-        architecture, less `tolerance`, and its latency reduction (1 - its latency /
-        the best's); `(None, None)` if no point is that accurate.
+        """The per-input point that matches the best fixed architecture's accuracy
+        at the lowest latency, and its latency reduction on test.
 
-        With `with_controller`, the controller's own time counts in the per-input latency.
+        The point is chosen on the validation data, as `best` is: the fastest
+        per-input point (on validation) whose validation accuracy is at least
+        the best's less `tolerance`. The reduction is 1 - its test latency / the
+        best's; its test accuracy is `point.accuracy` (to set beside
+        `best.accuracy`). `(None, None)` if no point is that accurate. With
+        `with_controller`, the controller's own time counts in its latency.
         """
-        level = self.best.accuracy - tolerance
-        reaching = [p for p in self.instance if p.accuracy >= level]
+        level = self.best.valid_accuracy - tolerance
+        reaching = [p for p in self.instance if p.valid_accuracy >= level]
         if not reaching:
             return None, None
-        point = min(reaching, key=lambda p: p.latency_ms)
+        point = min(reaching, key=lambda p: (p.valid_latency_ms, -p.valid_accuracy))
         extra = self.controller_ms if with_controller else 0.0
         return point, 1.0 - (point.latency_ms + extra) / self.best.latency_ms
 
@@ -465,6 +518,24 @@ def _all_architectures(supernet: Supernet, limit: int) -> list[DNA]:
     return list(supernet.spec.iter_dna())
 
 
+def _fixed_points(
+    supernet: Supernet,
+    valid: ImageData,
+    test: ImageData,
+    table: LatencyTable,
+    architectures: list[DNA],
+) -> list[FrontPoint]:
+    points = []
+    for dna in architectures:
+        valid_accuracy, _ = _per_input_pass(supernet, valid, _chooser(supernet, dna), [])
+        accuracy, _ = _per_input_pass(supernet, test, _chooser(supernet, dna), [])
+        picks = {i: int(dna[i]) for i in supernet.decision_ids}
+        label = "fixed " + "-".join(str(k) for k in picks.values())
+        ms = table.architecture_ms(dna)
+        points.append(FrontPoint(label, accuracy, ms, valid_accuracy, ms, dna=picks))
+    return points
+
+
 def latency_front(
     supernet: Supernet,
     train: ImageData,
@@ -472,64 +543,72 @@ def latency_front(
     test: ImageData,
     table: LatencyTable,
     *,
-    cost_weights: Sequence[float] = (0.0, 0.1, 0.3, 1.0),
+    cost_weights: Sequence[float] = (0.0, 0.02, 0.1, 0.5),
+    seeds: Sequence[int] = (0,),
     fixed: Sequence[Mapping[str, Any]] | None = None,
     max_fixed: int = 1000,
     steps: int = 200,
     batch_size: int = 64,
     lr: float = 0.01,
     entropy_weight: float = 0.01,
-    seed: int = 0,
+    task_reward: str = "probability",
+    baseline: str = "greedy",
     progress: bool = False,
 ) -> LatencyFront:
-    """Trains one controller per cost weight with the latency reward; scores all on `test`.
+    """Trains a controller per cost weight and seed with the latency reward; scores all.
 
-    Each controller is trained on `train` (`instance_search` with `latency=table`)
-    and its greedy per-input paths are scored on `valid` and `test`. The fixed
-    architectures (`fixed`, or every architecture of the space if it has at
-    most `max_fixed`) are scored with the same shared weights; the one most
-    accurate on `valid` is `best`. Latencies are the table's predictions.
+    Each controller is trained on `train` (`instance_search` with `latency=table`
+    and the given settings) and its greedy per-input paths are scored on `valid`
+    and `test`. The fixed architectures (`fixed`, or every architecture of the
+    space if it has at most `max_fixed`) are scored with the same shared
+    weights; the one most accurate on `valid` is `best`. Latencies are the
+    table's predictions.
 
     Raises:
-        FieldValueError: If `cost_weights` or `fixed` is empty, a cost weight is
-            negative, or the space is larger than `max_fixed` without `fixed`.
+        FieldValueError: If `cost_weights`, `seeds` or `fixed` is empty, a cost
+            weight is negative, a setting is not one of its values, or the
+            space is larger than `max_fixed` without `fixed`.
         LatencyTableError: If the table does not fit the supernet.
     """
-    if not cost_weights:
-        raise FieldValueError("give at least one cost weight", path="cost_weights")
+    if not cost_weights or not seeds:
+        raise FieldValueError(
+            "give at least one cost weight and one seed",
+            path="cost_weights" if not cost_weights else "seeds",
+        )
     table.check(supernet)
     architectures = (
         _all_architectures(supernet, max_fixed) if fixed is None else [DNA(d) for d in fixed]
     )
     if not architectures:
         raise FieldValueError("give at least one fixed architecture", path="fixed")
-    points, fixed_points, results = [], [], []
+    points, results = [], []
     for weight in cost_weights:
-        found = instance_search(
-            supernet,
-            train,
-            valid,
-            cost_weight=weight,
-            latency=table,
-            steps=steps,
-            batch_size=batch_size,
-            lr=lr,
-            entropy_weight=entropy_weight,
-            seed=seed,
-            progress=progress,
-        )
-        accuracy, ms = evaluate_latency(supernet, found.controller, test, table)
-        label = f"per-input, cost weight {weight:g}"
-        points.append(FrontPoint(label, accuracy, ms, found.accuracy, cost_weight=weight))
-        results.append(found)
-    for dna in architectures:
-        valid_accuracy, _ = _per_input_pass(supernet, valid, _chooser(supernet, dna), [])
-        accuracy, _ = _per_input_pass(supernet, test, _chooser(supernet, dna), [])
-        picks = {i: int(dna[i]) for i in supernet.decision_ids}
-        label = "fixed " + "-".join(str(k) for k in picks.values())
-        fixed_points.append(
-            FrontPoint(label, accuracy, table.architecture_ms(dna), valid_accuracy, dna=picks)
-        )
+        for seed in seeds:
+            found = instance_search(
+                supernet,
+                train,
+                valid,
+                cost_weight=weight,
+                latency=table,
+                steps=steps,
+                batch_size=batch_size,
+                lr=lr,
+                entropy_weight=entropy_weight,
+                task_reward=task_reward,
+                baseline=baseline,
+                seed=seed,
+                progress=progress,
+            )
+            accuracy, ms = evaluate_latency(supernet, found.controller, test, table)
+            label = f"per-input, cost weight {weight:g}" + (
+                f", seed {seed}" if len(seeds) > 1 else ""
+            )
+            assert found.latency_ms is not None
+            points.append(
+                FrontPoint(label, accuracy, ms, found.accuracy, found.latency_ms, weight, seed)
+            )
+            results.append(found)
+    fixed_points = _fixed_points(supernet, valid, test, table, architectures)
     best = max(fixed_points, key=lambda p: (p.valid_accuracy, -p.latency_ms))
     controller_ms = measure_forward(
         _Greedy(results[0].controller),
@@ -537,6 +616,6 @@ def latency_front(
         batch_size=int(table.method.get("batch_size", 1)),
         threads=int(table.method.get("threads", 1)),
         clock=str(table.method.get("clock", "wall")),
-        seed=seed,
+        seed=seeds[0],
     )
     return LatencyFront(points, fixed_points, best, controller_ms, table, results)
