@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -395,6 +396,8 @@ class FrontPoint:
         cost_weight: The controller's cost weight (None for a fixed architecture).
         seed: The controller's seed (None for a fixed architecture).
         dna: The fixed architecture's picks (None for a controller).
+        routes: How many test inputs the controller sends to each architecture
+            (named by its picks, "0-3-3"), most used first (None for a fixed one).
     """
 
     label: str
@@ -405,6 +408,7 @@ class FrontPoint:
     cost_weight: float | None = None
     seed: int | None = None
     dna: dict[str, int] | None = None
+    routes: dict[str, int] | None = None
 
 
 def pareto_points(points: Sequence[FrontPoint], on: str = "test") -> list[FrontPoint]:
@@ -518,6 +522,15 @@ def _all_architectures(supernet: Supernet, limit: int) -> list[DNA]:
     return list(supernet.spec.iter_dna())
 
 
+def _routes(supernet: Supernet, controller: InstanceController, data: ImageData) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for start in range(0, len(data), 500):
+        picks = controller.greedy(data.x[start : start + 500])
+        columns = [picks[i].tolist() for i in supernet.decision_ids]
+        counts.update("-".join(str(k) for k in row) for row in zip(*columns, strict=True))
+    return dict(counts.most_common())
+
+
 def _fixed_points(
     supernet: Supernet,
     valid: ImageData,
@@ -604,8 +617,19 @@ def latency_front(
                 f", seed {seed}" if len(seeds) > 1 else ""
             )
             assert found.latency_ms is not None
+            routes = _routes(supernet, found.controller, test)
             points.append(
-                FrontPoint(label, accuracy, ms, found.accuracy, found.latency_ms, weight, seed)
+                FrontPoint(
+                    label,
+                    accuracy,
+                    ms,
+                    found.accuracy,
+                    found.latency_ms,
+                    weight,
+                    seed,
+                    None,
+                    routes,
+                )
             )
             results.append(found)
     fixed_points = _fixed_points(supernet, valid, test, table, architectures)

@@ -130,6 +130,10 @@ def test_cost_weights_give_a_front_beside_the_best_fixed_architecture(
     )
     assert [(p.cost_weight, p.seed) for p in front.instance] == [(0, 0), (0, 1), (5, 0), (5, 1)]
     assert front.instance[3].label == "per-input, cost weight 5, seed 1"
+    for p in front.instance:
+        assert p.routes is not None and sum(p.routes.values()) == len(test)
+        assert set(p.routes) <= {"0", "1"}
+    assert front.instance[2].routes == {"0": len(test)}  # the heavy cost: all to Zero
     assert [p.dna for p in front.fixed] == [{"cell.edges[0]": 0}, {"cell.edges[0]": 1}]
     assert front.best.dna == {"cell.edges[0]": 1}  # the convolution: most accurate on valid
     assert front.best.latency_ms == front.best.valid_latency_ms == pytest.approx(3.0)
