@@ -198,8 +198,11 @@ def search(args: argparse.Namespace) -> None:
 def _report(front: amnn.LatencyFront, supernet_cpu: float, front_cpu: float, tol: float) -> None:
     print(f"CPU: supernet {supernet_cpu:.0f} s, controllers and scoring {front_cpu:.0f} s")
     print(f"controller's own forward time: {front.controller_ms:.4f} ms per image")
-    print("| architecture | valid accuracy | test accuracy | latency per test image (ms) |")
-    print("| --- | --- | --- | --- |")
+    print(
+        "| architecture | valid accuracy | test accuracy | latency per test image (ms) "
+        "| architectures used on test (share of the most used) |"
+    )
+    print("| --- | --- | --- | --- | --- |")
     best = front.best
     fastest = min(front.fixed, key=lambda p: p.latency_ms)
     slowest = max(front.fixed, key=lambda p: p.latency_ms)
@@ -210,12 +213,16 @@ def _report(front: amnn.LatencyFront, supernet_cpu: float, front_cpu: float, tol
         (f"fastest fixed ({fastest.label})", fastest),
         (f"slowest fixed ({slowest.label})", slowest),
     ):
-        print(f"| {label} | {p.valid_accuracy:.4f} | {p.accuracy:.4f} | {p.latency_ms:.4f} |")
+        print(f"| {label} | {p.valid_accuracy:.4f} | {p.accuracy:.4f} | {p.latency_ms:.4f} | 1 |")
     chosen = {id(p) for p in front.pareto()}
     for p in front.instance:
         mark = " (on the valid front)" if id(p) in chosen else ""
+        routes = p.routes or {}
+        top = next(iter(routes), "-")
+        used = f"{len(routes)} ({routes.get(top, 0) / max(1, sum(routes.values())):.0%} to {top})"
         print(
-            f"| {p.label}{mark} | {p.valid_accuracy:.4f} | {p.accuracy:.4f} | {p.latency_ms:.4f} |"
+            f"| {p.label}{mark} | {p.valid_accuracy:.4f} | {p.accuracy:.4f} | "
+            f"{p.latency_ms:.4f} | {used} |"
         )
     for tolerance in (0.0, tol):
         for with_controller in (False, True):
