@@ -398,6 +398,9 @@ class FrontPoint:
         dna: The fixed architecture's picks (None for a controller).
         routes: How many test inputs the controller sends to each architecture
             (named by its picks, "0-3-3"), most used first (None for a fixed one).
+
+    >>> FrontPoint("fixed 1", 0.9, 2.0, 0.88, 2.0, dna={"op": 1}).latency_ms
+    2.0
     """
 
     label: str
@@ -452,6 +455,12 @@ class LatencyFront:
             table's batch size, measured as the table was.
         table: The latency table every latency comes from (with its method).
         results: The trained controllers, in the order of `instance`.
+
+    >>> best = FrontPoint("fixed 1", 0.9, 2.0, 0.9, 2.0, dna={"op": 1})
+    >>> fast = FrontPoint("per-input", 0.9, 1.5, 0.9, 1.5, cost_weight=0.1)
+    >>> front = LatencyFront([fast], [best], best, 0.1, LatencyTable(1.0, {"op": [0.0, 1.0]}))
+    >>> front.at_equal_accuracy()[1], round(front.at_equal_accuracy(with_controller=True)[1], 2)
+    (0.25, 0.2)
     """
 
     instance: list[FrontPoint]
