@@ -292,7 +292,8 @@ def run_islands(
     Raises:
         ConfigError: For fewer than 1 island, `migrate_every` or round, more
             migrants than a population, an unknown backend, "ray" without Ray
-            installed, or a checkpoint of another run.
+            installed or with fewer CPUs than islands, or a checkpoint of
+            another run.
         WorkerDiedError: If an island's worker died (on Ray: more than
             `restarts` times); the checkpoint resumes the run.
     """
@@ -335,6 +336,8 @@ def run_islands(
             ray_options=ray_options,
             interrupt_message="the island search was stopped ({reason})",
         ) as workers:
+            if backend == "ray":
+                _check_cpus(islands)
             run.workers = workers
             result = run.go(max_cpu_seconds, rounds, meter)
     except WorkerDiedError as error:
@@ -343,6 +346,18 @@ def run_islands(
     if meter is not None:
         meter.close(result.rounds, run.meter_text(), None)
     return result
+
+
+def _check_cpus(islands: int) -> None:
+    """Refuses more islands than the Ray cluster has CPUs (the others would wait forever)."""
+    import ray
+
+    cpus = int(ray.cluster_resources().get("CPU", 0))  # type: ignore[no-untyped-call]
+    if cpus < islands:
+        raise ConfigError(
+            f"the Ray cluster has {cpus} CPUs and each of the {islands} islands needs one: "
+            "run fewer islands, or join more nodes to the cluster"
+        )
 
 
 class _IslandRun:

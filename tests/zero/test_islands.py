@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 from automorph.cli import main as cli_main
+from automorph.tuning import WorkerDiedError
 from automorph.zero import ConfigError, SearchConfig, get_config, run_islands, run_search
 from automorph.zero._islands import island_seed
 
@@ -101,6 +103,51 @@ def test_a_checkpoint_resumes_only_its_own_run(tmp_path: Path) -> None:
         run_islands(config, seed=3, islands=2, migrate_every=MIGRATE, checkpoint=path, out=None)
 
 
+def _island_processes() -> list[int]:
+    """The worker processes this process spawned (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # not a process, or gone
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if parent == os.getpid() and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+class _KillingOutput(io.StringIO):
+    """Progress output that SIGKILLs an island's process at the first line of round 2
+    (after the round's replies, before its checkpoint)."""
+
+    killed = False
+
+    def write(self, text: str) -> int:
+        if not self.killed and f"indivs={40 + 2 * MIGRATE} " in text:
+            os.kill(_island_processes()[-1], signal.SIGKILL)
+            self.killed = True
+        return super().write(text)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the test reads /proc")
+def test_a_dead_island_process_stops_the_run_and_the_checkpoint_resumes_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "run.npz"
+    plan: dict[str, Any] = {"islands": 2, "migrate_every": MIGRATE, "migrants": 3, "rounds": 4}
+    out = _KillingOutput()
+    stopped = r"the island search stopped: actor \d \(pid \d+\) died with exit code -9 in run\(\)"
+    with pytest.raises(WorkerDiedError, match=stopped + r".*`checkpoint` \(.*run.npz\) resumes"):
+        run_islands(_config(), seed=6, checkpoint=path, checkpoint_every=0, out=out, **plan)
+    assert out.killed and _read(path)[0]["round"] == 1  # round 2 was not saved
+    out = io.StringIO()
+    resumed = run_islands(_config(), seed=6, checkpoint=path, out=out, **plan)
+    assert "resumed" in out.getvalue() and resumed.rounds == 4
+    assert [c["programs"] for c in resumed.counters] == [40 + 4 * MIGRATE] * 2
+
+
 def test_island_arguments_are_checked() -> None:
     config = get_config("linear-tiny")
     with pytest.raises(ConfigError, match="islands, migrate_every and rounds must be >= 1"):
@@ -133,6 +180,8 @@ def test_islands_on_ray_actors_evolve_what_processes_do(monkeypatch: pytest.Monk
     _ray_init(ray)
     try:
         on_ray = run_islands(config, seed=1, backend="ray", out=None, checkpoint_every=0, **plan)
+        with pytest.raises(ConfigError, match="the Ray cluster has 2 CPUs and each of the 3 "):
+            run_islands(config, islands=3, backend="ray", out=None)
     finally:
         ray.shutdown()
     local = run_islands(config, seed=1, out=None, **plan)
