@@ -172,18 +172,26 @@ def _ray_init(ray: Any) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="Ray is tested on Linux")
-def test_islands_on_ray_actors_evolve_what_processes_do(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_islands_on_ray_actors_evolve_what_processes_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     ray = pytest.importorskip("ray")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     config = _config()
     plan: dict[str, Any] = {"islands": 2, "migrate_every": MIGRATE, "migrants": 3, "rounds": 3}
-    _ray_init(ray)
+    result = tmp_path / "result.json"
+    _ray_init(ray)  # what the runs connect to (else each starts a Ray of its own)
     try:
         on_ray = run_islands(config, seed=1, backend="ray", out=None, checkpoint_every=0, **plan)
         with pytest.raises(ConfigError, match="the Ray cluster has 2 CPUs and each of the 3 "):
             run_islands(config, islands=3, backend="ray", out=None)
+        status = cli_main(["zero", "run", "--config", "linear-tiny", "--seed", "3",
+                           "--islands", "2", "--backend", "ray", "--migrate-every", "200",
+                           "--rounds", "2", "--quiet", "--json", str(result)])  # fmt: skip
     finally:
         ray.shutdown()
+    assert status == 0, capsys.readouterr().err
+    assert [c["programs"] for c in json.loads(result.read_text())["islands"]] == [500, 500]
     local = run_islands(config, seed=1, out=None, **plan)
     assert on_ray.program == local.program and on_ray.restarts == [0, 0]
     assert on_ray.counters == local.counters and on_ray.select_fitness == local.select_fitness
@@ -205,22 +213,3 @@ def test_the_cli_runs_islands(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert (tmp_path / "run.npz").is_file()
     assert cli_main(["zero", "run", "--config", "linear-tiny", "--rounds", "2"]) == 1
     assert "--rounds need --islands N" in capsys.readouterr().err
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="Ray is tested on Linux")
-def test_the_cli_runs_islands_on_ray(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ray = pytest.importorskip("ray")
-    monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    result = tmp_path / "result.json"
-    _ray_init(ray)  # what `--backend ray` connects to (else it starts one)
-    try:
-        status = cli_main(["zero", "run", "--config", "linear-tiny", "--seed", "3",
-                           "--islands", "2", "--backend", "ray", "--migrate-every", "200",
-                           "--rounds", "2", "--quiet", "--json", str(result)])  # fmt: skip
-    finally:
-        ray.shutdown()
-    captured = capsys.readouterr()
-    assert status == 0, captured.err
-    assert [c["programs"] for c in json.loads(result.read_text())["islands"]] == [500, 500]
