@@ -188,3 +188,16 @@ def test_fashion_mnist_is_split_five_and_five(fashion_mnist_path: Path) -> None:
     amnn.maml_fewshot_train(net, made["train"], iterations=1, meta_batch=1)
     score = amnn.maml_fewshot_evaluate(net, made["test"], count=3, inner_steps=1)
     assert len(score.accuracies) == 3
+
+
+def test_the_example_searches_few_shot_learners(
+    fashion_mnist_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.examples.test_examples import _load
+
+    tiny = "--trials 3 --search-iterations 1 --final-iterations 1 --episodes 3"
+    results = _load("nn_auto_meta").main(["--task", "fashion-mnist", *tiny.split()])
+    assert {"found", "hand-designed"} <= set(results)
+    assert len(results["found"].accuracies) == 3
+    out = capsys.readouterr().out
+    assert "found cell: ops [" in out and "5-way 1-shot meta-test accuracy" in out
