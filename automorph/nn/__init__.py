@@ -6,6 +6,8 @@ is an ordinary tree of searchable modules with hyper-values in it;
 builds a `Supernet` for weight-sharing search: paths sampled by any
 automorph algorithm (ENAS) or a continuous relaxation (DARTS).
 `darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes.
+`conv_meta_space` and `maml_fewshot_train` search MAML learners for N-way
+K-shot image classification (Auto-Meta) on `EpisodeSampler` episodes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,21 @@ from automorph.nn._data import (
     check_images,
     fashion_mnist_splits,
     load_fashion_mnist,
+)
+from automorph.nn._fewshot import (
+    CONV_OPS,
+    ConvMetaCell,
+    ConvMetaLearner,
+    Episode,
+    EpisodeSampler,
+    MAMLConvNet,
+    MetaTestScore,
+    conv_meta_space,
+    episode_splits,
+    fashion_mnist_episodes,
+    maml_conv_learner,
+    maml_fewshot_evaluate,
+    maml_fewshot_train,
 )
 from automorph.nn._instance import (
     InstanceController,
@@ -162,4 +179,17 @@ __all__ = [
     "Zero",
     "cell_ops",
     "searchable",
+    "CONV_OPS",
+    "ConvMetaCell",
+    "ConvMetaLearner",
+    "Episode",
+    "EpisodeSampler",
+    "MAMLConvNet",
+    "MetaTestScore",
+    "conv_meta_space",
+    "episode_splits",
+    "fashion_mnist_episodes",
+    "maml_conv_learner",
+    "maml_fewshot_evaluate",
+    "maml_fewshot_train",
 ]
