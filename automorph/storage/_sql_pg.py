@@ -183,7 +183,6 @@ class PgCalls:
     if TYPE_CHECKING:
         _engine: Engine
         _where: str
-        _fast: bool
 
         def _check_fork(self) -> None: ...
         def _claim(self, study: str, worker: str) -> TrialRecord | None: ...
