@@ -170,6 +170,15 @@ def _cpu(trial: am.Trial) -> float:
     return float(trial.measurements[-1].metrics["cpu_s"])
 
 
+def within_budget(trials: list[am.Trial], budget: float) -> list[am.Trial]:
+    """`trials` up to the first that took its run's CPU seconds to `budget`
+    (a store run with a larger budget keeps more)."""
+    for i, t in enumerate(trials):
+        if _cpu(t) >= budget:
+            return trials[: i + 1]
+    return trials
+
+
 def run_one(
     store: Path, method: str, seed: int, budget: float, data: tuple[np.ndarray, ...],
     setup: Setup, g: grammar.Grammar | None = None,
@@ -311,9 +320,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             else:
                 trials = run_one(args.store, m, seed, args.budget, data, setup, g)
                 print(f"{m} seed {seed}: {len(trials)} trials", flush=True)
-            if trials:
+            trials = within_budget(trials, args.budget)
+            if trials and _cpu(trials[-1]) >= args.budget:  # unfinished runs are left out
                 runs[m][seed] = trials
     runs = {m: r for m, r in runs.items() if r}
+    if not runs:
+        raise ValueError(f"no run in {args.store} has reached the budget of {args.budget} s")
     end = max((_cpu(ts[-1]) for r in runs.values() for ts in r.values()), default=args.budget)
     result = curves(runs, np.linspace(0.0, end, 41))
     result["budget_cpu_s"] = args.budget

@@ -83,6 +83,11 @@ def test_runs_stop_at_the_cpu_budget_resume_and_continue(
         assert more["methods"][method]["regret_cpu_mean"][-1] == pytest.approx(regret[-1])
     assert min(r["regret_cpu_mean"][-1] for r in more["methods"].values()) == 0.0
     assert store.with_suffix(".png").stat().st_size > 0
+    # a report at the first budget reads the runs only up to it
+    report = module.main([*argv, "--budget", "0.3", "--report-only"])
+    assert {m: report["methods"][m]["trials"] for m in counts} == counts
+    with pytest.raises(ValueError, match=r"no run in .* has reached the budget"):
+        module.main([*argv, "--budget", "1000", "--report-only"])
 
 
 def test_bad_input_is_named(tmp_path: Path, files: tuple[Path, Path]) -> None:
