@@ -56,9 +56,9 @@ JOBS = (
         "a 2-layer network trained by gradient descent, on tasks from a random 2-layer "
         "ReLU teacher (u.ReLU(Mx), F=8)",
         "W=1000 processes, 100 search tasks, 4/8/2 memory; about a day",
-        "from empty programs, 10 search tasks, 5/9/2 memory; needs cluster scale "
-        "(about 1e10 training steps per experiment, 1 hour of one core per 1e10 steps at "
-        "3M steps/CPU-s is 1 CPU-hour per 1e10 steps)",
+        "from empty programs, 10 search tasks, 5/9/2 memory; one experiment is 1e10 "
+        "training steps, about an hour of one core at 3M steps per CPU-s, and the paper "
+        "needed many experiments on 1000 processes: cluster scale",
     ),
     Job(
         "cifar10-binary",
