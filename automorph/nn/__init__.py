@@ -65,12 +65,25 @@ from automorph.nn._fewshot import (
     maml_fewshot_train,
 )
 from automorph.nn._instance import (
+    FrontPoint,
     InstanceController,
     InstanceResult,
+    LatencyFront,
     evaluate_fixed,
     evaluate_instance,
+    evaluate_latency,
     instance_search,
+    latency_front,
+    pareto_points,
     path_flops,
+)
+from automorph.nn._latency import (
+    LatencyCheck,
+    LatencyTable,
+    LatencyTableError,
+    measure_forward,
+    measure_latency,
+    validate_latency,
 )
 from automorph.nn._meta import (
     Learner,
@@ -192,4 +205,15 @@ __all__ = [
     "maml_conv_learner",
     "maml_fewshot_evaluate",
     "maml_fewshot_train",
+    "FrontPoint",
+    "LatencyCheck",
+    "LatencyFront",
+    "LatencyTable",
+    "LatencyTableError",
+    "evaluate_latency",
+    "latency_front",
+    "measure_forward",
+    "measure_latency",
+    "pareto_points",
+    "validate_latency",
 ]
