@@ -90,6 +90,20 @@ from automorph.nn._search import (
     independent_search,
     search,
 )
+from automorph.nn._superkernel import (
+    DartsOp,
+    MBConv,
+    SuperKernel,
+    SuperkernelError,
+    SuperkernelNet,
+    SuperkernelResult,
+    darts_cell_ops,
+    kernel_reach,
+    kernel_shape,
+    superkernel_ops,
+    superkernel_search,
+    superkernel_space,
+)
 from automorph.nn._supernet import MixedOp, Supernet
 from automorph.nn._train import Progress, evaluate, fit
 
@@ -162,4 +176,16 @@ __all__ = [
     "Zero",
     "cell_ops",
     "searchable",
+    "DartsOp",
+    "MBConv",
+    "SuperKernel",
+    "SuperkernelError",
+    "SuperkernelNet",
+    "SuperkernelResult",
+    "darts_cell_ops",
+    "kernel_reach",
+    "kernel_shape",
+    "superkernel_ops",
+    "superkernel_search",
+    "superkernel_space",
 ]
