@@ -175,6 +175,24 @@ def test_a_chain_of_searchable_blocks_is_a_single_path_space() -> None:
     assert torch.allclose(net(x), net.child(dna)(x), atol=1e-6)
 
 
+def test_a_block_nested_in_a_candidate_gets_its_own_superkernel() -> None:
+    inner = amnn.MBConv(4, am.oneof(["3x3", "5x5"]), am.oneof([1, 2]))
+    space = amnn.Sequential(
+        amnn.Conv2d(1, 4, 3, padding=1),
+        am.oneof([amnn.Sequential(inner, amnn.ReLU()), amnn.Identity()]),
+    )
+    net = amnn.SuperkernelNet(space)
+    assert list(net.superkernels) == ["args[1][=0].args[0]"]
+    dna = am.DNA(
+        {"args[1]": 0, "args[1][=0].args[0].kernel": 1, "args[1][=0].args[0].expansion": 1}
+    )
+    net.set_path(dna)
+    x = torch.randn(2, 1, 6, 6)
+    child = net.child(dna)
+    assert child[1][0].depthwise.weight.shape == (8, 1, 5, 5)
+    assert torch.allclose(net(x), child(x), atol=1e-6)
+
+
 def test_darts_operations_run_on_the_same_network() -> None:
     space = amnn.cell_space(4, nodes=1, num_classes=2, input_shape=(1, 8, 8),
                             ops=amnn.darts_cell_ops(4))  # fmt: skip
@@ -196,6 +214,7 @@ def test_nasib_searches_the_superkernel_space_with_weight_sharing(images: Any) -
     search = algorithms.NASIB(budget=30, seed=0)
     result = amnn.superkernel_search(space, train, valid, search, steps=30, batch_size=32)
     assert search.num_feedback == 30 and len(result.history) == 30
+    assert search.last_explored is False  # the budget spent, the schedule exploits
     assert result.dna["cell.edges[0]"] == 0  # a convolution: the free operations cannot learn it
     assert result.score > 0.8
     assert result.shared is not None and result.seconds > 0
