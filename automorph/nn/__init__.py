@@ -120,6 +120,20 @@ from automorph.nn._search import (
     independent_search,
     search,
 )
+from automorph.nn._superkernel import (
+    DartsOp,
+    MBConv,
+    SuperKernel,
+    SuperkernelError,
+    SuperkernelNet,
+    SuperkernelResult,
+    darts_cell_ops,
+    kernel_reach,
+    kernel_shape,
+    superkernel_ops,
+    superkernel_search,
+    superkernel_space,
+)
 from automorph.nn._supernet import MixedOp, Supernet
 from automorph.nn._train import Progress, evaluate, fit
 
@@ -216,4 +230,16 @@ __all__ = [
     "measure_latency",
     "pareto_points",
     "validate_latency",
+    "DartsOp",
+    "MBConv",
+    "SuperKernel",
+    "SuperkernelError",
+    "SuperkernelNet",
+    "SuperkernelResult",
+    "darts_cell_ops",
+    "kernel_reach",
+    "kernel_shape",
+    "superkernel_ops",
+    "superkernel_search",
+    "superkernel_space",
 ]
