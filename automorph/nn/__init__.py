@@ -5,7 +5,9 @@ is an ordinary tree of searchable modules with hyper-values in it;
 `am.materialize` turns a DNA into a plain `torch.nn.Module`. The same space
 builds a `Supernet` for weight-sharing search: paths sampled by any
 automorph algorithm (ENAS) or a continuous relaxation (DARTS).
-`darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes.
+`darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes;
+`darts_search` searches it on a `DartsSupernet` (first or second order), on
+any `device`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from automorph.nn._cells import Cell, Network, cell_space
 from automorph.nn._darts import (
     DARTS_OPS,
     NB301_OPS,
+    AuxiliaryHead,
     DartsCell,
     DartsNetwork,
     DilConv,
@@ -34,6 +37,7 @@ from automorph.nn._darts import (
     darts_network,
     darts_op,
     darts_space,
+    drop_path,
     genotype_from_dna,
     genotype_to_dna,
     nb301_decode,
@@ -85,12 +89,14 @@ from automorph.nn._modules import (
 )
 from automorph.nn._search import (
     SearchResult,
+    architecture_gradient,
     darts_search,
     enas_search,
     independent_search,
+    resolve_device,
     search,
 )
-from automorph.nn._supernet import MixedOp, Supernet
+from automorph.nn._supernet import DartsSupernet, MixedOp, Supernet
 from automorph.nn._train import Progress, evaluate, fit
 
 __all__ = [
@@ -114,6 +120,11 @@ __all__ = [
     "nb301_decode",
     "nb301_encode",
     "parse_genotype",
+    "AuxiliaryHead",
+    "DartsSupernet",
+    "architecture_gradient",
+    "drop_path",
+    "resolve_device",
     "Cell",
     "DataShapeError",
     "ImageData",
