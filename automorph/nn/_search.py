@@ -71,10 +71,9 @@ def _check_data(model: nn.Module, train: ImageData, valid: ImageData) -> None:
     """The check `fit` and `evaluate` make, on both splits, before any training."""
     for data, where in ((train, "train"), (valid, "valid")):
         _input_check(model, data, where)
-        channels = getattr(model, "in_channels", None)
-        if isinstance(model, DartsSupernet) and data.shape[0] != channels:
+        if isinstance(model, DartsSupernet) and data.shape[0] != model.in_channels:
             raise DataShapeError(
-                f"the DARTS space takes {channels}-channel images, got {data.shape[0]} "
+                f"the DARTS space takes {model.in_channels}-channel images, got {data.shape[0]} "
                 f"channels (shape {data.shape})",
                 path=f"{where}.x",
             )
@@ -376,15 +375,13 @@ def _loss(net: nn.Module, batch: Batch, amp: bool) -> torch.Tensor:
         return nn.functional.cross_entropy(net(x).float(), y)
 
 
-def _grads(
-    loss: torch.Tensor, params: Sequence[torch.Tensor], keep: bool = False
-) -> list[torch.Tensor]:
-    found = torch.autograd.grad(loss, params, allow_unused=True, retain_graph=keep)
+def _grads(loss: torch.Tensor, params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    found = torch.autograd.grad(loss, params, allow_unused=True)
     return [torch.zeros_like(p) if g is None else g for p, g in zip(params, found, strict=True)]
 
 
 def architecture_gradient(
-    supernet: nn.Module,
+    supernet: AnySupernet,
     train_batch: Batch,
     valid_batch: Batch,
     *,
@@ -396,9 +393,8 @@ def architecture_gradient(
 ) -> list[torch.Tensor]:
     """DARTS's gradient of the validation loss with respect to the architecture weights.
 
-    `supernet` is a relaxed `Supernet` or `DartsSupernet` (anything with
-    `arch_parameters()` and `weight_parameters()`); the losses are the
-    cross-entropy of its logits on each `(x, y)` batch. Order 1 is
+    `supernet` is a relaxed `Supernet` or `DartsSupernet`; the losses are
+    the cross-entropy of its logits on each `(x, y)` batch. Order 1 is
     grad_alpha L_val(w, alpha). Order 2 is Liu et al.'s eq. 7, the gradient
     through one unrolled weight step w' = w - xi * grad_w L_train(w, alpha):
 
@@ -441,7 +437,7 @@ def architecture_gradient(
 
 
 def _architecture_gradient(
-    supernet: nn.Module,
+    supernet: AnySupernet,
     train_batch: Batch,
     valid_batch: Batch,
     order: int,
@@ -451,11 +447,11 @@ def _architecture_gradient(
     amp: bool,
 ) -> tuple[list[torch.Tensor], float]:
     """`architecture_gradient`, and the validation loss (at w, or at w' for order 2)."""
-    arch = list(supernet.arch_parameters())  # type: ignore[operator]
+    arch: list[torch.Tensor] = list(supernet.arch_parameters())
     if order == 1 or xi == 0:
         loss = _loss(supernet, valid_batch, amp)
         return _grads(loss, arch), float(loss.detach())
-    weights = [p for p in supernet.weight_parameters() if p.requires_grad]  # type: ignore[operator]
+    weights: list[torch.Tensor] = [p for p in supernet.weight_parameters() if p.requires_grad]
     saved = [w.detach().clone() for w in weights]
     buffers = [b.detach().clone() for b in supernet.buffers()]
     try:
