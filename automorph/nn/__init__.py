@@ -8,6 +8,9 @@ automorph algorithm (ENAS) or a continuous relaxation (DARTS).
 `darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes.
 `conv_meta_space` and `maml_fewshot_train` search MAML learners for N-way
 K-shot image classification (Auto-Meta) on `EpisodeSampler` episodes.
+`darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes;
+`darts_search` searches it on a `DartsSupernet` (first or second order), on
+any `device`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from automorph.nn._cells import Cell, Network, cell_space
 from automorph.nn._darts import (
     DARTS_OPS,
     NB301_OPS,
+    AuxiliaryHead,
     DartsCell,
     DartsNetwork,
     DilConv,
@@ -36,6 +40,7 @@ from automorph.nn._darts import (
     darts_network,
     darts_op,
     darts_space,
+    drop_path,
     genotype_from_dna,
     genotype_to_dna,
     nb301_decode,
@@ -115,9 +120,11 @@ from automorph.nn._modules import (
 )
 from automorph.nn._search import (
     SearchResult,
+    architecture_gradient,
     darts_search,
     enas_search,
     independent_search,
+    resolve_device,
     search,
 )
 from automorph.nn._superkernel import (
@@ -135,6 +142,7 @@ from automorph.nn._superkernel import (
     superkernel_space,
 )
 from automorph.nn._supernet import MixedOp, Supernet
+from automorph.nn._supernet import DartsSupernet, MixedOp, Supernet
 from automorph.nn._train import Progress, evaluate, fit
 
 __all__ = [
@@ -158,6 +166,11 @@ __all__ = [
     "nb301_decode",
     "nb301_encode",
     "parse_genotype",
+    "AuxiliaryHead",
+    "DartsSupernet",
+    "architecture_gradient",
+    "drop_path",
+    "resolve_device",
     "Cell",
     "DataShapeError",
     "ImageData",
