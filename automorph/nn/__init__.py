@@ -141,7 +141,6 @@ from automorph.nn._superkernel import (
     superkernel_search,
     superkernel_space,
 )
-from automorph.nn._supernet import MixedOp, Supernet
 from automorph.nn._supernet import DartsSupernet, MixedOp, Supernet
 from automorph.nn._train import Progress, evaluate, fit
 
