@@ -283,17 +283,20 @@ def _run_command(argv: list[str], cwd: Path) -> str:
 
 
 def test_the_automl_zero_commands_run(tmp_path: Path) -> None:
-    configs, run = [shlex.split(line) for line in shell_lines("guides/automl-zero.md", "Shell")]
+    lines = shell_lines("guides/automl-zero.md", "Shell")
+    configs, search, islands = [shlex.split(line) for line in lines]
     assert _run_command(configs, tmp_path).split() == list(zero.CONFIG_NAMES)
-    budget = run.index("--max-cpu-seconds") + 1
-    assert run[budget] == "600", "the page changed its budget; update the page's note and this"
-    run[budget] = "3"  # the page says that the test runs it with 3 CPU seconds
-    lines = _run_command(run, tmp_path).splitlines()
-    outcome = next(i for i, line in enumerate(lines) if not line.startswith("experiment="))
-    assert re.match(r"(not )?solved: select_fitness=", lines[outcome]), lines[outcome]
-    program = "\n".join(lines[outcome + 1 :])
-    assert all(f"def {f}():" in program for f in ("setup", "predict", "learn")), program
-    assert (tmp_path / "demo.npz").is_file()
+    for run, checkpoint in ((search, "demo.npz"), (islands, "islands.npz")):
+        budget = run.index("--max-cpu-seconds") + 1
+        assert run[budget] == "600", "the page changed its budget; update the page's note and this"
+        run[budget] = "3"  # the page says that the test runs it with 3 CPU seconds
+        lines = _run_command(run, tmp_path).splitlines()
+        outcome = next(i for i, line in enumerate(lines) if not line.startswith("experiment="))
+        assert re.match(r"(not )?solved: select_fitness=", lines[outcome]), lines[outcome]
+        program = "\n".join(lines[outcome + 1 :])
+        assert all(f"def {f}():" in program for f in ("setup", "predict", "learn")), program
+        assert (tmp_path / checkpoint).is_file()
+    assert {"island=0", "island=1"} <= {w for line in lines for w in line.split()}
 
 
 def test_the_dashboard_commands_run(tmp_path: Path) -> None:

@@ -3,8 +3,11 @@
 A benchmark separates what the search optimizes (`reward`, for example the
 12-epoch validation accuracy of NAS-Bench-201) from what is reported
 (`test_score`, the 200-epoch test accuracy), so that realistic and oracle
-protocols are two benchmarks over one table. Benchmarks are registered by
-name; the harness (`python -m automorph.benchmarks run`) looks them up.
+protocols are two benchmarks over one table. A benchmark may report more
+than one figure for the example a search found (`report`: NAS-Bench-201's
+`paper` protocol reports the found cell's test accuracy on three data sets).
+Benchmarks are registered by name; the harness (`python -m automorph.benchmarks
+run`) looks them up.
 """
 
 from __future__ import annotations
@@ -36,6 +39,16 @@ class Benchmark:
     def test_score(self, example: Any) -> float:
         """What is reported for `example` (higher is better)."""
         return self.reward(example)
+
+    def report(self, example: Any) -> dict[str, float]:
+        """Every figure reported for `example`, by name (higher is better).
+
+        The default is the one figure `{"test": test_score(example)}`. The
+        harness computes it for the incumbent of every run, and when a
+        benchmark reports several figures it adds a table of their mean and
+        standard deviation over the runs.
+        """
+        return {"test": self.test_score(example)}
 
     def top_threshold(self, fraction: float) -> float | None:
         """The lowest `test_score` among the best `fraction` of the whole space.

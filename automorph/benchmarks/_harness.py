@@ -5,7 +5,11 @@ interrupted experiment resumes where it stopped and a finished run is not run
 again. For each run, the incumbent after `n` queries is the trial with the
 best search reward among the first `n`; its test score is what the table
 reports (for NAS-Bench-201's realistic protocol: selected on 12-epoch
-validation accuracy, reported on 200-epoch test accuracy).
+validation accuracy, reported on 200-epoch test accuracy). A benchmark that
+reports several figures for a found example (`Benchmark.report`: the
+NAS-Bench-201 `paper` protocol's three data sets) gets a second table: the mean
+and standard deviation over the runs of each figure of the incumbent, after
+each checkpoint's number of queries.
 
 The runs go on the executors of a study's workers (`automorph.tuning.run_tasks`):
 "local" (one after another), "process" (spawned worker processes) or "ray".
@@ -131,39 +135,69 @@ def run_all(specs: list[RunSpec], executor: str, workers: int, progress: Progres
         failed.get()
 
 
-def incumbent_curve(
-    spec: RunSpec, bench: Any, template: Template, threshold: float | None = None
-) -> tuple[list[float], int | None]:
-    """The incumbent's test score after each query of a finished run.
+@dataclass
+class RunTrace:
+    """What a finished run gives the tables.
 
-    Also returns the first query (1-based) that evaluated an example whose
-    test score reaches `threshold` (None if none did, or no threshold).
+    Attributes:
+        curve: The incumbent's test score after each query.
+        first_hit: The first query (1-based) that evaluated an example whose
+            test score reaches the threshold (None if none did, or no threshold).
+        reports: `Benchmark.report` of the incumbent after each query count
+            asked for (a count past the run's end: its last incumbent).
     """
+
+    curve: list[float]
+    first_hit: int | None
+    reports: dict[int, dict[str, float]]
+
+
+def incumbent_curve(
+    spec: RunSpec,
+    bench: Any,
+    template: Template,
+    threshold: float | None = None,
+    points: tuple[int, ...] = (),
+) -> RunTrace:
+    """The incumbent's test score after each query of a finished run, and its
+    reported figures after each of `points` queries (see `RunTrace`)."""
     store = open_storage(spec.store)
     try:
         trials = store.get_trials(spec.study)
     finally:
         store.close()
     curve: list[float] = []
-    best_reward, best_test = -math.inf, math.nan
+    best_reward, best_test, best_dna = -math.inf, math.nan, None
     first_hit: int | None = None
     cache: dict[str, float] = {}
+    reports: dict[int, dict[str, float]] = {}
+
+    def example_of(dna: Any) -> Any:
+        return template.materialize(DNA.from_json(dna), validate=False)
 
     def test_score(dna: Any) -> float:
         key = json.dumps(dna, sort_keys=True)
         if key not in cache:
-            example = template.materialize(DNA.from_json(dna), validate=False)
-            cache[key] = float(bench.test_score(example))
+            cache[key] = float(bench.test_score(example_of(dna)))
         return cache[key]
+
+    def report() -> dict[str, float]:
+        if best_dna is None:
+            return {}
+        return {k: float(v) for k, v in bench.report(example_of(best_dna)).items()}
 
     for query, record in enumerate(trials[: spec.trials], 1):
         if record.status == "completed" and isinstance(record.reward, float):
             if record.reward > best_reward:
-                best_reward, best_test = record.reward, test_score(record.dna)
+                best_reward, best_test, best_dna = record.reward, test_score(record.dna), record.dna
             if first_hit is None and threshold is not None and test_score(record.dna) >= threshold:
                 first_hit = query
         curve.append(best_test)
-    return curve, first_hit
+        if query in points:
+            reports[query] = report()
+    for point in points:
+        reports.setdefault(point, report())
+    return RunTrace(curve, first_hit, reports)
 
 
 NO_FIGURE = "no regret.png: figures need matplotlib (pip install 'automorph[viz]')"
@@ -235,13 +269,20 @@ def run_experiment(
     log(f"  {len(specs)} runs done ({time.perf_counter() - start:.0f} s)")
     template = Template(bench.space())
     threshold = bench.top_threshold(TOP_FRACTION)
+    points = checkpoints(trials)
     curves: dict[str, list[list[float]]] = {}
     first_hits: dict[str, list[int | None]] = {}
+    reports: dict[str, list[dict[int, dict[str, float]]]] = {}
     for c in choices:
-        runs = [incumbent_curve(s, bench, template, threshold) for s in specs if s.algorithm == c]
-        curves[c.label] = [curve for curve, _ in runs]
-        first_hits[c.label] = [hit for _, hit in runs]
-    summary = summarize(curves, trials, bench.optimum, first_hits if threshold else None)
+        runs = [
+            incumbent_curve(s, bench, template, threshold, points)
+            for s in specs
+            if s.algorithm == c
+        ]
+        curves[c.label] = [run.curve for run in runs]
+        first_hits[c.label] = [run.first_hit for run in runs]
+        reports[c.label] = [run.reports for run in runs]
+    summary = summarize(curves, trials, bench.optimum, first_hits if threshold else None, reports)
     (output / "results.json").write_text(
         json.dumps(
             {
@@ -254,11 +295,18 @@ def run_experiment(
                 "summary": summary,
                 "curves": curves,
                 "first_top_hits": first_hits,
+                "reports": {
+                    label: [{str(p): r for p, r in run.items()} for run in runs]
+                    for label, runs in reports.items()
+                },
             },
             indent=1,
         )
     )
     table = markdown_table(benchmark, summary, trials, seeds)
+    extra = report_table(benchmark, summary, seeds)
+    if extra:
+        table += "\n\n" + extra
     (output / "results.md").write_text(table + "\n")
     figure = output / "regret.png" if can_plot() else None
     if figure is not None:
@@ -271,21 +319,31 @@ def run_experiment(
     }
 
 
+def checkpoints(trials: int) -> tuple[int, ...]:
+    """The query counts the tables show: those of `CHECKPOINTS` up to `trials`, and `trials`."""
+    points = [p for p in CHECKPOINTS if p <= trials] or [trials]
+    if trials not in points:
+        points.append(trials)
+    return tuple(points)
+
+
 def summarize(
     curves: dict[str, list[list[float]]],
     trials: int,
     optimum: float | None,
     first_hits: dict[str, list[int | None]] | None = None,
+    reports: dict[str, list[dict[int, dict[str, float]]]] | None = None,
 ) -> dict[str, Any]:
     """Mean and standard error at each checkpoint, and mean rank at the last query.
 
     With `first_hits` (per run, the first query that reached the top
     `TOP_FRACTION` of the space), also how many runs got there in fewer than
-    `HIT_WITHIN` queries, and the median number of queries it took.
+    `HIT_WITHIN` queries, and the median number of queries it took. With
+    `reports` (per run, the incumbent's reported figures at each checkpoint),
+    also each figure's mean, standard deviation and standard error over the
+    runs at each checkpoint (`"report"`).
     """
-    points = [p for p in CHECKPOINTS if p <= trials] or [trials]
-    if trials not in points:
-        points.append(trials)
+    points = list(checkpoints(trials))
     out: dict[str, Any] = {}
     labels = list(curves)
     finals = np.array([[run[-1] for run in curves[label]] for label in labels])  # algo x seed
@@ -312,6 +370,8 @@ def summarize(
                 "sem": float(col.std(ddof=1) / math.sqrt(len(col))) if len(col) > 1 else 0.0,
             }
         out[label] = {"at": stats, "mean_rank": float(ranks[a].mean())}
+        if reports is not None:
+            out[label]["report"] = report_stats(reports[label], points)
         if first_hits is not None:
             hits = first_hits[label]
             reached = sorted(h if h is not None else math.inf for h in hits)
@@ -348,6 +408,52 @@ def markdown_table(benchmark: str, summary: dict[str, Any], trials: int, seeds: 
     title = (
         f"{benchmark}: test score of the incumbent (mean ± standard error over {seeds} "
         f"seeds), {trials} queries"
+    )
+    return "\n".join([title, "", head, rule, *rows])
+
+
+def report_stats(
+    runs: list[dict[int, dict[str, float]]], points: list[int]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Per checkpoint and figure: mean, standard deviation (n - 1) and standard error."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for p in points:
+        out[str(p)] = {}
+        names = dict.fromkeys(name for run in runs for name in run.get(p, {}))
+        for name in names:  # a run that evaluated nothing has no incumbent, so no figure
+            values = np.array([run[p][name] for run in runs if name in run.get(p, {})])
+            std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            out[str(p)][name] = {
+                "mean": float(values.mean()),
+                "std": std,
+                "sem": std / math.sqrt(len(values)),
+            }
+    return out
+
+
+def report_table(benchmark: str, summary: dict[str, Any], seeds: int) -> str:
+    """The table of a benchmark's reported figures (mean ± standard deviation over
+    the runs), a row per algorithm and checkpoint; "" unless there are several figures."""
+    report = next(iter(summary.values())).get("report", {})
+    points = list(report)
+    names = list(report[points[-1]]) if points else []
+    if len(names) < 2:
+        return ""
+    head = "| algorithm | queries | " + " | ".join(names) + " |"
+    rule = "|---|---:|" + "---:|" * len(names)
+    rows = [
+        f"| {label} | {p} | "
+        + " | ".join(
+            f"{stats['report'][p][n]['mean']:.2f} ± {stats['report'][p][n]['std']:.2f}"
+            for n in names
+        )
+        + " |"
+        for label, stats in summary.items()
+        for p in points
+    ]
+    title = (
+        f"{benchmark}: the incumbent's reported figures (mean ± standard deviation over "
+        f"{seeds} runs)"
     )
     return "\n".join([title, "", head, rule, *rows])
 

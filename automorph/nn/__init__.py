@@ -6,6 +6,11 @@ is an ordinary tree of searchable modules with hyper-values in it;
 builds a `Supernet` for weight-sharing search: paths sampled by any
 automorph algorithm (ENAS) or a continuous relaxation (DARTS).
 `darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes.
+`conv_meta_space` and `maml_fewshot_train` search MAML learners for N-way
+K-shot image classification (Auto-Meta) on `EpisodeSampler` episodes.
+`darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes;
+`darts_search` searches it on a `DartsSupernet` (first or second order), on
+any `device`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from automorph.nn._cells import Cell, Network, cell_space
 from automorph.nn._darts import (
     DARTS_OPS,
     NB301_OPS,
+    AuxiliaryHead,
     DartsCell,
     DartsNetwork,
     DilConv,
@@ -34,6 +40,7 @@ from automorph.nn._darts import (
     darts_network,
     darts_op,
     darts_space,
+    drop_path,
     genotype_from_dna,
     genotype_to_dna,
     nb301_decode,
@@ -46,6 +53,21 @@ from automorph.nn._data import (
     check_images,
     fashion_mnist_splits,
     load_fashion_mnist,
+)
+from automorph.nn._fewshot import (
+    CONV_OPS,
+    ConvMetaCell,
+    ConvMetaLearner,
+    Episode,
+    EpisodeSampler,
+    MAMLConvNet,
+    MetaTestScore,
+    conv_meta_space,
+    episode_splits,
+    fashion_mnist_episodes,
+    maml_conv_learner,
+    maml_fewshot_evaluate,
+    maml_fewshot_train,
 )
 from automorph.nn._instance import (
     FrontPoint,
@@ -98,12 +120,28 @@ from automorph.nn._modules import (
 )
 from automorph.nn._search import (
     SearchResult,
+    architecture_gradient,
     darts_search,
     enas_search,
     independent_search,
+    resolve_device,
     search,
 )
-from automorph.nn._supernet import MixedOp, Supernet
+from automorph.nn._superkernel import (
+    DartsOp,
+    MBConv,
+    SuperKernel,
+    SuperkernelError,
+    SuperkernelNet,
+    SuperkernelResult,
+    darts_cell_ops,
+    kernel_reach,
+    kernel_shape,
+    superkernel_ops,
+    superkernel_search,
+    superkernel_space,
+)
+from automorph.nn._supernet import DartsSupernet, MixedOp, Supernet
 from automorph.nn._train import Progress, evaluate, fit
 
 __all__ = [
@@ -127,6 +165,11 @@ __all__ = [
     "nb301_decode",
     "nb301_encode",
     "parse_genotype",
+    "AuxiliaryHead",
+    "DartsSupernet",
+    "architecture_gradient",
+    "drop_path",
+    "resolve_device",
     "Cell",
     "DataShapeError",
     "ImageData",
@@ -175,6 +218,19 @@ __all__ = [
     "Zero",
     "cell_ops",
     "searchable",
+    "CONV_OPS",
+    "ConvMetaCell",
+    "ConvMetaLearner",
+    "Episode",
+    "EpisodeSampler",
+    "MAMLConvNet",
+    "MetaTestScore",
+    "conv_meta_space",
+    "episode_splits",
+    "fashion_mnist_episodes",
+    "maml_conv_learner",
+    "maml_fewshot_evaluate",
+    "maml_fewshot_train",
     "FrontPoint",
     "LatencyCheck",
     "LatencyFront",
@@ -186,4 +242,16 @@ __all__ = [
     "measure_latency",
     "pareto_points",
     "validate_latency",
+    "DartsOp",
+    "MBConv",
+    "SuperKernel",
+    "SuperkernelError",
+    "SuperkernelNet",
+    "SuperkernelResult",
+    "darts_cell_ops",
+    "kernel_reach",
+    "kernel_shape",
+    "superkernel_ops",
+    "superkernel_search",
+    "superkernel_space",
 ]

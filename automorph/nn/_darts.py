@@ -506,12 +506,67 @@ class DartsCell(nn.Module):
         """How many node outputs the cell concatenates."""
         return len(self.concat)
 
-    def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, drop_prob: float = 0.0) -> torch.Tensor:
+        """The cell's output; in training, `drop_prob` drops each non-identity edge of
+        each example with that probability (drop path)."""
         states = [self.preprocess0(s0), self.preprocess1(s1)]
+        drop = drop_prob if self.training else 0.0
         for k in range(NODES):
-            a, b = 2 * k, 2 * k + 1
-            states.append(self.ops[a](states[self.inputs[a]]) + self.ops[b](states[self.inputs[b]]))
+            total = None
+            for e in (2 * k, 2 * k + 1):
+                out = self.ops[e](states[self.inputs[e]])
+                if drop > 0.0 and not isinstance(self.ops[e], nn.Identity):
+                    out = drop_path(out, drop)
+                total = out if total is None else total + out
+            assert total is not None
+            states.append(total)
         return torch.cat([states[i] for i in self.concat], dim=1)
+
+
+def drop_path(x: torch.Tensor, prob: float) -> torch.Tensor:
+    """`x` with each example zeroed with probability `prob`, the rest scaled by
+    1 / (1 - `prob`) (NASNet's and DARTS's path dropout).
+
+    >>> drop_path(torch.ones(4, 2), 0.0).sum().item()
+    8.0
+    """
+    if prob <= 0.0:
+        return x
+    keep = 1.0 - prob
+    mask = torch.empty((x.shape[0],) + (1,) * (x.dim() - 1), device=x.device, dtype=x.dtype)
+    return x * mask.bernoulli_(keep) / keep
+
+
+class AuxiliaryHead(nn.Module):
+    """The auxiliary classifier (tower) of DARTS's evaluation network, on the output of
+    the second reduction cell: ReLU, 5x5 average pooling of stride 3 to 2x2 (adaptive
+    pooling to 2x2 where the map is not 8 to 10 pixels wide, as it is on CIFAR-10),
+    a 1x1 convolution to 128 channels, a 2x2 one to 768, and a linear classifier.
+
+    >>> AuxiliaryHead(16, 10)(torch.zeros(2, 16, 8, 8)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, channels: int, num_classes: int, device: Device = None) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, 128, 1, bias=False, device=device),
+            nn.BatchNorm2d(128, device=device),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(128, 768, 2, bias=False, device=device),
+            nn.BatchNorm2d(768, device=device),
+            nn.ReLU(inplace=True),
+        )
+        self.classifier = nn.Linear(768, num_classes, device=device)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(x)
+        side = int(x.shape[-1])
+        if 8 <= side <= 10:
+            x = F.avg_pool2d(x, 5, stride=3, count_include_pad=False)
+        else:
+            x = F.adaptive_avg_pool2d(x, 2)
+        return self.classifier(self.features(x).flatten(1))  # type: ignore[no-any-return]
 
 
 class _DartsNetwork(nn.Module):
@@ -526,6 +581,7 @@ class _DartsNetwork(nn.Module):
         stem_multiplier: int = 3,
         affine: bool = True,
         device: Device = None,
+        auxiliary: bool = False,
     ) -> None:
         super().__init__()
         if C < 1 or layers < 1 or num_classes < 1:
@@ -543,6 +599,7 @@ class _DartsNetwork(nn.Module):
         c_pp, c_p, c_curr = c_curr, c_curr, C
         self.cells = nn.ModuleList()
         reduction_prev = False
+        c_aux = 0
         for i in range(layers):
             reduction = i in (layers // 3, 2 * layers // 3) and layers >= 3
             if reduction:
@@ -554,14 +611,29 @@ class _DartsNetwork(nn.Module):
             self.cells.append(cell)
             reduction_prev = reduction
             c_pp, c_p = c_p, cell.multiplier * c_curr
+            if auxiliary and i == 2 * layers // 3:
+                c_aux = c_p
+        self.auxiliary: AuxiliaryHead | None = None
+        if auxiliary:
+            if layers < 3:
+                raise GenotypeError(f"an auxiliary head needs `layers` >= 3, got {layers}")
+            self.auxiliary = AuxiliaryHead(c_aux, num_classes, device)
+        self.drop_path_prob = 0.0
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_p, num_classes, device=device)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def logits_and_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The logits, and in training with an auxiliary head, the head's logits."""
         s0 = s1 = self.stem(x)
-        for cell in self.cells:
-            s0, s1 = s1, cell(s0, s1)
-        return self.classifier(self.pool(s1).flatten(1))  # type: ignore[no-any-return]
+        aux = None
+        for i, cell in enumerate(self.cells):
+            s0, s1 = s1, cell(s0, s1, self.drop_path_prob)
+            if self.auxiliary is not None and self.training and i == 2 * len(self.cells) // 3:
+                aux = self.auxiliary(s1)
+        return self.classifier(self.pool(s1).flatten(1)), aux
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.logits_and_aux(x)[0]
 
 
 DartsNetwork = own_searchable(_DartsNetwork, "DartsNetwork")
@@ -570,8 +642,11 @@ DartsNetwork = own_searchable(_DartsNetwork, "DartsNetwork")
 and `2 * layers // 3`, doubling the channels), global pooling and a linear
 classifier of `num_classes`. `normal` and `reduce` list 4 nodes each, as
 `[[input_a, input_b], [op_a, op_b]]`; `darts_network` builds one from a
-`Genotype`, `darts_space` makes the nodes choices. No auxiliary head or
-drop-path (training extras of the DARTS paper)."""
+`Genotype`, `darts_space` makes the nodes choices. The DARTS paper's training
+extras are here: `auxiliary=True` adds an `AuxiliaryHead` after the cell at
+2/3 depth (`logits_and_aux(x)` returns its logits in training; `forward` only
+the main ones), and the `drop_path_prob` attribute (0 by default, set by the
+training loop) drops paths in training (see `drop_path`)."""
 
 
 def darts_network(
@@ -581,9 +656,11 @@ def darts_network(
     num_classes: int = 10,
     *,
     in_channels: int = 3,
+    auxiliary: bool = False,
     device: Device = None,
 ) -> Any:
-    """The `DartsNetwork` of `genotype` (a `Genotype` or its text).
+    """The `DartsNetwork` of `genotype` (a `Genotype` or its text), with an auxiliary
+    head if `auxiliary`.
 
     Raises:
         GenotypeError: If the genotype is malformed or its concats are not all 4 nodes.
@@ -604,6 +681,7 @@ def darts_network(
         num_classes,
         in_channels,
         device=device,
+        auxiliary=auxiliary,
     )
 
 

@@ -12,6 +12,7 @@ meta-test error after adaptation.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -105,12 +106,23 @@ def sinusoid_tasks(
     return x[:, :shots], y[:, :shots], x[:, shots:], y[:, shots:]
 
 
-def _adapt(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, create_graph: bool
+def adapt(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    lr: float,
+    create_graph: bool,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.mse_loss,
 ) -> dict[str, torch.Tensor]:
+    """`model`'s parameters after `steps` gradient steps of size `lr` on `loss_fn` at (x, y).
+
+    With `create_graph` the steps stay differentiable (second-order MAML);
+    without, the result still depends on the parameters linearly (first order).
+    """
     params: dict[str, torch.Tensor] = dict(model.named_parameters())
     for _ in range(steps):
-        loss = nn.functional.mse_loss(functional_call(model, params, (x,)), y)
+        loss = loss_fn(functional_call(model, params, (x,)), y)
         grads = torch.autograd.grad(
             loss, list(params.values()), create_graph=create_graph, allow_unused=True
         )
@@ -145,7 +157,7 @@ def maml_train(
         xs, ys, xq, yq = sinusoid_tasks(meta_batch, shots, generator)
         loss = torch.zeros(())
         for t in range(meta_batch):
-            params = _adapt(model, xs[t], ys[t], 1, inner_lr, create_graph=True)
+            params = adapt(model, xs[t], ys[t], 1, inner_lr, create_graph=True)
             loss = loss + nn.functional.mse_loss(functional_call(model, params, (xq[t],)), yq[t])
         optimizer.zero_grad()
         (loss / meta_batch).backward()  # type: ignore[no-untyped-call]
@@ -167,7 +179,7 @@ def maml_evaluate(
     xs, ys, xq, yq = sinusoid_tasks(tasks, shots, generator)
     total = 0.0
     for t in range(tasks):
-        params = _adapt(model, xs[t], ys[t], inner_steps, inner_lr, create_graph=False)
+        params = adapt(model, xs[t], ys[t], inner_steps, inner_lr, create_graph=False)
         with torch.no_grad():
             total += float(nn.functional.mse_loss(functional_call(model, params, (xq[t],)), yq[t]))
     return total / tasks

@@ -5,11 +5,17 @@ all its candidates (built once, so every architecture that picks a
 candidate uses the same weights). A supernet runs one path at a time
 (`set_path(dna)`, ENAS-style sampling) or all paths mixed by softmax
 weights (`relax()`, DARTS); `derive()` reads the DARTS choice back as DNA.
+
+`DartsSupernet` is the same for a `darts_space`, whose decisions pick a
+node's inputs and operations rather than modules: it holds DARTS's search
+network (a `MixedOp` on every edge of every cell) and derives the genotype
+by the DARTS paper's rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ast
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
@@ -17,6 +23,19 @@ from torch import nn
 
 from automorph.geno import DNA, Space, join
 from automorph.hyper import DynamicSpace, HyperValue, OneOf, Template
+from automorph.nn._darts import (
+    DARTS_OPS,
+    NODES,
+    DartsNetwork,
+    FactorizedReduce,
+    Genotype,
+    GenotypeError,
+    ReLUConvBN,
+    _named_points,
+    darts_op,
+    genotype_from_dna,
+    genotype_to_dna,
+)
 from automorph.symbolic import Key, KeyPath, Symbolic, rebuild
 from automorph.utils import SearchSpaceError
 
@@ -227,3 +246,252 @@ class Supernet(nn.Module):
 
     def forward(self, *args: Any) -> Any:
         return self.net(*args)
+
+
+# --- the DARTS space -------------------------------------------------------------------------
+
+
+def _search_op(name: str, channels: int, stride: int) -> nn.Module:
+    op = darts_op(name, channels, stride, affine=False)
+    if "pool" in name:  # as in DARTS's search network: pooling gets a batch norm too
+        return nn.Sequential(op, nn.BatchNorm2d(channels, affine=False))
+    return op
+
+
+class _SearchCell(nn.Module):
+    """A DARTS cell with a `MixedOp` on each of its 14 edges (every earlier state to
+    every node), the edges' `alpha`s those of the supernet for this kind of cell."""
+
+    def __init__(
+        self,
+        ops: Sequence[str],
+        c_prev_prev: int,
+        c_prev: int,
+        channels: int,
+        reduction: bool,
+        reduction_prev: bool,
+        alphas: nn.ParameterList,
+    ) -> None:
+        super().__init__()
+        self.reduction = reduction
+        self.preprocess0: nn.Module = (
+            FactorizedReduce(c_prev_prev, channels, affine=False)
+            if reduction_prev
+            else ReLUConvBN(c_prev_prev, channels, 1, affine=False)
+        )
+        self.preprocess1 = ReLUConvBN(c_prev, channels, 1, affine=False)
+        kind = "reduce" if reduction else "normal"
+        edges: list[MixedOp] = []
+        for k, j in _edges():
+            stride = 2 if reduction and j < 2 else 1
+            op = MixedOp(f"{kind}_node{k}_from{j}", [_search_op(n, channels, stride) for n in ops])
+            op.alpha = alphas[len(edges)]  # shared by every cell of this kind
+            edges.append(op)
+        self.edges = nn.ModuleList(edges)
+
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
+        states = [self.preprocess0(s0), self.preprocess1(s1)]
+        e = 0
+        for k in range(NODES):
+            node = self.edges[e](states[0])
+            for j in range(1, k + 2):
+                node = node + self.edges[e + j](states[j])
+            e += k + 2
+            states.append(node)
+        return torch.cat(states[2:], dim=1)
+
+
+def _edges() -> list[tuple[int, int]]:
+    """The (node, input) of each edge of a relaxed cell, node by node (14 edges)."""
+    return [(k, j) for k in range(NODES) for j in range(k + 2)]
+
+
+class DartsSupernet(nn.Module):
+    """The weight-sharing network of a `darts_space`: DARTS's search network.
+
+    Every edge of a cell (each of the 2 cell inputs and earlier nodes into
+    each of the 4 nodes: 14 edges) is a `MixedOp` over "none" and the space's
+    operations, with one `alpha` vector per edge shared by all normal cells
+    and one by all reduction cells, as in DARTS. Batch norms have no affine
+    parameters and always use the batch's statistics (the paper's search
+    setup); pooling is followed by a batch norm, as in DARTS's code.
+
+    `relax()` mixes every edge by softmax(alpha) (DARTS); `set_path(dna)` runs
+    the architecture `dna` picks (the two chosen edges of each node, every
+    other edge "none"), so ENAS searches the space too. `genotype()` derives
+    the architecture by the paper's rule: each node keeps its 2 incoming
+    edges whose strongest operation other than "none" is strongest, with that
+    operation; `derive()` is the same as DNA of the space.
+
+    Args:
+        space: A `darts_space` (its `C`, `layers`, `num_classes`,
+            `in_channels`, `stem_multiplier` and operations are used).
+
+    Raises:
+        SearchSpaceError: If `space` is not a `darts_space`, or holds a
+            decision other than its 24 (a searched width, say).
+
+    >>> from automorph.nn._darts import darts_space
+    >>> net = DartsSupernet(darts_space(C=2, layers=3, num_classes=4))
+    >>> net.relax()
+    >>> net(torch.zeros(2, 3, 8, 8)).shape
+    torch.Size([2, 4])
+    >>> len(net.genotype().normal), len(list(net.arch_parameters()))
+    (8, 28)
+    """
+
+    def __init__(self, space: Any) -> None:
+        super().__init__()
+        args = _darts_args(space)
+        self.__dict__["space"] = space
+        self.spec: Space = Template(space).spec
+        self.op_names: tuple[str, ...] = tuple(
+            op for op in DARTS_OPS if op == "none" or op in args["ops"]
+        )
+        count = len(self.op_names)
+        self.alpha_normal = nn.ParameterList(
+            nn.Parameter(1e-3 * torch.randn(count)) for _ in _edges()
+        )
+        self.alpha_reduce = nn.ParameterList(
+            nn.Parameter(1e-3 * torch.randn(count)) for _ in _edges()
+        )
+        C, layers = int(args["C"]), int(args["layers"])
+        c_curr = int(args["stem_multiplier"]) * C
+        self.stem = nn.Sequential(
+            nn.Conv2d(int(args["in_channels"]), c_curr, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_curr),
+        )
+        c_pp, c_p, c_curr = c_curr, c_curr, C
+        self.cells = nn.ModuleList()
+        reduction_prev = False
+        for i in range(layers):
+            reduction = i in (layers // 3, 2 * layers // 3) and layers >= 3
+            c_curr = c_curr * 2 if reduction else c_curr
+            alphas = self.alpha_reduce if reduction else self.alpha_normal
+            self.cells.append(
+                _SearchCell(self.op_names, c_pp, c_p, c_curr, reduction, reduction_prev, alphas)
+            )
+            reduction_prev = reduction
+            c_pp, c_p = c_p, NODES * c_curr
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_p, int(args["num_classes"]))
+        self.in_channels = int(args["in_channels"])
+        for module in self.modules():  # batch statistics always (DARTS, appendix A.1.1)
+            if isinstance(module, nn.BatchNorm2d):
+                module.track_running_stats = False
+                module.running_mean = module.running_var = module.num_batches_tracked = None
+        if args["device"] is not None:
+            self.to(args["device"])
+
+    def _mixed(self) -> Iterator[tuple[str, int, MixedOp]]:
+        for cell in self.cells:
+            assert isinstance(cell, _SearchCell)
+            kind = "reduce" if cell.reduction else "normal"
+            for e, op in enumerate(cell.edges):
+                assert isinstance(op, MixedOp)
+                yield kind, e, op
+
+    def relax(self) -> None:
+        """Mixes every edge's operations by softmax(`alpha`) (DARTS)."""
+        for _, _, op in self._mixed():
+            op.relaxed = True
+            op.per_input = None
+
+    def set_path(self, dna: DNA) -> None:
+        """Runs only the architecture `dna` picks (and turns relaxation off).
+
+        Raises:
+            InvalidDNAError: If `dna` does not fit the space.
+        """
+        self.spec.validate(dna)
+        genotype = genotype_from_dna(dna, self.space)
+        chosen = {
+            kind: {(e // 2, j): name for e, (name, j) in enumerate(getattr(genotype, kind))}
+            for kind in ("normal", "reduce")
+        }
+        edges = _edges()
+        for kind, e, op in self._mixed():
+            op.relaxed = False
+            op.per_input = None
+            op.active = self.op_names.index(chosen[kind].get(edges[e], "none"))
+
+    def arch_parameters(self) -> Iterator[nn.Parameter]:
+        """The architecture weights: one `alpha` per edge, normal cells' then reduction cells'."""
+        yield from self.alpha_normal
+        yield from self.alpha_reduce
+
+    def weight_parameters(self) -> Iterator[nn.Parameter]:
+        """The shared weights: every parameter except the architecture weights."""
+        arch = {id(p) for p in self.arch_parameters()}
+        return (p for p in self.parameters() if id(p) not in arch)
+
+    def genotype(self) -> Genotype:
+        """The architecture by DARTS's rule (see the class docstring); each node's
+        edges strongest first."""
+        none = self.op_names.index("none")
+        cells = []
+        for alphas in (self.alpha_normal, self.alpha_reduce):
+            edges: list[tuple[str, int]] = []
+            e = 0
+            for k in range(NODES):
+                scored = []
+                for j in range(k + 2):
+                    weights = torch.softmax(alphas[e + j].detach().float(), 0)
+                    weights[none] = -1.0
+                    best = int(torch.argmax(weights))
+                    scored.append((-float(weights[best]), j, self.op_names[best]))
+                edges += [(name, j) for _, j, name in sorted(scored)[:2]]
+                e += k + 2
+            cells.append(edges)
+        concat = range(2, NODES + 2)
+        return Genotype(cells[0], concat, cells[1], concat)
+
+    def derive(self) -> DNA:
+        """`genotype()` as a DNA of the space."""
+        return genotype_to_dna(self.genotype(), self.space)
+
+    def alphas(self) -> dict[str, list[float]]:
+        """The softmax of each edge's architecture weights (over `op_names`), keyed
+        `normal_node{k}_from{j}` / `reduce_...` (input j of node k)."""
+        out = {}
+        for kind, alphas in (("normal", self.alpha_normal), ("reduce", self.alpha_reduce)):
+            for (k, j), alpha in zip(_edges(), alphas, strict=True):
+                out[f"{kind}_node{k}_from{j}"] = torch.softmax(alpha.detach(), 0).tolist()
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s0 = s1 = self.stem(x)
+        for cell in self.cells:
+            s0, s1 = s1, cell(s0, s1)
+        return self.classifier(self.pool(s1).flatten(1))  # type: ignore[no-any-return]
+
+
+def is_darts_space(space: Any) -> bool:
+    """Whether `space` is a `DartsNetwork` (a `darts_space`, if it holds its decisions)."""
+    return isinstance(space, DartsNetwork)
+
+
+def _darts_args(space: Any) -> dict[str, Any]:
+    if not is_darts_space(space):
+        raise SearchSpaceError(
+            f"a DARTS supernet needs a `darts_space`, got {type(space).__name__}"
+        )
+    args = {key: value for key, value in space.sym_items() if key not in ("normal", "reduce")}
+    for key, value in args.items():
+        if isinstance(value, HyperValue):
+            raise SearchSpaceError(
+                f"a DARTS supernet searches the cells only; `{key}` is a "
+                f"{type(value).__name__} (search it by independent training)",
+                path=key,
+            )
+    try:
+        points = _named_points(Template(space).spec)
+    except GenotypeError as error:
+        raise SearchSpaceError(str(error)) from None
+    extra = len(Template(space).spec.decision_points()) - len(points)
+    if extra:
+        raise SearchSpaceError(
+            f"a DARTS supernet searches the 24 decisions of the cells; the space has {extra} more"
+        )
+    args["ops"] = [ast.literal_eval(v) for v in points["normal_node0_op_a"].literal_values]
+    return args

@@ -59,11 +59,12 @@ CONSTRAINTS_KEY = "constraints"
 floats, each <= 0 when met), written with the trial's end like the rest of
 its metadata, so every store keeps them without a column of their own."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The layout of stored data, bumped when it changes; stores of other versions are
 refused, except older ones that are brought up to date when opened."""
-# Stores of these versions are brought up to SCHEMA_VERSION when opened (2 added tables).
-MIGRATES_FROM: tuple[int, ...] = (1,)
+# Stores of these versions are brought up to SCHEMA_VERSION when opened (2 added
+# tables; 3 added PostgreSQL's functions, see `automorph.storage._sql_pg`).
+MIGRATES_FROM: tuple[int, ...] = (1, 2)
 
 
 @dataclass

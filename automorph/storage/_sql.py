@@ -10,7 +10,9 @@ BEGIN and COMMIT (one round trip each). On SQLite every write transaction is `BE
 (the database's write lock is taken at the start, so two writers never deadlock on an upgrade
 from a read lock) and the journal is a write-ahead log, so readers never wait for writers. On
 PostgreSQL the study lock is `SELECT ... FOR UPDATE` on the study row and `claim_trial` takes a
-pending trial with `FOR UPDATE SKIP LOCKED`.
+pending trial with `FOR UPDATE SKIP LOCKED`. There, the three writes a worker makes per trial
+(claim, store proposals, finish) are calls of server-side functions (`_sql_pg`), one round trip
+each, with the same locks held only while the server runs them.
 
 A transaction that waits for another one's lock longer than the busy
 timeout (a proposal that fits a model under the study's lock, say) is
@@ -29,11 +31,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from automorph.storage._base import (
-    CONSTRAINTS_KEY,
     FINISHED,
     MIGRATES_FROM,
     SCHEMA_VERSION,
-    Event,
     Proposer,
     Storage,
     StudyInfo,
@@ -42,7 +42,7 @@ from automorph.storage._base import (
     merged_metadata,
     new_trial,
 )
-from automorph.storage._json import dumps, dumps_metadata, fresh, loads_rows
+from automorph.storage._json import dumps, dumps_metadata, fresh
 from automorph.storage._sql_engine import (
     LockTimeout,
     LockWait,
@@ -55,11 +55,12 @@ from automorph.storage._sql_engine import (
     retried,
 )
 from automorph.storage._sql_leases import LeaseMixin
+from automorph.storage._sql_pg import DRIVERS, PgCalls, install
+from automorph.storage._sql_reads import ReadMixin
 from automorph.storage._sql_rows import (
     Unreadable,
     not_running,
     record,
-    records,
     study_info,
     trial_row,
 )
@@ -68,13 +69,11 @@ from automorph.storage._sql_schema import (
     ANY_PENDING,
     ANY_STALE,
     APPEND,
-    CHANGED,
     CLAIM_OLDEST,
     DELETE_LEASE,
     DELETE_STUDY,
     DELETE_TRIALS,
     DELETE_WAITING,
-    EVENTS,
     FAIL,
     FINISH,
     GET_TRIAL,
@@ -86,7 +85,6 @@ from automorph.storage._sql_schema import (
     LOCK_TRIAL,
     MEASUREMENTS,
     META,
-    NEXT_SEQ,
     NEXT_TRIAL_ID,
     NO_SQLALCHEMY,
     NOT_WAITING,
@@ -100,16 +98,12 @@ from automorph.storage._sql_schema import (
     TAKE_SEQ,
     TRIAL_FIELDS,
     TRIALS,
-    TRIALS_AFTER,
-    TRIALS_OF,
-    TRIALS_WITH_STATUS,
 )
 from automorph.utils import (
     StorageError,
     StudyExistsError,
     StudyNotFoundError,
     TrialStateError,
-    gc_paused,
 )
 
 try:
@@ -122,14 +116,13 @@ except ImportError as _error:  # pragma: no cover - SQLAlchemy is a base depende
 _STATUS_AT = TRIAL_FIELDS.index("status")
 _WORKER_AT = TRIAL_FIELDS.index("worker")
 _STORE_MARK = "automorph"
-_MAX_SEQ = 2**62
 # Any constant: serializes schema creation by concurrent openers on PostgreSQL.
 _INIT_LOCK_KEY = 0x6175746F6D6F7270
 
 # --- the store ----------------------------------------------------------------------
 
 
-class SQLStorage(LeaseMixin, Storage):
+class SQLStorage(LeaseMixin, PgCalls, ReadMixin, Storage):
     """Studies in a SQLite file or a PostgreSQL database, shared by processes.
 
     Args:
@@ -194,6 +187,8 @@ class SQLStorage(LeaseMixin, Storage):
             self._url, self._busy_timeout_s, self._echo, self._connect_timeout_s
         )
         self._sqlite = self._engine.dialect.name == "sqlite"
+        # PostgreSQL's hot path runs as functions (`_sql_pg`) with these drivers.
+        self._fast = not self._sqlite and self._engine.dialect.driver in DRIVERS
         self._writer = self._engine.execution_options(automorph_write=True)
         # PostgreSQL reads are single statements, each consistent by itself:
         # without BEGIN and COMMIT they take one round trip instead of three.
@@ -339,17 +334,14 @@ class SQLStorage(LeaseMixin, Storage):
                     .values(value=str(SCHEMA_VERSION))
                 )
                 self._migrates = False
+            if not self._sqlite:
+                install(conn)
 
     # --- transactions ----------------------------------------------------------
 
     @contextlib.contextmanager
     def _transaction(self, write: bool) -> Iterator[Connection]:
-        if os.getpid() != self._pid:
-            # A forked child: leave the parent's connections to the parent.
-            self._engine.dispose(close=False)
-            self._pid = os.getpid()
-            self._release.detach()
-            self._release = weakref.finalize(self, release_engine, self._engine, self._pid)
+        self._check_fork()
         try:
             with (self._writer if write else self._reader).begin() as conn:
                 yield conn
@@ -357,6 +349,14 @@ class SQLStorage(LeaseMixin, Storage):
             if lock_timed_out(error):
                 raise LockTimeout(f"{self._where}: {error.orig}") from error
             raise StorageError(f"{self._where}: {error.orig}") from error
+
+    def _check_fork(self) -> None:
+        if os.getpid() != self._pid:
+            # A forked child: leave the parent's connections to the parent.
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+            self._release.detach()
+            self._release = weakref.finalize(self, release_engine, self._engine, self._pid)
 
     def _lock_wait(self) -> LockWait:
         """Waits out other transactions' locks for one call (see `retried`)."""
@@ -517,6 +517,9 @@ class SQLStorage(LeaseMixin, Storage):
 
     @retried
     def claim_trial(self, study: str, worker: str) -> TrialRecord | None:
+        return self._pg_claim(study, worker) if self._fast else self._claim(study, worker)
+
+    def _claim(self, study: str, worker: str) -> TrialRecord | None:
         with self._transaction(write=False) as conn:
             # An idle worker's calls mostly find nothing: look without the write lock.
             row = conn.execute(ANY_PENDING, {"name": study}).first()
@@ -602,6 +605,10 @@ class SQLStorage(LeaseMixin, Storage):
         added = json.loads(dumps_metadata(metadata, where)) if metadata else None
         if measurement is not None:
             dumps(measurement, "the measurement")  # a value JSON cannot store: refused here
+        if self._fast and not added:
+            args = (status, value, error, example, measurement)
+            if (done := self._pg_finish(study, trial_id, worker, *args)) is not None:
+                return done
         try:
             return self._finish(
                 study, trial_id, worker, status, value, error, added, example, measurement
@@ -712,87 +719,6 @@ class SQLStorage(LeaseMixin, Storage):
                 seq += 1
             conn.execute(SET_SEQ, {"sid": sid, "seq": seq})
             return [tid for tid, _, _ in stale]
-
-    @retried
-    def get_trials(self, study: str, status: TrialState | None = None) -> list[TrialRecord]:
-        with self._transaction(write=False) as conn, gc_paused():
-            if status is None:
-                rows = conn.execute(TRIALS_OF, {"name": study}).all()
-            else:
-                rows = conn.execute(TRIALS_WITH_STATUS, {"name": study, "status": status}).all()
-            if not rows and conn.execute(SELECT_STUDY, {"name": study}).first() is None:
-                raise self._not_found(conn, study)
-            return records(study, rows)
-
-    def iter_trials(self, study: str, chunk: int = 1000) -> Iterator[TrialRecord]:
-        """The study's trials in id order, read `chunk` at a time (each chunk
-        its own transaction, so no transaction stays open while the caller
-        works)."""
-        after = 0
-        while True:
-            with self._transaction(write=False) as conn, gc_paused():
-                rows = conn.execute(
-                    TRIALS_AFTER, {"name": study, "after": after, "limit": chunk}
-                ).all()
-                if not rows and after == 0:
-                    if conn.execute(SELECT_STUDY, {"name": study}).first() is None:
-                        raise self._not_found(conn, study)
-                chunk_records = records(study, rows)
-            yield from chunk_records
-            if len(rows) < chunk:
-                return
-            after = rows[-1][0]
-
-    @retried
-    def changed_trials(
-        self, study: str, since: int = 0, light: bool = False
-    ) -> tuple[int, list[TrialRecord]]:
-        with self._transaction(write=False) as conn, gc_paused():
-            # The number first: a change made after it is read again next time.
-            next_seq = conn.execute(NEXT_SEQ, {"name": study}).scalar()
-            if next_seq is None:
-                raise self._not_found(conn, study)
-            since = min(since, _MAX_SEQ)
-            rows = conn.execute(CHANGED[since > 0, light], {"name": study, "since": since}).all()
-            unique = sorted({row[0]: row for row in rows}.values(), key=lambda row: row[0])
-            return int(next_seq) - 1, records(study, unique)
-
-    @retried
-    def get_trial(self, study: str, trial_id: int) -> TrialRecord:
-        with self._transaction(write=False) as conn:
-            row = conn.execute(GET_TRIAL, {"name": study, "tid": trial_id}).first()
-            if row is None:
-                raise self._no_trial(conn, study, trial_id)
-            return record(study, row)
-
-    @retried
-    def events(self, study: str, since: int = 0) -> list[Event]:
-        with self._transaction(write=False) as conn, gc_paused():
-            out = self._events(conn, study, since)
-            if not out and conn.execute(SELECT_STUDY, {"name": study}).first() is None:
-                raise self._not_found(conn, study)
-            return out
-
-    def _events(self, conn: Connection, study: str, since: int) -> list[Event]:
-        since = min(since, _MAX_SEQ)  # a larger number means "none yet", not an overflow
-        rows = sorted(conn.execute(EVENTS, {"name": study, "since": since}), key=lambda r: r[0])
-        texts: list[str] = []
-        for row in rows:
-            has_constraints = row[4] is not None and row[5] and CONSTRAINTS_KEY in row[5]
-            texts += (row[3], row[4] or "null", row[5] if has_constraints else "null")
-
-        def where() -> Iterator[tuple[int, str]]:  # (trial id, column) of each text
-            return ((row[2], name) for row in rows for name in ("dna", "reward", "metadata"))
-
-        values = iter(loads_rows(texts, study, where))
-        out = []
-        for seq, kind, tid, _, _, _ in rows:
-            dna, reward, metadata = next(values), next(values), next(values)
-            constraints = metadata.get(CONSTRAINTS_KEY) if isinstance(metadata, dict) else None
-            out.append(
-                Event(seq, "finished" if kind else "proposed", tid, dna, reward, constraints)
-            )
-        return out
 
 
 # --- engines ------------------------------------------------------------------------

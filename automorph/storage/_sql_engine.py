@@ -140,7 +140,7 @@ class LockTimeout(StorageError):
 
 # PostgreSQL errors that end a transaction because of another one:
 # lock_not_available (lock_timeout), serialization_failure, deadlock_detected.
-_PG_TRANSIENT = frozenset({"55P03", "40001", "40P01"})
+PG_TRANSIENT = frozenset({"55P03", "40001", "40P01"})
 _SQLITE_BUSY = 5  # the primary result code; extended codes (BUSY_RECOVERY, ...) add high bits
 
 
@@ -149,7 +149,7 @@ def lock_timed_out(error: exc.DBAPIError) -> bool:
     orig = error.orig
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate is not None:
-        return sqlstate in _PG_TRANSIENT
+        return sqlstate in PG_TRANSIENT
     code = getattr(orig, "sqlite_errorcode", None)
     if isinstance(code, int):
         return code & 0xFF == _SQLITE_BUSY

@@ -16,16 +16,18 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from automorph.storage._base import Demand, TrialRecord
+from automorph.storage._json import dumps, fresh
 from automorph.storage._sql_engine import LockWait, retried
+from automorph.storage._sql_pg import LEASE_LOST, Refused
 from automorph.storage._sql_schema import (
     DEMAND,
     INSERT_LEASE,
-    INSERT_WAITING,
     LEASE,
-    NOT_WAITING,
     RELEASE_LEASE,
+    SAY_WAITING,
     SELECT_STUDY,
     SET_LEASE,
+    STOP_WAITING,
 )
 
 if TYPE_CHECKING:
@@ -43,8 +45,13 @@ class LeaseMixin:
     `demand` on the SQL tables (`SQLStorage` supplies the transactions)."""
 
     if TYPE_CHECKING:
+        _fast: bool
+        _sqlite: bool
 
         def _lock_wait(self) -> LockWait: ...
+        def _pg_add(
+            self, study: str, worker: str, made: Sequence[tuple[str, str | None]], keep: bool
+        ) -> list[TrialRecord]: ...
         def _transaction(self, write: bool) -> AbstractContextManager[Connection]: ...
         def _lock_study(self, conn: Connection, name: str) -> tuple[int, int]: ...
         def _not_found(self, conn: Connection, name: str) -> StudyNotFoundError: ...
@@ -90,6 +97,13 @@ class LeaseMixin:
     ) -> list[TrialRecord] | None:
         if not made:
             return []
+        if self._fast:
+            texts = [(dumps(fresh(dna, "the DNA")), example) for dna, example in made]
+            try:
+                return self._pg_add(study, worker, texts, keep)
+            except Refused as refused:
+                if refused.code == LEASE_LOST:
+                    return None  # (no such study: the statements say so)
         try:
             with self._transaction(write=True) as conn:
                 sid, seq = self._take_seq(conn, study, len(made))
@@ -106,20 +120,24 @@ class LeaseMixin:
 
     @retried
     def wait_for_trial(self, study: str, worker: str, waiting: bool = True) -> None:
-        with self._transaction(write=True) as conn:
-            sid = self._study_id(conn, study)
-            conn.execute(NOT_WAITING, {"sid": sid, "worker": worker})
+        # One statement: on PostgreSQL without BEGIN and COMMIT (atomic by itself).
+        with self._transaction(write=self._sqlite) as conn:
             if waiting:
-                values = {"study_id": sid, "worker": worker, "since": time.time()}
-                conn.execute(INSERT_WAITING, values)
+                params = {"name": study, "worker": worker, "since": time.time()}
+                said = conn.execute(SAY_WAITING, params).rowcount
+            else:
+                said = conn.execute(STOP_WAITING, {"name": study, "worker": worker}).rowcount
+            if not said:
+                self._study_id(conn, study)  # raises if there is no such study
 
     @retried
     def demand(self, study: str, within_s: float) -> Demand:
         with self._transaction(write=False) as conn:
-            sid = self._study_id(conn, study)
             now = time.time()
-            row = conn.execute(DEMAND, {"sid": sid, "since": now - within_s}).one()
-            waiting, pending, running, trials, holder, expires, exhausted = row
+            row = conn.execute(DEMAND, {"name": study, "since": now - within_s}).one()
+            sid, waiting, pending, running, trials, holder, expires, exhausted = row
+            if sid is None:
+                raise self._not_found(conn, study)
             return Demand(
                 int(waiting),
                 int(pending),

@@ -212,7 +212,14 @@ RELEASE_LEASE = (
 )
 DELETE_LEASE = sa.delete(LEASES).where(_L.study_id == _P("sid"))
 NOT_WAITING = sa.delete(WAITING).where(_W.study_id == _P("sid"), _W.worker == _P("worker"))
-INSERT_WAITING = sa.insert(WAITING)
+# A waiting worker's row, added or its time renewed, in one statement
+# (nothing if there is no such study).
+SAY_WAITING = sa.text(
+    "INSERT INTO automorph_waiting (study_id, worker, since) "
+    "SELECT id, :worker, :since FROM automorph_studies WHERE name = :name "
+    "ON CONFLICT (study_id, worker) DO UPDATE SET since = excluded.since"
+)
+STOP_WAITING = sa.delete(WAITING).where(_W.study_id == STUDY_ID, _W.worker == _P("worker"))
 DELETE_WAITING = sa.delete(WAITING).where(_W.study_id == _P("sid"))
 # (study id, a pending trial id or NULL): no row if there is no such study.
 ANY_PENDING = sa.select(
@@ -222,9 +229,11 @@ ANY_PENDING = sa.select(
     .limit(1)
     .scalar_subquery(),
 ).where(_S.name == _P("name"))
-_SID: sa.BindParameter[int] = _P("sid")
-# Everything `demand` reads, in one statement (one round trip).
+_SID = STUDY_ID
+# Everything `demand` reads, in one statement (one round trip); the study's id
+# comes first (NULL if there is no such study).
 DEMAND = sa.select(
+    _SID,
     sa.select(sa.func.count())
     .where(_W.study_id == _SID, _W.since >= _P("since"))
     .scalar_subquery(),

@@ -22,6 +22,11 @@ depends on timing.
 
 While a trial runs, a background thread sends heartbeats; results go to the
 store, and the algorithm learns them, in study order, at its next proposal.
+A proposer that wrote the study's last event (its own proposal or result)
+needs no read to know there is nothing new: while it is alone in the study
+with nothing pending (as its last look found), it proposes without reading
+the events and its worker does not look for queued trials, so one worker
+makes two writes per trial and no reads.
 """
 
 from __future__ import annotations
@@ -38,7 +43,15 @@ from typing import Any
 from automorph.algorithms import SearchAlgorithm
 from automorph.geno import DNA
 from automorph.hyper import Template
-from automorph.storage import DIRECTIONS_KEY, Demand, Event, Storage, StudyInfo, TrialRecord
+from automorph.storage import (
+    CONSTRAINTS_KEY,
+    DIRECTIONS_KEY,
+    Demand,
+    Event,
+    Storage,
+    StudyInfo,
+    TrialRecord,
+)
 from automorph.symbolic import from_json_str, sym_eq, to_json_str
 from automorph.tuning._backend import Curves, StudyBackend
 from automorph.tuning._direction import MAXIMIZE, Directions, for_algorithm
@@ -150,6 +163,10 @@ class StoredStudy(StudyBackend):
         self.algorithm = _adopt(algorithm, mine, stored)
         self.algorithm.setup(template.spec)
         self._seq = 0  # the last event the algorithm has applied
+        # The study's next event number as of this worker's last write, when
+        # every event before that write was applied: if nobody has written
+        # since, the proposer need not read the events before proposing.
+        self._next = -1
         self._own: set[int] = set()  # event numbers of proposals this worker stored
         self._budget: int | None = None
         self._proposer: _Proposer | None = None
@@ -179,10 +196,13 @@ class StoredStudy(StudyBackend):
             if now - self._last_requeue > min(self.timeout_s / 2, 5.0):
                 self.storage.requeue_stale(self.name, self.timeout_s, self.retry_limit)
                 self._last_requeue = now
-            record = self.storage.claim_trial(self.name, self.worker)
-            if record is not None:
-                return self._start(record)
             proposer = self._proposer
+            # Alone, with no trial pending at the proposer's last look, the
+            # study has nothing to claim (new ones show up at its next look).
+            if proposer is None or not proposer.alone:
+                record = self.storage.claim_trial(self.name, self.worker)
+                if record is not None:
+                    return self._start(record)
             if proposer is not None and proposer.done:
                 proposer.stop()
                 proposer.raise_error()
@@ -224,6 +244,22 @@ class StoredStudy(StudyBackend):
         with self._beat_lock:
             self._current = record.id
         return trial
+
+    def wrote(self, first: int, last: int) -> bool:
+        """Whether this worker's proposals, events `first` to `last`, came
+        right after the last event applied: then the algorithm, which made
+        them, is up to date to `last`, and the study's events need no read
+        while nobody else writes (see `up_to_date`)."""
+        if first != self._seq + 1:
+            return False
+        self._seq = last
+        self._next = last + 1
+        return True
+
+    def up_to_date(self) -> bool:
+        """Whether no event was written since this worker's last write, as
+        far as that write could tell (see `wrote`)."""
+        return self._seq == self._next - 1
 
     def catch_up(self, events: list[Event]) -> None:
         """Applies the study's events, in order, to the algorithm (skipping
@@ -292,7 +328,7 @@ class StoredStudy(StudyBackend):
         example = None if trial.example is None else _json_or_none(trial.example)
         final = self._final.pop(trial.id, None)
         try:
-            self.storage.finish_trial(
+            done = self.storage.finish_trial(
                 self.name,
                 trial.id,
                 self.worker,
@@ -305,9 +341,17 @@ class StoredStudy(StudyBackend):
             )
         except TrialStateError:
             self._drop(trial)
+            return
         except SerializationError as unstorable:
             self._fail_unstorable(trial, unstorable, error)
             raise
+        proposer = self._proposer
+        seq = done.finished_seq
+        if proposer is not None and seq is not None and seq == self._seq + 1:
+            with proposer.lock:  # the algorithm learns its own result now, in order
+                if seq == self._seq + 1:
+                    self.catch_up([_finished_event(done)])
+                    self._next = seq + 1
 
     def _fail_unstorable(
         self, trial: Trial, unstorable: SerializationError, error: str | None
@@ -389,7 +433,9 @@ class _Proposer(threading.Thread):
     def __init__(self, study: StoredStudy) -> None:
         super().__init__(name="automorph-proposer", daemon=True)
         self.study = study
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # one proposal round at a time; held to apply events
+        # Alone in the study with nothing pending, at the last look (see `_serve`).
+        self.alone = False
         self._stopping = threading.Event()
         self._error: BaseException | None = None
         self.done = False  # lost the lease, or nothing left to propose
@@ -398,7 +444,7 @@ class _Proposer(threading.Thread):
         """A new trial, running for this worker; `_NOTHING` if nothing is left
         to propose, None if the lease was lost (or the thread failed)."""
         self.raise_error()
-        with self._lock:
+        with self.lock:
             if self.done:
                 return None
             return self._round(1, keep=True)
@@ -412,7 +458,7 @@ class _Proposer(threading.Thread):
     def stop(self) -> None:
         self._stopping.set()
         self.join(timeout=30.0)
-        with self._lock:
+        with self.lock:
             if not self.done:
                 self.done = True
                 try:
@@ -425,7 +471,7 @@ class _Proposer(threading.Thread):
             self._serve()
         except BaseException as error:  # noqa: BLE001 - raised in the worker's thread
             self._error = error
-            with self._lock:
+            with self.lock:
                 self.done = True
 
     def _serve(self) -> None:
@@ -436,7 +482,7 @@ class _Proposer(threading.Thread):
         rate = _Rate()
         while not self._stopping.is_set():
             if time.monotonic() >= renew_at:
-                with self._lock:
+                with self.lock:
                     if self.done:
                         return
                     if not store.take_lease(study.name, study.worker, lease_s):
@@ -444,15 +490,15 @@ class _Proposer(threading.Thread):
                         return
                 renew_at = time.monotonic() + lease_s / 3
             demand = store.demand(study.name, study.timeout_s)
+            self.alone = not demand.waiting and not demand.pending and demand.running <= 1
             wanted = demand.waiting + self._reserve(demand, rate) - demand.pending
             if wanted <= 0:
                 self._stopping.wait(idle)
                 # Alone in the study (this worker's trial at most): look less often.
-                alone = not demand.waiting and not demand.pending and demand.running <= 1
-                idle = min(idle * 2, _ALONE_POLL_S if alone else _SERVE_POLL_S)
+                idle = min(idle * 2, _ALONE_POLL_S if self.alone else _SERVE_POLL_S)
                 continue
             idle = _POLL_S
-            with self._lock:
+            with self.lock:
                 if self.done:
                     return
                 self._round(min(wanted, MAX_BATCH), keep=False)
@@ -481,7 +527,8 @@ class _Proposer(threading.Thread):
             if records is None:  # the lease passed to another worker
                 self._lose()
                 return None
-            study._own.update(r.proposed_seq for r in records)
+            if not study.wrote(records[0].proposed_seq, records[-1].proposed_seq):
+                study._own.update(r.proposed_seq for r in records)  # skipped when read
             first = records[0]
         if exhausted or len(dnas) < count:
             self.done = True
@@ -496,7 +543,8 @@ class _Proposer(threading.Thread):
         """Up to `count` new DNA (fewer if the budget or the algorithm runs
         out; then True if the algorithm is exhausted)."""
         study = self.study
-        study.catch_up(study.storage.events(study.name, study._seq))
+        if not (self.alone and study.up_to_date()):  # else nothing new to read
+            study.catch_up(study.storage.events(study.name, study._seq))
         algorithm = study.algorithm
         budget = study._budget
         if budget is not None:
@@ -582,3 +630,13 @@ def trial_from_record(record: TrialRecord) -> Trial:
         completed=record.finished,
         error=record.error,
     )
+
+
+def _finished_event(record: TrialRecord) -> Event:
+    """The "finished" event of a trial this worker has just ended (as the
+    store's `events` gives it)."""
+    assert record.finished_seq is not None
+    constraints = None
+    if record.reward is not None:
+        constraints = record.metadata.get(CONSTRAINTS_KEY)
+    return Event(record.finished_seq, "finished", record.id, record.dna, record.reward, constraints)

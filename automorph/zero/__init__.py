@@ -24,7 +24,7 @@ from __future__ import annotations
 from automorph.zero._algorithms import linear_program, neural_net_program
 from automorph.zero._config import CONFIG_NAMES, MUTATIONS, SearchConfig, get_config
 from automorph.zero._errors import ConfigError, ProgramError, TaskDataError
-from automorph.zero._islands import IslandResult, run_islands
+from automorph.zero._islands import ISLAND_BACKENDS, IslandResult, run_islands
 from automorph.zero._ops import NUM_OPS, OPS, OpInfo, op_id
 from automorph.zero._program import Instruction, Memory, Program
 from automorph.zero._reference import XorShift, reference_task_fitness
@@ -34,6 +34,7 @@ from automorph.zero._tasks import HELD_OUT_PAIRS, TaskSet, TaskSpec, load_images
 __all__ = [
     "CONFIG_NAMES",
     "HELD_OUT_PAIRS",
+    "ISLAND_BACKENDS",
     "MUTATIONS",
     "NUM_OPS",
     "OPS",

@@ -101,6 +101,12 @@ def cache_find(cache: Cache, key: np.uint64, forget_every: int) -> float:
 @jit
 def cache_insert(cache: Cache, key: np.uint64, fitness: float) -> None:
     """Adds `key -> fitness` (evicting the least recently used entry when full)."""
+    cache_insert_at(cache, key, fitness)
+
+
+@jit
+def cache_insert_at(cache: Cache, key: np.uint64, fitness: float) -> int:
+    """`cache_insert`, returning the entry's index (its fitness is `cache[1][index]`)."""
     keys, fits, links, buckets, meta = cache
     if meta[SIZE] == keys.shape[0]:
         _remove(cache, meta[TAIL])
@@ -114,3 +120,4 @@ def cache_insert(cache: Cache, key: np.uint64, fitness: float) -> None:
     buckets[b] = j
     _push_front(links, meta, j)
     meta[SIZE] += 1
+    return j  # type: ignore[no-any-return]

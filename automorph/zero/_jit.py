@@ -19,9 +19,10 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-# No reference counting (`_nrt=False`): the kernels allocate nothing, and the
-# atomic counts numba adds around every array passed or sliced cost more than
-# the instructions they interpret. Division by zero gives inf or nan (IEEE).
+# No reference counting (`_nrt=False`): the kernels allocate nothing (the entry
+# kernels, `jit_alloc`, allocate their scratch once per call), and the atomic
+# counts numba adds around every array passed or sliced cost more than the
+# instructions they interpret. Division by zero gives inf or nan (IEEE).
 _OPTIONS: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "_nrt": False}
 _NJIT: Any = _numba.njit
 _INLINE: dict[str, Any] = {"inline": "always"}
@@ -30,6 +31,12 @@ _INLINE: dict[str, Any] = {"inline": "always"}
 def jit(fn: _F) -> _F:
     """Compiles `fn` in nopython mode, cached on disk (numba's cache=True)."""
     return cast(_F, _NJIT(**_OPTIONS)(fn))
+
+
+def jit_alloc(fn: _F) -> _F:
+    """`jit` with numba's reference counting on, for the few entry kernels that
+    allocate their scratch arrays (once per call) before calling the others."""
+    return cast(_F, _NJIT(**{**_OPTIONS, "_nrt": True})(fn))
 
 
 def jit_inline(fn: _F) -> _F:

@@ -22,6 +22,9 @@ from automorph.zero._tasks import TaskSet, TaskSpec
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+Members = tuple[I64, F64, I64, F64]
+"""Programs as arrays with their fitnesses: ints [n, 3, L, 4], floats [n, 3, L, 4],
+sizes [n, 3] and fitnesses [n] (as a population holds them)."""
 _COUNTERS = ("train_steps", "programs", "fec_hits", "fec_misses", "hurdle_stops")
 
 
@@ -233,11 +236,25 @@ class Evolver:
 
     def insert(self, program: Program, fitness: float) -> None:
         """Puts `program` (with its known fitness) in place of the oldest member."""
-        slot = int(self.cursor[0])
         ints, floats, sizes = program.to_arrays(self.config.max_size)
-        self.pop[0][slot], self.pop[1][slot], self.pop[2][slot] = ints, floats, sizes
-        self.pop[3][slot] = fitness
-        self.cursor[0] = (slot + 1) % self.config.population_size
+        one = (ints[None], floats[None].astype(np.float64), sizes[None], np.array([fitness]))
+        self.insert_arrays(one)
+
+    def insert_arrays(self, members: Members) -> None:
+        """Puts `members` (programs as arrays, with their fitnesses, as `top`
+        returns them) in place of the oldest members, in order."""
+        for k in range(len(members[3])):
+            slot = int(self.cursor[0])
+            for array, given in zip(self.pop, members, strict=True):
+                array[slot] = given[k]
+            self.cursor[0] = (slot + 1) % self.config.population_size
+
+    def top(self, n: int) -> Members:
+        """The `n` fittest members as arrays (ints, floats, sizes, fitnesses),
+        fittest first (the first in the population among equals)."""
+        order = np.argsort(-self.pop[3], kind="stable")[:n]
+        ints, floats, sizes, fitness = self.pop
+        return ints[order], floats[order], sizes[order], fitness[order]
 
     def state(self) -> dict[str, NDArray[Any]]:
         """Every array of the search state (population, cursor, counters, generators, cache)."""

@@ -13,8 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from automorph.zero._fec_kernel import Cache
-from automorph.zero._jit import jit
-from automorph.zero._kernels import evaluate, rng_gauss, rng_int, rng_uniform
+from automorph.zero._jit import jit, jit_alloc
+from automorph.zero._kernels import evaluate_with, new_work, rng_gauss, rng_int, rng_uniform
 from automorph.zero._ops import OP_CLASS, OP_IN1, OP_IN2, OP_OUT
 
 F64 = NDArray[np.float64]
@@ -239,7 +239,7 @@ def _copy(
                     floats[k, n, r] = pop_f[j, k, n, r]
 
 
-@jit
+@jit_alloc
 def evolve(
     pop: tuple[I64, F64, I64, F64],
     cursor: I64,
@@ -259,11 +259,13 @@ def evolve(
     replacement picks the fittest parent (the first wins ties); the child is a
     mutated copy with probability `select[1]`, else an exact copy; the child is
     evaluated and overwrites the slot (the oldest member). `buffers`: the child's
-    arrays and a per-task fitness array (the kernels allocate nothing)."""
+    arrays and a per-task fitness array (the evaluation scratch is allocated
+    once per call)."""
     pop_i, pop_f, pop_n, pop_fit = pop
     size = pop_fit.shape[0]
     child_i, child_f, child_n, fits = buffers
     evo = rngs[2]
+    work = new_work(mem, tasks[0].shape[0], child_i.shape[1])
     for _ in range(n_children):
         best = rng_int(evo, size)
         for _t in range(select[0] - 1):
@@ -273,7 +275,7 @@ def evolve(
         _copy(pop_i, pop_f, pop_n, best, child_i, child_f, child_n, False)
         if rng_uniform(evo) < select[1]:
             mutate(child_i, child_f, child_n, space, evo)
-        fit = evaluate(
+        fit = evaluate_with(
             child_i,
             child_f,
             child_n,
@@ -285,6 +287,7 @@ def evolve(
             cache,
             counter,
             fits,
+            work,
         )
         slot = cursor[0]
         _copy(pop_i, pop_f, pop_n, slot, child_i, child_f, child_n, True)
@@ -292,7 +295,7 @@ def evolve(
         cursor[0] = (slot + 1) % size
 
 
-@jit
+@jit_alloc
 def evaluate_population(
     pop: tuple[I64, F64, I64, F64],
     tasks: tuple[F64, F64, I64, F64, F64],
@@ -305,7 +308,9 @@ def evaluate_population(
 ) -> None:
     """Evaluates every member of `pop` in turn and stores its fitness."""
     pop_i, pop_f, pop_n, pop_fit = pop
+    work = new_work(mem, tasks[0].shape[0], pop_i.shape[2])
     for j in range(pop_fit.shape[0]):
-        pop_fit[j] = evaluate(
-            pop_i[j], pop_f[j], pop_n[j], tasks, cfg[0], cfg[1], mem, rngs, cache, counter, fits
-        )
+        pop_fit[j] = evaluate_with(
+            pop_i[j], pop_f[j], pop_n[j], tasks, cfg[0], cfg[1], mem, rngs, cache, counter, fits,
+            work,
+        )  # fmt: skip

@@ -148,9 +148,11 @@ def test_restarts_help_on_rastrigin() -> None:
     results: dict[Restart, float] = {}
     restarts: list[Restart] = [None, "ipop", "bipop"]
     for restart in restarts:
-        best = [_best(CMAES(seed=s, restart=restart), spec, _rastrigin, 1000) for s in range(3)]
+        best = [_best(CMAES(seed=s, restart=restart), spec, _rastrigin, 1500) for s in range(3)]
         results[restart] = float(np.mean(best))
-    # A run stops after some 700 evaluations here; a restart then finds better basins.
+    # A run stops after some 700 evaluations here; a restart then finds better basins
+    # (BIPOP's first restarts are small, local ones: with 1,000 evaluations they had
+    # no room left, and with numpy 2.4 all three seeds kept the first run's best).
     assert results["ipop"] < results[None] / 2, results
     assert results["bipop"] < results[None], results
 

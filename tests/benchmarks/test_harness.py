@@ -45,6 +45,7 @@ def test_an_experiment_writes_its_table_plot_and_json(tmp_path: Path) -> None:
     )
     table = result["table"]
     assert "| random |" in table and "50 queries" in table and "60 queries" in table
+    assert "reported figures" not in table  # one figure per example: no second table
     data = json.loads((out / "results.json").read_text())
     assert len(data["curves"]["random"]) == 4 and len(data["curves"]["random"][0]) == 60
     curve = data["curves"]["random"][0]

@@ -384,3 +384,4 @@ def test_registered_names() -> None:
     names = benchmarks.names()
     for dataset in ("cifar10", "cifar100", "imagenet16"):
         assert f"nb201-{dataset}" in names and f"nb201-{dataset}-oracle" in names
+    assert "nb201-paper" in names

@@ -89,7 +89,7 @@ def test_bad_names_fail_before_anything_runs(tmp_path: Path) -> None:
 
 
 def test_presets_and_overrides() -> None:
-    assert {"learned-search", "grammar-bo"} <= set(PRESETS)
+    assert {"learned-search", "grammar-bo", "nb201-paper"} <= set(PRESETS)
     for suite in PRESETS.values():  # every preset names only registered things
         assert set(suite.benchmarks) <= set(am.benchmarks.names())
         assert {a.split(":")[0] for a in suite.algorithms} <= set(am.algorithms.names())
@@ -118,4 +118,4 @@ def test_the_suite_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["suite", "--preset", "nope"]) == 1
     assert "no suite preset named 'nope'" in capsys.readouterr().err
     assert main(["list"]) == 0
-    assert "suite presets: grammar-bo, learned-search" in capsys.readouterr().out
+    assert "suite presets: grammar-bo, learned-search, nb201-paper" in capsys.readouterr().out

@@ -181,3 +181,40 @@ def test_bad_encodings_and_dna_conversions_say_what_is_wrong() -> None:
         amnn.genotype_to_dna(twice, amnn.darts_space(4, 3))
     with pytest.raises(GenotypeError, match="not among the space's ops"):
         amnn.genotype_to_dna(DARTS_V2, amnn.darts_space(4, 3, ops=["sep_conv_3x3", "skip_connect"]))
+
+
+def test_the_auxiliary_head_reads_the_cell_at_two_thirds_in_training_only() -> None:
+    net = amnn.darts_network(DARTS_V2, C=4, layers=6, num_classes=5, auxiliary=True)
+    assert isinstance(net.auxiliary, amnn.AuxiliaryHead)
+    x = torch.randn(2, 3, 32, 32)
+    net.train()
+    logits, aux = net.logits_and_aux(x)
+    assert logits.shape == aux.shape == (2, 5)
+    net.eval()
+    assert net.logits_and_aux(x)[1] is None and net(x).shape == (2, 5)
+    assert amnn.darts_network(DARTS_V2, C=4, layers=3).auxiliary is None
+    # 28x28 images reach the head at 7x7: adaptive pooling instead of 5x5 / 3
+    small = amnn.darts_network(DARTS_V2, C=4, layers=3, in_channels=1, auxiliary=True)
+    assert small.logits_and_aux(torch.randn(2, 1, 28, 28))[1].shape == (2, 10)
+
+
+def test_drop_path_drops_whole_examples_of_non_identity_edges_in_training() -> None:
+    torch.manual_seed(0)
+    x = torch.ones(1000, 2, 3, 3)
+    dropped = amnn.drop_path(x, 0.25)
+    kept = dropped.flatten(1).amax(1)
+    assert kept.unique().tolist() == pytest.approx([0.0, 1.0 / 0.75])  # whole examples, rescaled
+    assert 0.2 < float((kept == 0).float().mean()) < 0.3
+    net = amnn.darts_network(DARTS_V2, C=4, layers=3)
+    net.drop_path_prob = 0.5
+    x = torch.randn(4, 3, 8, 8)
+    net.eval()
+    assert torch.equal(net(x), net(x))  # no dropping in evaluation
+    net.train()
+    torch.manual_seed(1)
+    first = net(x)
+    torch.manual_seed(2)
+    assert not torch.allclose(first, net(x))
+    net.drop_path_prob = 0.0
+    torch.manual_seed(1)
+    assert torch.equal(net(x), net(x))  # batch statistics only: deterministic

@@ -516,7 +516,48 @@ def test_a_schema_1_store_is_brought_up_to_date_when_opened(tmp_path: Path) -> N
         version = db.execute(
             "SELECT value FROM automorph_meta WHERE key = 'schema_version'"
         ).fetchone()
-    assert {"automorph_leases", "automorph_waiting"} <= tables and version == ("2",)
+    assert {"automorph_leases", "automorph_waiting"} <= tables
+    assert version == (str(SCHEMA_VERSION),)
+
+
+def test_a_schema_2_postgresql_store_gains_the_functions_when_opened(
+    fresh_postgres_url: str,
+) -> None:
+    """A PostgreSQL store of schema 2 (statements only, no functions) opens,
+    gains the hot path's functions, and its studies go on."""
+    import sqlalchemy as sa
+
+    import automorph as am
+    from automorph import algorithms
+
+    space = am.Dict(x=am.floatv(0.0, 1.0))
+    am.tune(
+        lambda e: e["x"], space, algorithms.Random(seed=1), 3, name="s", storage=fresh_postgres_url
+    )
+    engine = sa.create_engine(fresh_postgres_url)
+    functions = sa.text(
+        "SELECT proname FROM pg_proc WHERE proname LIKE 'automorph%' ORDER BY proname"
+    )
+    with engine.begin() as conn:  # as automorph of schema 2 left it
+        assert conn.execute(functions).scalars().all() == [
+            "automorph_add",
+            "automorph_claim",
+            "automorph_finish",
+        ]
+        for name in ("automorph_add", "automorph_claim", "automorph_finish"):
+            conn.execute(sa.text(f"DROP FUNCTION {name}"))
+        conn.execute(sa.text("UPDATE automorph_meta SET value = '2' WHERE key = 'schema_version'"))
+    result = am.tune(
+        lambda e: e["x"], space, algorithms.Random(seed=1), 6, name="s", storage=fresh_postgres_url
+    )
+    assert result.num_completed == 6 and [t.id for t in result.trials] == [1, 2, 3, 4, 5, 6]
+    with engine.begin() as conn:
+        assert len(conn.execute(functions).all()) == 3
+        version = conn.execute(
+            sa.text("SELECT value FROM automorph_meta WHERE key = 'schema_version'")
+        ).scalar()
+    engine.dispose()
+    assert version == str(SCHEMA_VERSION)
 
 
 def test_an_old_sqlite_library_is_refused_with_the_versions() -> None:

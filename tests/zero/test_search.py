@@ -88,6 +88,24 @@ def test_hurdles_stop_weak_programs() -> None:
     assert evolver.counters()["hurdle_stops"] > 0
 
 
+@pytest.mark.usefixtures("cifar10_path")
+def test_the_cifar10_config_stops_weak_children_at_its_hurdle() -> None:
+    config = get_config("cifar10-binary")
+    assert (config.hurdle_tasks, config.hurdle_percentile) == (2, 75.0)
+    small = config.rebind(
+        {"search_tasks.num_train": 100, "search_tasks.num_valid": 50, "population_size": 20}
+    )
+    evolver = Evolver(small, small.search_tasks.build(), seed=1)
+    evolver.initialize()
+    for _ in range(5):
+        evolver.step(20)
+    counters = evolver.counters()
+    stops = counters["hurdle_stops"]
+    assert counters["programs"] == 120 and stops > 10
+    full, stopped = 10 * 100, 2 * 100  # training steps on all 10 tasks, or on the first 2
+    assert counters["train_steps"] <= (120 - stops) * full + stops * stopped
+
+
 def test_tiny_demo_discovers_sgd_linear_regression() -> None:
     out = io.StringIO()
     result = run_search(_tiny(progress_every=20000), seed=TINY_SEED, out=out)

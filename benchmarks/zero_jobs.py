@@ -1,0 +1,141 @@
+"""The AutoML-Zero paper's experiments as jobs: one named config and one command each,
+with the compute the paper spent and what a run here needs.
+
+    python benchmarks/zero_jobs.py                      # list the jobs and their commands
+    python benchmarks/zero_jobs.py --run nonlinear [--cpu-seconds 600] [--islands 2]
+        [--seed 1000] [--out DIR] [--data PATH]
+
+`--run NAME` (or `--run all`) launches `automorph zero run` for the job under
+`nice -n 19` with `--islands N --backend process`, a checkpoint in `--out` (an
+interrupted or budget-limited job resumes from it when the same command runs
+again with a larger `--cpu-seconds`: the budget counts the islands' CPU seconds
+from the start of the run, checkpointed ones included) and the result as JSON
+beside it. Image jobs read `cifar10_projected.npz` from `--data` or as
+`automorph data where` says.
+
+The paper's compute is from Real et al., "AutoML-Zero" (ICML 2020), sections 4.1
+to 4.3 and the supplement, as summarized in section 8 of the project's reference
+notes; W is the number of worker processes of one experiment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Job:
+    """One experiment: its config, what the paper found, and the compute it took."""
+
+    name: str
+    config: str
+    section: str
+    finding: str
+    paper_compute: str
+    here: str
+
+
+JOBS = (
+    Job(
+        "linear-demo",
+        "linear-demo",
+        "4.1 (the released demo)",
+        "linear regression trained by SGD, from random programs (fitness > 0.9999 on 100 tasks)",
+        "W=1 process; minutes",
+        "one process solves it in 1 to 5 CPU-minutes (benchmarks/results/zero.md)",
+    ),
+    Job(
+        "nonlinear",
+        "nonlinear",
+        "4.1, Fig. 5",
+        "a 2-layer network trained by gradient descent, on tasks from a random 2-layer "
+        "ReLU teacher (u.ReLU(Mx), F=8)",
+        "W=1000 processes, 100 search tasks, 4/8/2 memory; about a day",
+        "from empty programs, 10 search tasks, 5/9/2 memory; one experiment is 1e10 "
+        "training steps, about an hour of one core at 3M steps per CPU-s, and the paper "
+        "needed many experiments on 1000 processes: cluster scale",
+    ),
+    Job(
+        "cifar10-binary",
+        "cifar10-binary",
+        "4.2, S10 baselines",
+        "beat the hand-written 2-layer network on held-out pairs of projected binary CIFAR-10",
+        "4.2: W=10,000 processes for 5 days; Table S5: 100e9 training steps (about 12 h) per "
+        "process, 1 to 100 processes",
+        "a 2-process run of 2 CPU-hours is about 2e10 training steps: 0.2 of ONE paper process",
+    ),
+    Job(
+        "few-examples",
+        "few-examples",
+        "4.3, few training examples",
+        "noise injected into the ReLU inputs (dropout-like) in 8 of 30 runs, 0 of 30 controls",
+        "W=1000 processes per run, 30 runs",
+        "as cifar10-binary: the 8000 training steps per task are the same",
+    ),
+    Job(
+        "fast-training",
+        "fast-training",
+        "4.3, fast training",
+        "learning-rate decay in 30 of 30 runs, 3 of 30 controls",
+        "W=1000 processes per run, 30 runs",
+        "as cifar10-binary",
+    ),
+)
+"""The jobs, in the paper's order."""
+
+
+def command(job: Job, seed: int, islands: int, cpu_seconds: float, out: Path,
+            data: str | None) -> list[str]:  # fmt: skip
+    """The `automorph zero run` command of `job`."""
+    cmd = [
+        "nice", "-n", "19", sys.executable, "-m", "automorph.cli", "zero", "run",
+        "--config", job.config, "--seed", str(seed),
+        "--islands", str(islands), "--backend", "process", "--checkpoint-every", "60",
+        "--checkpoint", str(out / f"{job.name}-{seed}.ckpt"),
+        "--max-cpu-seconds", str(cpu_seconds),
+        "--json", str(out / f"{job.name}-{seed}.json"),
+    ]  # fmt: skip
+    if data is not None:
+        cmd += ["--data", data]
+    return cmd
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Lists the jobs or runs one (or all)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", metavar="NAME", help="a job name, or 'all'")
+    parser.add_argument("--seed", type=int, default=1000)
+    parser.add_argument("--islands", type=int, default=2)
+    parser.add_argument("--cpu-seconds", type=float, default=7200.0)
+    parser.add_argument("--out", type=Path, default=Path("zero-jobs"))
+    parser.add_argument("--data", help="the CIFAR-10 .npz file or its folder")
+    args = parser.parse_args(argv)
+    names = [j.name for j in JOBS]
+    if args.run is None:
+        for job in JOBS:
+            cmd = command(job, args.seed, args.islands, args.cpu_seconds, args.out, args.data)
+            print(f"{job.name} (paper section {job.section})")
+            print(f"  found in the paper: {job.finding}")
+            print(f"  paper's compute: {job.paper_compute}")
+            print(f"  here: {job.here}")
+            print(f"  $ {shlex.join(cmd)}")
+        return 0
+    if args.run != "all" and args.run not in names:
+        parser.error(f"unknown job {args.run!r} (jobs: {', '.join(names)}, all)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    status = 0
+    for job in JOBS:
+        if args.run in ("all", job.name):
+            cmd = command(job, args.seed, args.islands, args.cpu_seconds, args.out, args.data)
+            print("$", shlex.join(cmd), flush=True)
+            status = status or subprocess.call(cmd)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
