@@ -60,8 +60,13 @@ FEC_SEED = 235732282
 _BEST, _LOSS, _FIT = 0, 1, 2  # float rows
 _TASK, _IDX, _ALIVE, _VSTATE, _MISS, _SLOT, _ALIAS = 0, 1, 2, 3, 4, 5, 6  # int rows
 _RNG, _HASH, _KEY = 0, 1, 2  # uint64 rows
-# Decoding facts (`info`): random ops in Predict/Learn, Predict writes v0, Setup's draws.
-_RANDOM_PL, _PREDICT_V0, _SETUP_DRAWS = 0, 1, 2
+# Decoding facts (`info`): random ops in Predict/Learn, Predict writes v0, Setup's draws,
+# (3-5: kept instructions per component, 6: the first slot of v0) matrix ops in Predict/Learn.
+_RANDOM_PL, _PREDICT_V0, _SETUP_DRAWS, _MATRIX_PL = 0, 1, 2, 7
+_LANES_MAX_F = 8
+"""From this many features on, programs with matrix ops in Predict or Learn run their
+tasks one at a time: their matrices, side by side, no longer fit the L1 cache, and
+the lane loops of matrix-vector products are too short to vectorize."""
 
 Work = tuple[F64, F64, F64, F64, I64, U64, I64, I64, U8, U8]
 """Scratch of an evaluation: lane memory, temporaries, a snapshot of the lane
@@ -253,7 +258,7 @@ def _min(lm: F64, a: np.uint64, b: np.uint64, c: np.uint64, size: np.uint64) -> 
             lm[c + q] = y if y < x else x
 
 
-@jit
+@jit_inline
 def _max(lm: F64, a: np.uint64, b: np.uint64, c: np.uint64, size: np.uint64) -> None:
     # std::max(x, y) = x < y ? y : x
     if c == a:
@@ -273,7 +278,7 @@ def _max(lm: F64, a: np.uint64, b: np.uint64, c: np.uint64, size: np.uint64) -> 
             lm[c + q] = y if x < y else x
 
 
-@jit
+@jit_inline
 def _unary(op: int, lm: F64, a: np.uint64, c: np.uint64, size: np.uint64) -> None:
     # Heaviside (x > 0), reciprocal and abs of vectors (16, 20, 22) and matrices (17, 30, 38).
     if op == 16 or op == 17:
@@ -287,7 +292,7 @@ def _unary(op: int, lm: F64, a: np.uint64, c: np.uint64, size: np.uint64) -> Non
             lm[c + q] = abs(lm[a + q])
 
 
-@jit
+@jit_inline
 def _scale(
     lm: F64, a: np.uint64, b: np.uint64, c: np.uint64, n: np.uint64, size: np.uint64
 ) -> None:
@@ -310,7 +315,7 @@ def _scale(
                 lm[c + e + t] = lm[a + t] * lm[b + e + t]
 
 
-@jit
+@jit_inline
 def _dot(lm: F64, a: np.uint64, b: np.uint64, c: np.uint64, n: np.uint64, nf: np.uint64) -> None:
     if n == _U1:
         acc = 0.0
@@ -326,33 +331,66 @@ def _dot(lm: F64, a: np.uint64, b: np.uint64, c: np.uint64, n: np.uint64, nf: np
             lm[c + t] += lm[a + o + t] * lm[b + o + t]
 
 
-@jit
+@jit_inline
+def _matvec1(out: F64, at: np.uint64, lm: F64, a: np.uint64, b: np.uint64, nf: np.uint64) -> None:
+    # One lane: out[at:at + nf] = m_a v_b, each sum over j in order from 0.0, four
+    # columns per pass over the output (((o + m_j x_j) + m_j+1 x_j+1) + ...), so
+    # that it makes a quarter of the round trips through memory; the loops over
+    # rows vectorize. The output must not overlap v_b.
+    for i in range(nf):
+        out[at + i] = 0.0
+    j = _U0
+    four = np.uint64(4)
+    while j + four <= nf:
+        c0 = a + j * nf
+        c1 = c0 + nf
+        c2 = c1 + nf
+        c3 = c2 + nf
+        x0 = lm[b + j]
+        x1 = lm[b + j + _U1]
+        x2 = lm[b + j + np.uint64(2)]
+        x3 = lm[b + j + np.uint64(3)]
+        for i in range(nf):
+            o = out[at + i] + lm[c0 + i] * x0
+            o = (o + lm[c1 + i] * x1) + lm[c2 + i] * x2
+            out[at + i] = o + lm[c3 + i] * x3
+        j += four
+    while j < nf:
+        x = lm[b + j]
+        col = a + j * nf
+        for i in range(nf):
+            out[at + i] += lm[col + i] * x
+        j += _U1
+
+
+@jit_inline
 def _matvec(
     lm: F64, tmp: F64, a: np.uint64, b: np.uint64, c: np.uint64, n: np.uint64, nf: np.uint64
 ) -> None:
     # v_c = m_a v_b: column j of m_a times entry j of v_b, summed over j in order.
+    if n == _U1:
+        if c != b:
+            _matvec1(lm, c, lm, a, b, nf)
+            return
+        _matvec1(tmp, _U0, lm, a, b, nf)
+        for q in range(nf):
+            lm[c + q] = tmp[q]
+        return
     size = nf * n
     for q in range(size):
         tmp[q] = 0.0
-    if n == _U1:
-        for j in range(nf):
-            x = lm[b + j]
-            col = a + j * nf
-            for i in range(nf):
-                tmp[i] += lm[col + i] * x
-    else:
-        for j in range(nf):
-            col = a + j * size
-            vb = b + j * n
-            for i in range(nf):
-                o = i * n
-                for t in range(n):
-                    tmp[o + t] += lm[col + o + t] * lm[vb + t]
+    for j in range(nf):
+        col = a + j * size
+        vb = b + j * n
+        for i in range(nf):
+            o = i * n
+            for t in range(n):
+                tmp[o + t] += lm[col + o + t] * lm[vb + t]
     for q in range(size):
         lm[c + q] = tmp[q]
 
 
-@jit
+@jit_inline
 def _outer(lm: F64, a: np.uint64, b: np.uint64, c: np.uint64, n: np.uint64, nf: np.uint64) -> None:
     # m_c[i, j] = v_a[i] * v_b[j]
     size = nf * n
@@ -718,6 +756,7 @@ def decode(ints: I64, sizes: I64, ns: int, nv: int, nm: int, nf: int, work: Work
     info[_RANDOM_PL] = 0
     info[_PREDICT_V0] = 0
     info[_SETUP_DRAWS] = 0
+    info[_MATRIX_PL] = 0
     for comp in range(3):
         j = 0
         for k in range(sizes[comp]):
@@ -737,6 +776,8 @@ def decode(ints: I64, sizes: I64, ns: int, nv: int, nm: int, nf: int, work: Work
                     per = 1 if op <= 61 else 2  # Box-Muller takes two uniforms
                     shape = 1 if op == 59 or op == 62 else nf if op == 60 or op == 63 else nf * nf
                     info[_SETUP_DRAWS] += per * shape
+            if comp > 0 and (OP_IN1[op] == 2 or OP_IN2[op] == 2 or OP_OUT[op] == 2):
+                info[_MATRIX_PL] += 1
             if comp == 1 and OP_OUT[op] == 1 and ints[comp, k, 3] == 0:
                 info[_PREDICT_V0] = 1
         info[3 + comp] = j
@@ -749,6 +790,10 @@ def decode(ints: I64, sizes: I64, ns: int, nv: int, nm: int, nf: int, work: Work
 @jit_inline
 def _load(lm: F64, v0: np.uint64, n: np.uint64, r: int, x: F64, task: int, idx: int) -> None:
     # Example idx of task `task` into v0 of lane r.
+    if n == _U1:
+        for i in range(x.shape[2]):
+            lm[v0 + np.uint64(i)] = x[task, idx, i]
+        return
     for i in range(x.shape[2]):
         lm[v0 + np.uint64(i) * n + np.uint64(r)] = x[task, idx, i]
 
@@ -1026,10 +1071,11 @@ def _full(
     work: Work,
 ) -> None:
     # Full evaluations of tasks tl[:n] into fits, drawing from `rng` as if the
-    # tasks ran one after another.
+    # tasks ran one after another (which they do with random ops in Predict or
+    # Learn, or with large matrices).
     lf, info = work[3], work[7]
     rngl = work[5][_RNG]
-    if info[_RANDOM_PL] != 0:
+    if info[_RANDOM_PL] != 0 or (nf >= np.uint64(_LANES_MAX_F) and info[_MATRIX_PL] != 0):
         for r in range(n):
             rngl[0] = rng[0]
             run_lanes(floats, tasks, tl[r : r + 1], 1, nslots, nf, settings, counter, work)
