@@ -14,7 +14,8 @@ from numpy.typing import NDArray
 
 from automorph.zero._fec_kernel import Cache
 from automorph.zero._jit import jit, jit_alloc
-from automorph.zero._kernels import evaluate_with, new_work, rng_gauss, rng_int, rng_uniform
+from automorph.zero._kernels import evaluate_with, new_work
+from automorph.zero._op_kernels import rng_gauss, rng_int, rng_uniform
 from automorph.zero._ops import OP_CLASS, OP_IN1, OP_IN2, OP_OUT
 
 F64 = NDArray[np.float64]
