@@ -625,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, help="seconds of steady state to aim for")
     parser.add_argument("--repeats", type=int, help="runs of each trivial cell (3; quick: 1)")
     parser.add_argument(
-        "--json", help="write the figures here (a full run: benchmarks/results/scale.json)"
+        "--json", help="write the figures here (a whole run: benchmarks/results/scale.json)"
     )
     parser.add_argument(
         "--markdown", type=Path, help=f"put the report between {BEGIN} and {END} in this file"
@@ -667,7 +667,8 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python benchmarks/scale.py", *given])
     text = report(sizes, sleep, trivial, command, minutes, info)
     print("\n" + text, flush=True)
-    out = args.json or (None if args.quick else str(RESULTS / "scale.json"))
+    whole = not (args.quick or args.only or args.db or args.algorithm or args.workers)
+    out = args.json or (str(RESULTS / "scale.json") if whole else None)
     if out:
         figures = {
             "machine": info,
