@@ -6,12 +6,16 @@ with the compute the paper spent and what a run here needs.
         [--seed 1000] [--out DIR] [--data PATH]
 
 `--run NAME` (or `--run all`) launches `automorph zero run` for the job under
-`nice -n 19` with `--islands N --backend process`, a checkpoint in `--out` (an
-interrupted or budget-limited job resumes from it when the same command runs
-again with a larger `--cpu-seconds`: the budget counts the islands' CPU seconds
-from the start of the run, checkpointed ones included) and the result as JSON
-beside it. Image jobs read `cifar10_projected.npz` from `--data` or as
-`automorph data where` says.
+`nice -n 19` (one thread per process) with `--islands N --backend process`, the
+job's `--migrate-every` (rounds short enough that checkpoints come every few
+CPU seconds), a checkpoint `NAME-SEED.npz` and the result `NAME-SEED.json` in
+`--out` (default `benchmarks/results/zero-jobs/` of the repository, so that the
+checkpoints travel with the repository and a later session resumes them). The
+same command run again with a larger `--cpu-seconds` resumes the run exactly
+where it stopped: the budget counts the islands' CPU seconds from the start of
+the run, checkpointed ones included. After a run the checkpoint is stored
+compressed (np.load reads it either way). Image jobs read
+`cifar10_projected.npz` from `--data` or as `automorph data where` says.
 
 The paper's compute is from Real et al., "AutoML-Zero" (ICML 2020), sections 4.1
 to 4.3 and the supplement, as summarized in section 8 of the project's reference
@@ -21,11 +25,14 @@ notes; W is the number of worker processes of one experiment.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class Job:
     finding: str
     paper_compute: str
     here: str
+    migrate_every: int
 
 
 JOBS = (
@@ -48,6 +56,7 @@ JOBS = (
         "linear regression trained by SGD, from random programs (fitness > 0.9999 on 100 tasks)",
         "W=1 process; minutes",
         "one process solves it in 1 to 5 CPU-minutes (benchmarks/results/zero.md)",
+        1000,
     ),
     Job(
         "nonlinear",
@@ -57,8 +66,9 @@ JOBS = (
         "ReLU teacher (u.ReLU(Mx), F=8)",
         "W=1000 processes, 100 search tasks, 4/8/2 memory; about a day",
         "from empty programs, 10 search tasks, 5/9/2 memory; one experiment is 1e10 "
-        "training steps, about an hour of one core at 3M steps per CPU-s, and the paper "
-        "needed many experiments on 1000 processes: cluster scale",
+        "training steps, about 12 CPU-minutes at the 13M steps per CPU-s of a 2-island run "
+        "(most programs are FEC hits), and the paper needed 1000 processes: cluster scale",
+        1000,
     ),
     Job(
         "cifar10-binary",
@@ -68,6 +78,7 @@ JOBS = (
         "4.2: W=10,000 processes for 5 days; Table S5: 100e9 training steps (about 12 h) per "
         "process, 1 to 100 processes",
         "a 2-process run of 2 CPU-hours is about 2e10 training steps: 0.2 of ONE paper process",
+        200,
     ),
     Job(
         "few-examples",
@@ -76,6 +87,7 @@ JOBS = (
         "noise injected into the ReLU inputs (dropout-like) in 8 of 30 runs, 0 of 30 controls",
         "W=1000 processes per run, 30 runs",
         "as cifar10-binary: the 8000 training steps per task are the same",
+        100,
     ),
     Job(
         "fast-training",
@@ -84,25 +96,60 @@ JOBS = (
         "learning-rate decay in 30 of 30 runs, 3 of 30 controls",
         "W=1000 processes per run, 30 runs",
         "as cifar10-binary",
+        100,
     ),
 )
 """The jobs, in the paper's order."""
 
 
+OUT = Path(__file__).resolve().parent / "results" / "zero-jobs"
+"""Where the checkpoints and results go by default (in the repository)."""
+
+IMAGE_JOBS = ("cifar10-binary", "few-examples", "fast-training")
+"""The jobs on CIFAR-10 (the others make their tasks and take no `--data`)."""
+
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Set to 1 for the run unless already set: one core per island."""
+
+
+def paths(job: Job, seed: int, out: Path) -> tuple[Path, Path]:
+    """The checkpoint and the result JSON of `job` with `seed`."""
+    return out / f"{job.name}-{seed}.npz", out / f"{job.name}-{seed}.json"
+
+
 def command(job: Job, seed: int, islands: int, cpu_seconds: float, out: Path,
             data: str | None) -> list[str]:  # fmt: skip
     """The `automorph zero run` command of `job`."""
+    checkpoint, result = paths(job, seed, out)
     cmd = [
         "nice", "-n", "19", sys.executable, "-m", "automorph.cli", "zero", "run",
         "--config", job.config, "--seed", str(seed),
-        "--islands", str(islands), "--backend", "process", "--checkpoint-every", "60",
-        "--checkpoint", str(out / f"{job.name}-{seed}.ckpt"),
-        "--max-cpu-seconds", str(cpu_seconds),
-        "--json", str(out / f"{job.name}-{seed}.json"),
+        "--islands", str(islands), "--backend", "process",
+        "--migrate-every", str(job.migrate_every), "--checkpoint-every", "60",
+        "--checkpoint", str(checkpoint), "--max-cpu-seconds", f"{cpu_seconds:g}",
+        "--json", str(result),
     ]  # fmt: skip
-    if data is not None:
+    if data is not None and job.name in IMAGE_JOBS:
         cmd += ["--data", data]
     return cmd
+
+
+def compress(checkpoint: Path) -> None:
+    """Stores the checkpoint (an uncompressed .npz) compressed, in place; the
+    run reads it back unchanged (np.load reads both)."""
+    with np.load(checkpoint) as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    tmp = checkpoint.with_name(checkpoint.name + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(checkpoint)
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the working directory where it is under it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,13 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--islands", type=int, default=2)
     parser.add_argument("--cpu-seconds", type=float, default=7200.0)
-    parser.add_argument("--out", type=Path, default=Path("zero-jobs"))
+    parser.add_argument("--out", type=Path, default=OUT, help="checkpoints and results")
     parser.add_argument("--data", help="the CIFAR-10 .npz file or its folder")
     args = parser.parse_args(argv)
+    out = _shown(args.out.resolve())
     names = [j.name for j in JOBS]
     if args.run is None:
         for job in JOBS:
-            cmd = command(job, args.seed, args.islands, args.cpu_seconds, args.out, args.data)
+            cmd = command(job, args.seed, args.islands, args.cpu_seconds, out, args.data)
             print(f"{job.name} (paper section {job.section})")
             print(f"  found in the paper: {job.finding}")
             print(f"  paper's compute: {job.paper_compute}")
@@ -127,13 +175,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.run != "all" and args.run not in names:
         parser.error(f"unknown job {args.run!r} (jobs: {', '.join(names)}, all)")
-    args.out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **{k: os.environ.get(k, "1") for k in THREADS}}
     status = 0
     for job in JOBS:
         if args.run in ("all", job.name):
-            cmd = command(job, args.seed, args.islands, args.cpu_seconds, args.out, args.data)
+            cmd = command(job, args.seed, args.islands, args.cpu_seconds, out, args.data)
             print("$", shlex.join(cmd), flush=True)
-            status = status or subprocess.call(cmd)
+            status = status or subprocess.call(cmd, env=env)
+            checkpoint = paths(job, args.seed, out)[0]
+            if checkpoint.exists():
+                compress(checkpoint)
+                print(f"checkpoint {checkpoint}: {checkpoint.stat().st_size / 1e6:.2f} MB")
     return status
 
 
