@@ -5,7 +5,6 @@ is an ordinary tree of searchable modules with hyper-values in it;
 `am.materialize` turns a DNA into a plain `torch.nn.Module`. The same space
 builds a `Supernet` for weight-sharing search: paths sampled by any
 automorph algorithm (ENAS) or a continuous relaxation (DARTS).
-`darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes.
 `conv_meta_space` and `maml_fewshot_train` search MAML learners for N-way
 K-shot image classification (Auto-Meta) on `EpisodeSampler` episodes.
 `darts_space` is the DARTS cell space (NAS-Bench-301's), with its genotypes;
@@ -24,28 +23,19 @@ except ImportError as _e:  # pragma: no cover - exercised only without torch
 
 from automorph.nn._cells import Cell, Network, cell_space
 from automorph.nn._darts import (
-    DARTS_OPS,
-    NB301_OPS,
     AuxiliaryHead,
     DartsCell,
     DartsNetwork,
     DilConv,
     FactorizedReduce,
-    Genotype,
-    GenotypeError,
     ReLUConvBN,
     SepConv2x,
-    canonical_genotype,
-    check_genotype,
     darts_network,
     darts_op,
     darts_space,
     drop_path,
     genotype_from_dna,
     genotype_to_dna,
-    nb301_decode,
-    nb301_encode,
-    parse_genotype,
 )
 from automorph.nn._data import (
     DataShapeError,
@@ -68,6 +58,17 @@ from automorph.nn._fewshot import (
     maml_conv_learner,
     maml_fewshot_evaluate,
     maml_fewshot_train,
+)
+from automorph.nn._genotype import (
+    DARTS_OPS,
+    NB301_OPS,
+    Genotype,
+    GenotypeError,
+    canonical_genotype,
+    check_genotype,
+    nb301_decode,
+    nb301_encode,
+    parse_genotype,
 )
 from automorph.nn._instance import (
     FrontPoint,

@@ -26,8 +26,9 @@ from torch import nn
 from automorph.algorithms import Random, SearchAlgorithm
 from automorph.geno import DNA
 from automorph.hyper import Template
-from automorph.nn._darts import Genotype, genotype_from_dna
+from automorph.nn._darts import genotype_from_dna
 from automorph.nn._data import DataShapeError, ImageData
+from automorph.nn._genotype import Genotype
 from automorph.nn._supernet import DartsSupernet, Supernet, is_darts_space
 from automorph.nn._train import Progress, _input_check, batches, evaluate, fit
 from automorph.utils import FieldValueError, SearchSpaceError

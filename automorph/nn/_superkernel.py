@@ -61,8 +61,9 @@ from automorph.algorithms import NASIB, SearchAlgorithm
 from automorph.geno import DNA, Space, join
 from automorph.hyper import DynamicSpace, HyperValue, OneOf, Template, oneof
 from automorph.nn._cells import cell_space
-from automorph.nn._darts import DARTS_OPS, darts_op
+from automorph.nn._darts import darts_op
 from automorph.nn._data import ImageData
+from automorph.nn._genotype import DARTS_OPS
 from automorph.nn._modules import Identity, Pool, Zero, own_searchable
 from automorph.nn._search import SearchResult
 from automorph.nn._train import Progress, _input_check, batches

@@ -24,18 +24,15 @@ from torch import nn
 from automorph.geno import DNA, Space, join
 from automorph.hyper import DynamicSpace, HyperValue, OneOf, Template
 from automorph.nn._darts import (
-    DARTS_OPS,
-    NODES,
     DartsNetwork,
     FactorizedReduce,
-    Genotype,
-    GenotypeError,
     ReLUConvBN,
     _named_points,
     darts_op,
     genotype_from_dna,
     genotype_to_dna,
 )
+from automorph.nn._genotype import DARTS_OPS, NODES, Genotype, GenotypeError
 from automorph.symbolic import Key, KeyPath, Symbolic, rebuild
 from automorph.utils import SearchSpaceError
 

@@ -12,7 +12,7 @@ import automorph as am
 
 torch = pytest.importorskip("torch")
 from automorph import nn as amnn  # noqa: E402
-from automorph.nn._darts import GenotypeError, canonical_genotype  # noqa: E402
+from automorph.nn._genotype import GenotypeError, canonical_genotype  # noqa: E402
 
 # The DARTS paper's cell (DARTS_V2 in its genotypes.py).
 DARTS_V2 = (
