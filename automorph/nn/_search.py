@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import torch
 from torch import nn
@@ -34,6 +34,17 @@ from automorph.nn._train import Progress, _input_check, batches, evaluate, fit
 from automorph.utils import FieldValueError, SearchSpaceError
 
 AnySupernet = Supernet | DartsSupernet
+
+
+class PathNet(Protocol):
+    """A weight-sharing network that runs one path (a DNA) at a time: the
+    supernets here and `SuperkernelNet`."""
+
+    def set_path(self, dna: DNA) -> None: ...
+    def parameters(self) -> Any: ...
+    def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
+
+
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -205,7 +216,7 @@ def enas_search(
         if shown is not None:
             best = max(r for _, r in history[-50:])
             shown.update(step, loss=loss.item(), reward=reward, best50=best)
-    dna, score = _final_choice(supernet, history, valid, final_candidates)
+    dna, score = final_choice(supernet, history, valid, final_candidates)
     genotype = genotype_from_dna(dna, space) if isinstance(supernet, DartsSupernet) else None
     return _result(space, supernet, dna, score, history, start, dev, genotype)
 
@@ -225,8 +236,8 @@ def _result(
     return SearchResult(dna, model, score, history, seconds, supernet, genotype)
 
 
-def _final_choice(
-    supernet: AnySupernet, history: list[tuple[DNA, float]], valid: ImageData, count: int
+def final_choice(
+    supernet: PathNet, history: list[tuple[DNA, float]], valid: ImageData, count: int
 ) -> tuple[DNA, float]:
     recent = sorted(history[len(history) // 2 :], key=lambda item: -item[1])
     chosen: list[DNA] = []
@@ -238,13 +249,14 @@ def _final_choice(
     scored = []
     for dna in chosen:
         supernet.set_path(dna)
-        scored.append((_shared_accuracy(supernet, valid), dna))
+        scored.append((shared_accuracy(supernet, valid), dna))
     score, best = max(scored, key=lambda item: item[0])
     return best, score
 
 
 @torch.no_grad()
-def _shared_accuracy(supernet: AnySupernet, data: ImageData) -> float:
+def shared_accuracy(supernet: PathNet, data: ImageData) -> float:
+    """The accuracy of `supernet`'s current path on `data`, on its device."""
     # Batch statistics (train mode) as in ENAS: the running ones mix all paths.
     device = next(supernet.parameters()).device
     correct = 0
@@ -366,7 +378,7 @@ def darts_search(
     dna = supernet.derive()
     genotype = supernet.genotype() if isinstance(supernet, DartsSupernet) else None
     supernet.set_path(dna)
-    score = _shared_accuracy(supernet, valid)
+    score = shared_accuracy(supernet, valid)
     return _result(space, supernet, dna, score, [], start, dev, genotype)
 
 

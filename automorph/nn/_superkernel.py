@@ -65,7 +65,7 @@ from automorph.nn._darts import darts_op
 from automorph.nn._data import ImageData
 from automorph.nn._genotype import DARTS_OPS
 from automorph.nn._modules import Identity, Pool, Zero, own_searchable
-from automorph.nn._search import SearchResult
+from automorph.nn._search import SearchResult, final_choice
 from automorph.nn._train import Progress, _input_check, batches
 from automorph.symbolic import Key, KeyPath, Symbolic, rebuild
 from automorph.utils import AutomorphError, FieldValueError, SearchSpaceError
@@ -670,34 +670,6 @@ def _accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((net(x).argmax(1) == y).float().mean())
 
 
-@torch.no_grad()
-def _shared_accuracy(net: SuperkernelNet, data: ImageData) -> float:
-    # Batch statistics (train mode), as ENAS scores paths: the running ones mix all paths.
-    correct = 0
-    for start in range(0, len(data), 500):
-        logits = net(data.x[start : start + 500])
-        correct += int((logits.argmax(1) == data.y[start : start + 500]).sum())
-    return correct / len(data)
-
-
-def _final_choice(
-    net: SuperkernelNet, history: list[tuple[DNA, float]], valid: ImageData, count: int
-) -> tuple[DNA, float]:
-    recent = sorted(history[len(history) // 2 :], key=lambda item: -item[1])
-    chosen: list[DNA] = []
-    for dna, _ in recent:
-        if all(dna != other for other in chosen):
-            chosen.append(dna)
-        if len(chosen) == count:
-            break
-    scored = []
-    for dna in chosen:
-        net.set_path(dna)
-        scored.append((_shared_accuracy(net, valid), dna))
-    score, best = max(scored, key=lambda item: item[0])
-    return best, score
-
-
 def superkernel_search(
     space: Any,
     train: ImageData,
@@ -769,7 +741,7 @@ def superkernel_search(
         history.append((dna, reward))
         if shown is not None:
             shown.update(step, loss=loss.item(), reward=reward)
-    dna, score = _final_choice(net, history, valid, final_candidates)
+    dna, score = final_choice(net, history, valid, final_candidates)
     model = Template(space).materialize(dna)
     seconds = time.process_time() - start
     return SuperkernelResult(dna, model, score, history, seconds, None, shared=net)
