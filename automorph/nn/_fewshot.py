@@ -34,8 +34,8 @@ from torch.func import functional_call
 
 from automorph.hyper import oneof
 from automorph.nn._data import DataShapeError, ImageData, load_fashion_mnist
-from automorph.nn._meta import adapt
-from automorph.nn._modules import ModuleError, own_searchable
+from automorph.nn._meta import adapt, check_cell
+from automorph.nn._modules import own_searchable
 from automorph.utils import FieldValueError
 
 CONV_OPS = ["conv3", "dil3", "sep3", "max3", "avg3", "identity"]
@@ -257,14 +257,7 @@ def _conv_op(name: str, channels: int) -> nn.Module:
 class _ConvMetaCell(nn.Module):
     def __init__(self, ops: list[str], inputs: list[int], channels: int = 32) -> None:
         super().__init__()
-        if len(inputs) != len(ops) or any(not 0 <= i <= j for j, i in enumerate(inputs)):
-            raise ModuleError(
-                f"node j of a cell takes input 0..j (0 is the cell's input), one per op; "
-                f"got ops {list(ops)} and inputs {list(inputs)}"
-            )
-        for op in ops:
-            if op not in CONV_OPS:
-                raise ModuleError(f"unknown operation {op!r}; expected one of {CONV_OPS}")
+        check_cell(ops, inputs, CONV_OPS, "operation")
         self.ops = list(ops)
         self.inputs = list(inputs)
         used = set(inputs)

@@ -12,7 +12,7 @@ meta-test error after adaptation.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -36,17 +36,23 @@ def _activate(name: str, x: torch.Tensor) -> torch.Tensor:
     return torch.sin(x)
 
 
+def check_cell(ops: list[str], inputs: list[int], allowed: Sequence[str], what: str) -> None:
+    """Raises ModuleError unless node j of the cell takes one input in 0..j
+    (0 is the cell's input) and runs one of `allowed` (each a `what`)."""
+    if len(inputs) != len(ops) or any(not 0 <= i <= j for j, i in enumerate(inputs)):
+        raise ModuleError(
+            f"node j of a cell takes input 0..j (0 is the cell's input), one per op; "
+            f"got ops {list(ops)} and inputs {list(inputs)}"
+        )
+    for op in ops:
+        if op not in allowed:
+            raise ModuleError(f"unknown {what} {op!r}; expected one of {allowed}")
+
+
 class _MetaCell(nn.Module):
     def __init__(self, ops: list[str], inputs: list[int], width: int = 40) -> None:
         super().__init__()
-        if len(inputs) != len(ops) or any(not 0 <= i <= j for j, i in enumerate(inputs)):
-            raise ModuleError(
-                f"node j of a cell takes input 0..j (0 is the cell's input), one per op; "
-                f"got ops {list(ops)} and inputs {list(inputs)}"
-            )
-        for op in ops:
-            if op not in ACTIVATIONS:
-                raise ModuleError(f"unknown activation {op!r}; expected one of {ACTIVATIONS}")
+        check_cell(ops, inputs, ACTIVATIONS, "activation")
         self.ops = list(ops)
         self.inputs = list(inputs)
         self.layers = nn.ModuleList([nn.Linear(width, width) for _ in ops])
