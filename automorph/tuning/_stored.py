@@ -80,6 +80,10 @@ _ALONE_POLL_S = 0.25
 _RESERVE_S = 0.2
 # A waiting worker reads the study's demand this often: is it done, is the lease free?
 _LOOK_S = 1.0
+# The proposer counts other workers as present this long after it last saw one
+# (waiting, or running a trial beside its own): a look between their trials
+# must not take the study for a lone worker's (no reserve, slow polls).
+_CROWD_S = 5.0
 
 
 def default_worker_id() -> str:
@@ -436,6 +440,7 @@ class _Proposer(threading.Thread):
         self.lock = threading.Lock()  # one proposal round at a time; held to apply events
         # Alone in the study with nothing pending, at the last look (see `_serve`).
         self.alone = False
+        self._others_seen = -math.inf  # when another worker last showed (monotonic)
         self._stopping = threading.Event()
         self._error: BaseException | None = None
         self.done = False  # lost the lease, or nothing left to propose
@@ -490,8 +495,12 @@ class _Proposer(threading.Thread):
                         return
                 renew_at = time.monotonic() + lease_s / 3
             demand = store.demand(study.name, study.timeout_s)
-            self.alone = not demand.waiting and not demand.pending and demand.running <= 1
-            wanted = demand.waiting + self._reserve(demand, rate) - demand.pending
+            now = time.monotonic()
+            if demand.waiting or demand.running > 1:
+                self._others_seen = now
+            crowd = now - self._others_seen < _CROWD_S
+            self.alone = not (crowd or demand.waiting or demand.pending) and demand.running <= 1
+            wanted = demand.waiting + self._reserve(demand, rate, crowd) - demand.pending
             if wanted <= 0:
                 self._stopping.wait(idle)
                 # Alone in the study (this worker's trial at most): look less often.
@@ -504,14 +513,16 @@ class _Proposer(threading.Thread):
                 self._round(min(wanted, MAX_BATCH), keep=False)
 
     @staticmethod
-    def _reserve(demand: Demand, rate: _Rate) -> int:
+    def _reserve(demand: Demand, rate: _Rate, crowd: bool) -> int:
         """Trials to keep pending beyond the waiting workers, so that a worker
         finishing a trial claims the next at once: a quarter of the running
         trials, or what the workers claim in `_RESERVE_S`, if more. None
         while this worker is alone (then proposals wait for its results, and
-        one worker's search is exactly the search in memory)."""
+        one worker's search is exactly the search in memory); with `crowd`
+        (other workers seen lately) a reserve even when a look finds them
+        between trials (short trials: neither waiting nor running)."""
         claimed_per_s = rate.update(demand.trials - demand.pending)
-        if demand.waiting + demand.running <= 1:
+        if demand.waiting + demand.running <= 1 and not crowd:
             return 0
         return min(max(demand.running // 4, math.ceil(claimed_per_s * _RESERVE_S)), MAX_BATCH)
 
