@@ -384,6 +384,16 @@ class SQLStorage(LeaseMixin, PgCalls, ReadMixin, Storage):
             raise self._not_found(conn, name)
         return row[0], row[1] - count
 
+    def _not_running(
+        self, conn: Connection, study: str, trial_id: int, worker: str
+    ) -> StudyNotFoundError | TrialStateError:
+        """Why trial `trial_id` is not running for `worker` (read by id)."""
+        row = conn.execute(GET_TRIAL, {"name": study, "tid": trial_id}).first()
+        if row is None:
+            return self._no_trial(conn, study, trial_id)
+        status, owner = row[_STATUS_AT], row[_WORKER_AT]
+        return TrialStateError(not_running(study, trial_id, status, owner, worker))
+
     def _no_trial(self, conn: Connection, study: str, trial_id: int) -> StudyNotFoundError:
         if conn.execute(SELECT_STUDY, {"name": study}).first() is None:
             return self._not_found(conn, study)
@@ -563,11 +573,9 @@ class SQLStorage(LeaseMixin, PgCalls, ReadMixin, Storage):
         item = dumps(measurement, "the measurement")
         with self._transaction(write=True) as conn:
             row = conn.execute(MEASUREMENTS, {"name": study, "tid": trial_id}).first()
-            if row is None:
-                raise self._no_trial(conn, study, trial_id)
-            status, owner, measurements = row
-            if status != "running" or owner != worker:
-                raise TrialStateError(not_running(study, trial_id, status, owner, worker))
+            if row is None or row[0] != worker:
+                raise self._not_running(conn, study, trial_id, worker)
+            measurements = row[1]
             # Stored arrays are compact JSON written here: append without parsing.
             text = f"[{item}]" if measurements == "[]" else f"{measurements[:-1]},{item}]"
             conn.execute(
@@ -635,13 +643,10 @@ class SQLStorage(LeaseMixin, PgCalls, ReadMixin, Storage):
         locked, the trial checked and written (rolled back if it raises)."""
         with self._transaction(write=True) as conn:
             sid, seq = self._take_seq(conn, study)
-            row = conn.execute(LOCK_TRIAL, {"sid": sid, "tid": trial_id}).first()
-            if row is None:
-                raise StudyNotFoundError(f"study {study!r} has no trial {trial_id}")
-            if row[_STATUS_AT] != "running" or row[_WORKER_AT] != worker:
-                raise TrialStateError(
-                    not_running(study, trial_id, row[_STATUS_AT], row[_WORKER_AT], worker)
-                )
+            params = {"sid": sid, "state": "running", "tid": trial_id}
+            row = conn.execute(LOCK_TRIAL, params).first()
+            if row is None or row[_WORKER_AT] != worker:
+                raise self._not_running(conn, study, trial_id, worker)
             try:
                 trial = record(study, row)
             except StorageError as failure:
@@ -658,8 +663,7 @@ class SQLStorage(LeaseMixin, PgCalls, ReadMixin, Storage):
                 conn.execute(
                     FINISH,
                     {
-                        "sid": sid,
-                        "tid": trial_id,
+                        **params,
                         "v_status": status,
                         "v_reward": None if value is None else dumps(value),
                         "v_error": error,
@@ -679,12 +683,11 @@ class SQLStorage(LeaseMixin, PgCalls, ReadMixin, Storage):
         in `state` (for `worker`), recording `reason` and leaving its columns."""
         with self._transaction(write=True) as conn:
             sid, seq = self._lock_study(conn, study)
-            row = conn.execute(LOCK_TRIAL, {"sid": sid, "tid": trial_id}).first()
-            if row is None or row[_STATUS_AT] != state:
+            where = {"sid": sid, "state": state, "tid": trial_id}
+            row = conn.execute(LOCK_TRIAL, where).first()
+            if row is None or (worker is not None and row[_WORKER_AT] != worker):
                 return
-            if worker is not None and row[_WORKER_AT] != worker:
-                return
-            params = {"sid": sid, "tid": trial_id, "v_error": reason, "v_now": time.time()}
+            params = {**where, "v_error": reason, "v_now": time.time()}
             conn.execute(FAIL, {**params, "v_seq": seq})
             conn.execute(SET_SEQ, {"sid": sid, "seq": seq + 1})
 
@@ -714,7 +717,14 @@ class SQLStorage(LeaseMixin, PgCalls, ReadMixin, Storage):
                 )
                 conn.execute(
                     FAIL,
-                    {"sid": sid, "tid": tid, "v_error": message, "v_now": now, "v_seq": seq},
+                    {
+                        "sid": sid,
+                        "state": "running",
+                        "tid": tid,
+                        "v_error": message,
+                        "v_now": now,
+                        "v_seq": seq,
+                    },
                 )
                 seq += 1
             conn.execute(SET_SEQ, {"sid": sid, "seq": seq})

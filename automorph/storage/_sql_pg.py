@@ -92,7 +92,9 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM automorph_leases WHERE study_id = s AND worker = p_worker) THEN
         RAISE EXCEPTION 'lease lost' USING ERRCODE = 'AM002';
     END IF;
-    SELECT coalesce(max(trial_id), 0) INTO top FROM automorph_trials WHERE study_id = s;
+    -- From the primary key's end: see `_last_trial_id` in _sql_schema.py.
+    top := coalesce((SELECT trial_id FROM automorph_trials WHERE study_id = s
+                      ORDER BY study_id DESC, trial_id DESC LIMIT 1), 0);
     RETURN QUERY
     INSERT INTO automorph_trials (
         study_id, trial_id, dna, status, measurements, reward, metadata, example, created,
@@ -125,10 +127,10 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no study %', p_name USING ERRCODE = 'AM001';
     END IF;
-    SELECT * INTO t FROM automorph_trials WHERE study_id = s AND trial_id = p_tid FOR UPDATE;
-    IF NOT FOUND OR t.status <> 'running' OR t.worker IS DISTINCT FROM p_worker THEN
-        RAISE EXCEPTION 'not running for %', p_worker USING ERRCODE = 'AM003';
-    END IF;
+    -- One statement finds, checks and writes the trial. Its condition names
+    -- the status index's three columns: a generic plan cached while the table
+    -- was small may pick that index for a lookup by id, and with only
+    -- (study_id, trial_id) it would scan every trial of the study.
     UPDATE automorph_trials
        SET status = p_status, reward = p_reward, error = p_error,
            example = coalesce(p_example, example),
@@ -137,8 +139,11 @@ BEGIN
                WHEN measurements = '[]' THEN '[' || p_measurement || ']'
                ELSE left(measurements, -1) || ',' || p_measurement || ']' END,
            finished = p_now, finished_seq = seq
-     WHERE study_id = s AND trial_id = p_tid
+     WHERE study_id = s AND status = 'running' AND trial_id = p_tid AND worker = p_worker
     RETURNING * INTO t;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'not running for %', p_worker USING ERRCODE = 'AM003';
+    END IF;
     RETURN NEXT t;
 END $$
 """

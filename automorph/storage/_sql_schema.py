@@ -144,23 +144,41 @@ TAKE_SEQ = (
     .values(next_seq=_S.next_seq + sa.bindparam("count", type_=sa.Integer))
     .returning(_S.id, _S.next_seq)
 )
-NEXT_TRIAL_ID = sa.select(sa.func.coalesce(sa.func.max(_T.trial_id), 0) + 1).where(
-    _T.study_id == _P("sid")
-)
+
+
+def _last_trial_id(study_id: Any) -> Any:
+    """The study's highest trial id, or 0: read from the end of the primary
+    key. (`max(trial_id)` lets PostgreSQL's generic plan, cached after a few
+    calls on a near-empty table, scan the status index over every trial of
+    the study, dead row versions included: a cost that grows with the study.)"""
+    last = (
+        sa.select(_T.trial_id)
+        .where(_T.study_id == study_id)
+        .order_by(_T.study_id.desc(), _T.trial_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(last, 0)
+
+
+NEXT_TRIAL_ID = sa.select(_last_trial_id(_P("sid")) + 1)
 THIS_TRIAL = sa.and_(_T.study_id == _P("sid"), _T.trial_id == _P("tid"))
-LOCK_TRIAL = sa.select(*TRIAL_COLUMNS).where(THIS_TRIAL).with_for_update()
+# The writes to one trial name its expected status too: all three columns of
+# the status index. PostgreSQL caches a generic plan for a statement run often
+# on one connection (psycopg prepares it); made while the table was small, that
+# plan may look a trial up by (study_id, trial_id) in the status index, which
+# then scans every trial of the study: a cost that grows with the study.
+IN_STATE = sa.and_(_T.study_id == _P("sid"), _T.status == _P("state"), _T.trial_id == _P("tid"))
+LOCK_TRIAL = sa.select(*TRIAL_COLUMNS).where(IN_STATE).with_for_update()
 TRIAL_BY_NAME = sa.and_(_T.study_id == STUDY_ID, _T.trial_id == _P("tid"))
 GET_TRIAL = sa.select(*TRIAL_COLUMNS).where(TRIAL_BY_NAME)
+RUNNING_BY_NAME = sa.and_(_T.study_id == STUDY_ID, _T.status == "running", _T.trial_id == _P("tid"))
 TRIALS_OF = sa.select(*TRIAL_COLUMNS).where(_T.study_id == STUDY_ID).order_by(_T.trial_id)
 TRIALS_WITH_STATUS = TRIALS_OF.where(_T.status == _P("status"))
 TRIALS_AFTER = TRIALS_OF.where(_T.trial_id > _P("after")).limit(_P("limit"))
-MEASUREMENTS = (
-    sa.select(_T.status, _T.worker, _T.measurements).where(TRIAL_BY_NAME).with_for_update()
-)
+MEASUREMENTS = sa.select(_T.worker, _T.measurements).where(RUNNING_BY_NAME).with_for_update()
 HEARTBEAT = (
-    sa.update(TRIALS)
-    .where(TRIAL_BY_NAME, _T.status == "running", _T.worker == _P("owner"))
-    .values(heartbeat=_P("now"))
+    sa.update(TRIALS).where(RUNNING_BY_NAME, _T.worker == _P("owner")).values(heartbeat=_P("now"))
 )
 _PENDING = TRIALS.alias("pending")
 # Claims the study's oldest pending trial and returns its columns, in one
@@ -239,9 +257,7 @@ DEMAND = sa.select(
     .scalar_subquery(),
     sa.select(sa.func.count()).where(_T.study_id == _SID, _T.status == "pending").scalar_subquery(),
     sa.select(sa.func.count()).where(_T.study_id == _SID, _T.status == "running").scalar_subquery(),
-    sa.select(sa.func.coalesce(sa.func.max(_T.trial_id), 0))
-    .where(_T.study_id == _SID)
-    .scalar_subquery(),
+    _last_trial_id(_SID),
     sa.select(_L.worker).where(_L.study_id == _SID).scalar_subquery(),
     sa.select(_L.expires).where(_L.study_id == _SID).scalar_subquery(),
     sa.select(_L.exhausted).where(_L.study_id == _SID).scalar_subquery(),
@@ -250,12 +266,12 @@ INSERT_TRIAL = sa.insert(TRIALS)
 # SET values take `v_` names: SQLAlchemy reserves the column names for itself.
 APPEND = (
     sa.update(TRIALS)
-    .where(TRIAL_BY_NAME)
+    .where(RUNNING_BY_NAME)
     .values(measurements=_P("v_measurements"), heartbeat=_P("v_now"))
 )
 FINISH = (
     sa.update(TRIALS)
-    .where(THIS_TRIAL)
+    .where(IN_STATE)
     .values(
         status=_P("v_status"),
         reward=_P("v_reward"),
@@ -269,7 +285,7 @@ FINISH = (
 )
 FAIL = (
     sa.update(TRIALS)
-    .where(THIS_TRIAL)
+    .where(IN_STATE)
     .values(status="failed", error=_P("v_error"), finished=_P("v_now"), finished_seq=_P("v_seq"))
 )
 REQUEUE = (
