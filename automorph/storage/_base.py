@@ -59,12 +59,13 @@ CONSTRAINTS_KEY = "constraints"
 floats, each <= 0 when met), written with the trial's end like the rest of
 its metadata, so every store keeps them without a column of their own."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The layout of stored data, bumped when it changes; stores of other versions are
 refused, except older ones that are brought up to date when opened."""
 # Stores of these versions are brought up to SCHEMA_VERSION when opened (2 added
-# tables; 3 added PostgreSQL's functions, see `automorph.storage._sql_pg`).
-MIGRATES_FROM: tuple[int, ...] = (1, 2)
+# tables; 3 added PostgreSQL's functions and 4 its index of pending trials and
+# per-call plans, see `automorph.storage._sql_pg`).
+MIGRATES_FROM: tuple[int, ...] = (1, 2, 3)
 
 
 @dataclass

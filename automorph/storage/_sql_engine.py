@@ -61,7 +61,11 @@ def make_engine(
             parsed = parsed.set(drivername="postgresql+psycopg")
         where = f"the PostgreSQL database {parsed.render_as_string(hide_password=True)}"
         if "options" not in parsed.query:
-            connect_args["options"] = f"-c lock_timeout={max(1, round(busy_timeout_s * 1000))}"
+            # Plans made for each call's values: see `_sql_pg`'s docstring.
+            connect_args["options"] = (
+                f"-c lock_timeout={max(1, round(busy_timeout_s * 1000))} "
+                "-c plan_cache_mode=force_custom_plan"
+            )
         if "connect_timeout" not in parsed.query:
             connect_args["connect_timeout"] = max(2, math.ceil(connect_timeout_s))
     else:

@@ -567,3 +567,44 @@ def test_an_old_sqlite_library_is_refused_with_the_versions() -> None:
     check_sqlite_version(MIN_SQLITE)
     with pytest.raises(StorageError, match=r"need SQLite 3\.35\.0 or newer.*uses SQLite 3\.31\.1"):
         check_sqlite_version((3, 31, 1))
+
+
+def test_a_schema_3_postgresql_store_gains_the_pending_index_and_new_functions(
+    fresh_postgres_url: str,
+) -> None:
+    """A PostgreSQL store of schema 3 (functions with cached plans, no index of
+    pending trials) opens with the functions replaced and the index made; a
+    claim then reads its trial from that index."""
+    import sqlalchemy as sa
+
+    import automorph as am
+    from automorph import algorithms
+
+    space = am.Dict(x=am.floatv(0.0, 1.0))
+    am.tune(
+        lambda e: e["x"], space, algorithms.Random(seed=1), 3, name="s", storage=fresh_postgres_url
+    )
+    engine = sa.create_engine(fresh_postgres_url)
+    index = sa.text(
+        "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_automorph_trials_pending'"
+    )
+    settings = sa.text("SELECT proconfig FROM pg_proc WHERE proname = 'automorph_claim'")
+    with engine.begin() as conn:  # roughly as automorph of schema 3 left it
+        assert conn.execute(index).all()
+        conn.execute(sa.text("DROP INDEX ix_automorph_trials_pending"))
+        conn.execute(sa.text("ALTER FUNCTION automorph_claim RESET ALL"))
+        conn.execute(sa.text("UPDATE automorph_meta SET value = '3' WHERE key = 'schema_version'"))
+        assert conn.execute(settings).scalar() is None
+    store = SQLStorage(fresh_postgres_url)
+    assert store.enqueue_trial("s", {"x": 0.5}, None) is not None
+    claimed = store.claim_trial("s", "w1")
+    assert claimed is not None and claimed.id == 4
+    store.close()
+    with engine.begin() as conn:
+        assert conn.execute(index).all()
+        assert conn.execute(settings).scalar() == ["plan_cache_mode=force_custom_plan"]
+        version = conn.execute(
+            sa.text("SELECT value FROM automorph_meta WHERE key = 'schema_version'")
+        ).scalar()
+    engine.dispose()
+    assert version == str(SCHEMA_VERSION) == "4"
