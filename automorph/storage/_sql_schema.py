@@ -148,9 +148,8 @@ TAKE_SEQ = (
 
 def _last_trial_id(study_id: Any) -> Any:
     """The study's highest trial id, or 0: read from the end of the primary
-    key. (`max(trial_id)` lets PostgreSQL's generic plan, cached after a few
-    calls on a near-empty table, scan the status index over every trial of
-    the study, dead row versions included: a cost that grows with the study.)"""
+    key, the one index in that order. (With `max(trial_id)`, a PostgreSQL plan
+    made while the table was small read the whole status index of the study.)"""
     last = (
         sa.select(_T.trial_id)
         .where(_T.study_id == study_id)
@@ -164,10 +163,10 @@ def _last_trial_id(study_id: Any) -> Any:
 NEXT_TRIAL_ID = sa.select(_last_trial_id(_P("sid")) + 1)
 THIS_TRIAL = sa.and_(_T.study_id == _P("sid"), _T.trial_id == _P("tid"))
 # The writes to one trial name its expected status too: all three columns of
-# the status index. PostgreSQL caches a generic plan for a statement run often
-# on one connection (psycopg prepares it); made while the table was small, that
-# plan may look a trial up by (study_id, trial_id) in the status index, which
-# then scans every trial of the study: a cost that grows with the study.
+# the status index, so that index fits the lookup whole. With only (study_id,
+# trial_id), a PostgreSQL plan made while the table was small could read the
+# trial through it bound on study_id alone: a scan of the whole study per call
+# (see `automorph.storage._sql_pg` on plans).
 IN_STATE = sa.and_(_T.study_id == _P("sid"), _T.status == _P("state"), _T.trial_id == _P("tid"))
 LOCK_TRIAL = sa.select(*TRIAL_COLUMNS).where(IN_STATE).with_for_update()
 TRIAL_BY_NAME = sa.and_(_T.study_id == STUDY_ID, _T.trial_id == _P("tid"))
