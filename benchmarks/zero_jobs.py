@@ -4,6 +4,7 @@ with the compute the paper spent and what a run here needs.
     python benchmarks/zero_jobs.py                      # list the jobs and their commands
     python benchmarks/zero_jobs.py --run nonlinear [--cpu-seconds 600] [--islands 2]
         [--seed 1000] [--out DIR] [--data PATH]
+    python benchmarks/zero_jobs.py --rescore nonlinear [--eval-seeds 8] [--data PATH]
 
 `--run NAME` (or `--run all`) launches `automorph zero run` for the job under
 `nice -n 19` (one thread per process) with `--islands N --backend process`, the
@@ -17,6 +18,14 @@ the run, checkpointed ones included. After a run the checkpoint is stored
 compressed (np.load reads it either way). Image jobs read
 `cifar10_projected.npz` from `--data` or as `automorph data where` says.
 
+`--rescore NAME` scores a finished job's best program again, with the job's
+search and selection tasks (experiment 0 of its seed) under `--eval-seeds`
+evaluation seeds, beside the baselines every job is read against (the
+hand-written network; for `nonlinear` also linear regression by SGD): the
+programs draw random weights and noise, so one evaluation moves by 0.005 to
+0.02 and a run's own select fitness (seed 0) is one draw. It prints a
+Markdown table of mean +- standard deviation over the seeds.
+
 The paper's compute is from Real et al., "AutoML-Zero" (ICML 2020), sections 4.1
 to 4.3 and the supplement, as summarized in section 8 of the project's reference
 notes; W is the number of worker processes of one experiment.
@@ -25,6 +34,7 @@ notes; W is the number of worker processes of one experiment.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -152,10 +162,50 @@ def _shown(path: Path) -> Path:
         return path
 
 
+def rescore(job: Job, seed: int, out: Path, data: str | None, eval_seeds: int) -> list[str]:
+    """Markdown rows: `job`'s best program and its baselines scored on the job's
+    search and selection tasks, mean +- std over `eval_seeds` evaluation seeds."""
+    from automorph import zero
+    from automorph.cli._zero import with_data
+    from automorph.symbolic import from_json
+    from automorph.zero._search import _experiment_tasks
+
+    result_path = paths(job, seed, out)[1]
+    if not result_path.exists():
+        raise SystemExit(f"{result_path}: no result of job {job.name!r} (run it first)")
+    saved = json.loads(result_path.read_text())
+    config = zero.get_config(job.config)
+    if data is not None and job.name in IMAGE_JOBS:
+        config = with_data(config, data)
+    search, select = _experiment_tasks(config, seed, 0)
+    programs = [
+        (f"best of {job.name} ({saved['cpu_seconds']:.0f} CPU-s)", from_json(saved["program"]))
+    ]
+    if job.name == "nonlinear":
+        programs.append(("linear regression by SGD", zero.linear_program()))
+    programs.append(("hand-written network", zero.neural_net_program()))
+    rows = [
+        f"| program | search tasks ({search.num_tasks}) | select tasks ({select.num_tasks}) |",
+        "|---|---|---|",
+    ]
+    for label, program in programs:
+        cells = []
+        for tasks in (search, select):
+            scores = [
+                zero.evaluate_program(program, tasks, config.memory, seed=s)[0]
+                for s in range(eval_seeds)
+            ]
+            cells.append(f"{np.mean(scores):.3f} ± {np.std(scores):.3f}")
+        rows.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Lists the jobs or runs one (or all)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", metavar="NAME", help="a job name, or 'all'")
+    parser.add_argument("--rescore", metavar="NAME", help="score a finished job's program again")
+    parser.add_argument("--eval-seeds", type=int, default=8, help="evaluation seeds of --rescore")
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--islands", type=int, default=2)
     parser.add_argument("--cpu-seconds", type=float, default=7200.0)
@@ -164,6 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = _shown(args.out.resolve())
     names = [j.name for j in JOBS]
+    if args.rescore is not None:
+        if args.rescore not in names:
+            parser.error(f"unknown job {args.rescore!r} (jobs: {', '.join(names)})")
+        if args.eval_seeds < 1:
+            parser.error(f"--eval-seeds must be at least 1, got {args.eval_seeds}")
+        job = JOBS[names.index(args.rescore)]
+        print("\n".join(rescore(job, args.seed, out, args.data, args.eval_seeds)))
+        return 0
     if args.run is None:
         for job in JOBS:
             cmd = command(job, args.seed, args.islands, args.cpu_seconds, out, args.data)

@@ -78,3 +78,28 @@ def test_scale_benchmark_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "old" not in text and text.endswith("<!-- scale:end -->\nafter\n")
     assert "| SQLite | 2 | random search |" in text
     assert "[sleep 1/1] SQLite" in capsys.readouterr().out
+
+
+def test_zero_jobs_rescore_scores_a_result_beside_its_baselines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from automorph import zero
+
+    jobs = _load("zero_jobs")
+    # A "result" whose best program is the hand-written network: its row must be
+    # the network's, and linear SGD's must differ (the teacher is not linear).
+    saved = {"program": zero.Program.to_json(zero.neural_net_program()), "cpu_seconds": 12.0}
+    (tmp_path / "nonlinear-7.json").write_text(json.dumps(saved))
+    args = ["--rescore", "nonlinear", "--seed", "7", "--out", str(tmp_path), "--eval-seeds", "2"]
+    assert jobs.main(args) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert rows[0].startswith("| program | search tasks (10) | select tasks (20) |")
+    best, linear, network = (row.split(" | ")[1:] for row in rows[2:])
+    assert rows[2].startswith("| best of nonlinear (12 CPU-s) |")
+    assert best == network
+    assert linear != network
+    with pytest.raises(SystemExit, match="no result of job 'few-examples'"):
+        jobs.main(["--rescore", "few-examples", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        jobs.main(["--rescore", "nonsense", "--out", str(tmp_path)])
+    assert "unknown job 'nonsense'" in capsys.readouterr().err
