@@ -95,6 +95,7 @@ AUTOMORPH = {
     "gp_bo": "automorph GP-BO",
     "tpe": "automorph TPE",
     "cmaes": "automorph CMA-ES",
+    "gp_bo_cmaes": "automorph GP-BO then CMA-ES",
     "regularized_evolution": "automorph regularized evolution",
     "random": "automorph random",
     "auto": "automorph Auto",

@@ -54,6 +54,7 @@ from automorph.algorithms._controllers import PPO, REINFORCE
 from automorph.algorithms._evolution import Evolution, hill_climbing, regularized_evolution
 from automorph.algorithms._fidelity import CurveSource, MultiFidelity
 from automorph.algorithms._gp_bo import GPBO
+from automorph.algorithms._gp_cmaes import GPBOThenCMAES
 from automorph.algorithms._hypervolume import hypervolume
 from automorph.algorithms._nases import NASES
 from automorph.algorithms._nasib import NASIB
@@ -137,6 +138,7 @@ __all__ = [
     "PNAS",
     "Evolution",
     "GPBO",
+    "GPBOThenCMAES",
     "HistoryItem",
     "Grid",
     "Individual",

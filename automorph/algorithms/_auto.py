@@ -36,14 +36,25 @@ proposal. The rules, in order (the first that applies):
    draws multi-picks at random; evolution's `Mutate` swaps and moves picks.
 6. A flat space (no conditional decision) where at least `gp_numeric_share`
    (half) of the decisions are floats or ints, and a budget of at most
-   `gp_max_trials` (200): GP-BO (`gp_bo`). Measured: on branin, hartmann6
-   and 4-D rosenbrock, ackley and levy, GP-BO had the lowest mean regret of
-   GP-BO, TPE and Optuna's TPE in 9 of 10 (function, budget) columns at 100
-   and 200 trials, at about 3.3 CPU seconds of proposals per 200-trial run
-   (benchmarks/results/learned-search.md, "Model-based HPO").
-7. A flat space where at least `cmaes_numeric_share` (three quarters) of the
-   decisions are numbers, with a larger or unknown budget: CMA-ES (`cmaes`,
+   `gp_max_trials` (200) and, if at least `cmaes_numeric_share` (three
+   quarters) of the decisions are numbers, of at most
+   `gp_trials_per_coordinate` (50) trials per coordinate (a number is one,
+   a choice of k candidates k): GP-BO (`gp_bo`). Measured: on branin,
+   hartmann6 and 4-D rosenbrock, ackley and levy, GP-BO had the lowest mean
+   regret of GP-BO, TPE and Optuna's TPE in 9 of 10 (function, budget)
+   columns at 100 and 200 trials, at about 3.3 CPU seconds of proposals per
+   200-trial run (benchmarks/results/learned-search.md, "Model-based HPO");
+   on COCO's BBOB f1-f24 at d = 2 and 50 trials per coordinate it beat
+   GP-BO-then-CMA-ES in 186 problems of 360 and lost 124
+   (benchmarks/results/blackbox.md).
+7. A flat space where at least `cmaes_numeric_share` of the decisions are
+   numbers, with a larger or unknown budget: GP-BO for
+   `gp_phase_per_coordinate` (20) trials per coordinate (at most
+   `gp_max_trials`), then CMA-ES warm-started from them (`gp_bo_cmaes`,
    IPOP restarts), whose cost per proposal does not grow with the history.
+   Measured on BBOB at 100 trials per coordinate (d = 2 and 5,
+   benchmarks/results/blackbox.md): a better mean rank than GP-BO alone
+   and than CMA-ES alone.
 8. A budget of at least `evolution_min_trials` (10,000): regularized
    evolution. TPE models only its last 1,000 observations; aging evolution
    is the method of large-budget architecture search (Real et al. 2019).
@@ -58,6 +69,9 @@ is usually long, and GP-BO trains on at most `max_train` observations
 anyway. The thresholds are fields, so they are stored with a
 study (a resumed study makes the same choice) and can be tuned; the
 unmeasured ones (3's and 8's; the shares) are reasoned, not measured.
+Before GP-BO-then-CMA-ES existed, rule 7 chose CMA-ES alone: a study that
+`Auto` began with CMA-ES in an earlier version continues with the new
+choice, which replays its history (nothing stored changes).
 
 Regularized evolution is sized to the budget: a population of
 `budget // 10` (at least 10, at most 100; 100 without a budget) and a
@@ -114,6 +128,8 @@ class SpaceProfile:
         size: How many DNA the space has (`math.inf` if infinite).
         preferred: The algorithm every custom decision's hooks that name one
             agree on (`CustomHooks.preferred_algorithm`), or None.
+        coordinates: The coordinates of the space as a vector (a number is
+            one, a choice of k candidates k, as CMA-ES and GP-BO encode it).
     """
 
     numbers: int
@@ -123,6 +139,7 @@ class SpaceProfile:
     conditional: bool
     size: int | float
     preferred: str | None
+    coordinates: int = 0
 
     @property
     def numeric_share(self) -> float:
@@ -139,13 +156,15 @@ def profile(spec: Space) -> SpaceProfile:
     >>> p.numbers, p.choices, p.conditional, p.numeric_share
     (1, 1, False, 0.5)
     """
-    numbers = choices = multi_picks = customs = 0
+    numbers = choices = multi_picks = customs = coordinates = 0
     conditional = False
     preferences: set[str] = set()
     for point in spec.decision_points():
         if isinstance(point, Float | Int):
             numbers += 1
+            coordinates += 1
         elif isinstance(point, Choices):
+            coordinates += len(point.candidates)
             if point.num_choices > 1:
                 multi_picks += 1
             else:
@@ -158,7 +177,9 @@ def profile(spec: Space) -> SpaceProfile:
                 preferences.add(preferred)
     preferred = preferences.pop() if len(preferences) == 1 else None
     size = math.inf if customs else spec.size
-    return SpaceProfile(numbers, choices, multi_picks, customs, conditional, size, preferred)
+    return SpaceProfile(
+        numbers, choices, multi_picks, customs, conditional, size, preferred, coordinates
+    )
 
 
 @register("auto")
@@ -183,7 +204,12 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
         gp_numeric_share: The least fraction of numeric decisions of a flat
             space for GP-BO.
         cmaes_numeric_share: The least fraction of numeric decisions of a
-            flat space for CMA-ES.
+            flat space for CMA-ES (after a GP-BO phase).
+        gp_trials_per_coordinate: On a space of mostly numbers, budgets up to
+            this many trials per coordinate (and up to `gp_max_trials`) use
+            GP-BO alone.
+        gp_phase_per_coordinate: GP-BO-then-CMA-ES's GP phase: this many
+            trials per coordinate, at most `gp_max_trials`.
 
     >>> import automorph as am
     >>> from automorph import algorithms
@@ -191,9 +217,12 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
     >>> auto = algorithms.Auto(budget=50, seed=0)
     >>> auto.setup(spec)
     >>> type(auto.chosen).__name__, auto.reason
-    ('GPBO', 'a flat space (2 of 2 decisions are numbers) and a budget of 50 <= 200')
+    ('GPBO', 'a flat space (2 of 2 decisions are numbers) and a budget of 50 <= 100')
+    >>> chosen = algorithms.Auto(budget=500).choose(spec)  # GP-BO's 40 trials, then CMA-ES
+    >>> type(chosen).__name__, chosen.gp_trials
+    ('GPBOThenCMAES', 40)
     >>> type(algorithms.Auto().choose(spec)).__name__  # no budget: as for a large one
-    'CMAES'
+    'GPBOThenCMAES'
     """
 
     budget: Annotated[int, Bounds(0, None)] | None = None
@@ -204,6 +233,8 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
     evolution_min_trials: Annotated[int, Bounds(0, None)] = 10_000
     gp_numeric_share: Annotated[float, Bounds(0.0, 1.0)] = 0.5
     cmaes_numeric_share: Annotated[float, Bounds(0.0, 1.0)] = 0.75
+    gp_trials_per_coordinate: Annotated[int, Bounds(0, None)] = 50
+    gp_phase_per_coordinate: Annotated[int, Bounds(1, None)] = 20
 
     # --- what it chose ------------------------------------------------------------
 
@@ -279,15 +310,25 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
         flat = not space.conditional
         share = space.numeric_share
         counted = f"{space.numbers} of {space.numbers + space.choices} decisions are numbers"
+        mostly = flat and share >= self.cmaes_numeric_share
+        gp_alone = min(self.gp_max_trials, self.gp_trials_per_coordinate * space.coordinates)
         if flat and share >= self.gp_numeric_share and within(self.gp_max_trials):
+            if not mostly or within(gp_alone):
+                limit = self.gp_max_trials if not mostly else gp_alone
+                return (
+                    "gp_bo",
+                    {},
+                    (f"a flat space ({counted}) and a budget of {budget} <= {limit}"),
+                )
+        if mostly:
+            per_coordinate = self.gp_phase_per_coordinate * space.coordinates
+            phase = max(1, min(self.gp_max_trials, per_coordinate))
+            size = "no budget" if budget is None else f"a budget of {budget} > {gp_alone}"
             return (
-                "gp_bo",
-                {},
-                (f"a flat space ({counted}) and a budget of {budget} <= {self.gp_max_trials}"),
+                "gp_bo_cmaes",
+                {"gp_trials": phase},
+                f"a flat space ({counted}) and {size}: GP-BO for {phase} trials, then CMA-ES",
             )
-        if flat and share >= self.cmaes_numeric_share:
-            size = "no budget" if budget is None else f"a budget of {budget} > {self.gp_max_trials}"
-            return "cmaes", {}, f"a flat space ({counted}) and {size}"
         if budget is not None and budget >= self.evolution_min_trials:
             return (
                 "regularized_evolution",

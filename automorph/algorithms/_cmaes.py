@@ -286,7 +286,14 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
 
     # --- runs -------------------------------------------------------------------------
 
-    def _new_run(self, regime: str, population: int, sigma: float, mean: np.ndarray) -> None:
+    def _new_run(
+        self,
+        regime: str,
+        population: int,
+        sigma: float,
+        mean: np.ndarray,
+        cov: np.ndarray | None = None,
+    ) -> None:
         # Imported here: cmaes imports scipy.stats, too slow for `import automorph`.
         import cmaes
 
@@ -299,12 +306,35 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
                 steps=self._steps,
                 population_size=population,
                 seed=seed,
+                cov=cov,
             )
         else:
             self._optimizer = cmaes.CMA(
-                mean=mean, sigma=sigma, bounds=self._bounds, population_size=population, seed=seed
+                mean=mean,
+                sigma=sigma,
+                bounds=self._bounds,
+                population_size=population,
+                seed=seed,
+                cov=cov,
             )
         self._runs.append((regime, population))
+
+    def _warm_start(self, solutions: list[tuple[DNA, float]], gamma: float, alpha: float) -> None:
+        """Starts the first run from WS-CMA-ES's estimate of where the best
+        `gamma` of `solutions` ((DNA, reward) pairs, at least one) lie (Nomura
+        et al., AAAI 2021: the mean of the top solutions and their covariance
+        plus `alpha**2` on the diagonal), in place of the centre of the space.
+        Only before the first proposal; the composite `GPBOThenCMAES` calls it.
+        """
+        import cmaes
+
+        assert self._num_proposed == 0 and self._generations == 0 and solutions
+        vectors = [(self._layout.encode(dna), -float(reward)) for dna, reward in solutions]
+        share = max(gamma, 1.0 / len(vectors))  # at least one solution is selected
+        mean, sigma, cov = cmaes.get_warm_start_mgd(vectors, gamma=share, alpha=alpha)
+        low, high = self._bounds[:, 0], self._bounds[:, 1]
+        self._runs.clear()
+        self._new_run("large", self._lambda0, sigma, np.clip(mean, low, high), cov)
 
     def _restart(self) -> None:
         # Restart number r draws from a stream of its own (proposals use `_rng(index)`).
@@ -325,16 +355,17 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
 # (the model core's `DNAEncoder`, with every Int as one scaled number)
 
 
-def _layout(spec: Space) -> DNAEncoder:
+def _layout(spec: Space, who: str = "CMAES") -> DNAEncoder:
     """The coordinates of `spec`: floats and ints scaled to [0, 1], picks one-hot.
+    `who` is the algorithm the errors name.
 
     Raises:
         SearchSpaceError: If `spec` has a custom decision or no decision.
     """
-    layout = DNAEncoder(spec, who="CMAES")
+    layout = DNAEncoder(spec, who=who)
     if layout.width == 0:
         raise SearchSpaceError(
-            "CMAES needs a space with at least one decision; this one has none "
+            f"{who} needs a space with at least one decision; this one has none "
             "(it has a single DNA: evaluate it directly)"
         )
     return layout

@@ -46,9 +46,9 @@ SPACES: dict[str, Any] = {
 CHOICES = [
     ("floats", 5, "Random"),
     ("floats", 50, "GPBO"),
-    ("floats", 200, "GPBO"),
-    ("floats", 201, "CMAES"),
-    ("floats", None, "CMAES"),
+    ("floats", 100, "GPBO"),  # 50 trials per coordinate
+    ("floats", 101, "GPBOThenCMAES"),
+    ("floats", None, "GPBOThenCMAES"),
     ("half_numbers", 100, "GPBO"),
     ("half_numbers", 1000, "TPE"),  # numbers are not three quarters: mixed
     ("choices", 50, "TPE"),
@@ -115,11 +115,18 @@ def test_several_objectives_choose_parego_for_small_budgets_else_nsga2() -> None
 
 
 def test_the_thresholds_are_fields() -> None:
-    assert type(chosen("floats", budget=500, gp_max_trials=500)) is algorithms.GPBO
+    assert (
+        type(chosen("floats", budget=500, gp_max_trials=500, gp_trials_per_coordinate=250))
+        is algorithms.GPBO
+    )
+    assert chosen("floats", budget=500, gp_phase_per_coordinate=30).gp_trials == 60
+    assert chosen("floats", budget=5000, gp_phase_per_coordinate=300).gp_trials == 200
     assert type(chosen("grammar", budget=300, preferred_max_trials=300)).__name__ == "GraphBO"
     assert type(chosen("floats", budget=20, random_max_trials=20)) is algorithms.Random
     assert type(chosen("choices", budget=500, evolution_min_trials=500)).__name__ == "Evolution"
-    assert type(chosen("half_numbers", budget=1000, cmaes_numeric_share=0.5)) is algorithms.CMAES
+    mixed = chosen("half_numbers", budget=1000, cmaes_numeric_share=0.5)
+    assert type(mixed) is algorithms.GPBOThenCMAES
+    assert mixed.gp_trials == 120  # 2 numbers and 2 choices of 2: 6 coordinates
 
 
 def test_evolution_is_sized_to_the_budget() -> None:

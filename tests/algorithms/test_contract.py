@@ -16,6 +16,8 @@ VARIANTS: dict[str, Callable[[int], algorithms.SearchAlgorithm]] = {
     "auto(budget=100)": lambda seed: algorithms.Auto(seed=seed, budget=100),
     # ... and NSGA-II (multi-objective)
     "auto(multi_objective)": lambda seed: algorithms.Auto(seed=seed, multi_objective=True),
+    # CMA-ES takes over within the checks' 24 to 40 proposals, some still in flight
+    "gp_bo_cmaes(gp_trials=6)": lambda seed: algorithms.GPBOThenCMAES(seed=seed, gp_trials=6),
 }
 
 
