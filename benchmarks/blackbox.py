@@ -9,9 +9,9 @@ best value found within the budget.
 
 Methods (`all_methods`; `unavailable_methods` says why one cannot run here):
 
-- automorph, by registry name: `gp_bo`, `tpe`, `cmaes`,
-  `regularized_evolution`, `random` and `auto` when this automorph
-  registers it. Defaults, seeded with the run's seed.
+- automorph, by registry name: `gp_bo`, `tpe`, `cmaes`, `gp_bo_cmaes`
+  (GP-BO, then CMA-ES warm-started from it), `regularized_evolution`,
+  `random` and `auto`. Defaults, seeded with the run's seed.
 - Optuna: `GPSampler`, `TPESampler`, `CmaEsSampler` (defaults, seeded),
   with ask/tell in memory; OptunaHub's `AutoSampler` when
   `optunahub.load_module("samplers/auto_sampler")` can fetch it (it needs

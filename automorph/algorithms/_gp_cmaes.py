@@ -9,9 +9,10 @@ estimate of where the best of GP-BO's trials lie (Nomura et al., "Warm
 Starting CMA-ES for Hyperparameter Optimization", AAAI 2021, computed by the
 `cmaes` library's `get_warm_start_mgd`): the mean of the best `gamma` of them
 and their covariance, widened by `alpha**2` on the diagonal (coordinates are
-in [0, 1], as in `CMAES`). On COCO's BBOB functions (d = 2, 100·d
-evaluations, benchmarks/results/blackbox.md) this had a better mean rank
-than either method alone.
+in [0, 1], as in `CMAES`). On COCO's BBOB functions (d = 2 and 5,
+benchmarks/results/blackbox.md) it ends level with CMA-ES alone at 50·d and
+100·d evaluations and is GP-BO, well ahead of CMA-ES, until the switch; at
+50·d (d = 2) GP-BO alone was ahead of it.
 
 The switch waits for the GP phase's results: CMA-ES starts once each of the
 first `gp_trials` proposals has a result or was discarded. Proposals asked
