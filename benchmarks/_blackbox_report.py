@@ -101,6 +101,35 @@ def ranks(
     return out
 
 
+def pairwise(records: Iterable[dict[str, Any]], first: str, second: str) -> list[str]:
+    """Lines: in each (dimension, budget) both methods ran, in how many problems
+    `first` found the better value, `second` did, and they tied (values as the
+    ranks compare them), overall and per function group.
+    (`python benchmarks/blackbox.py --compare A,B`; tested in
+    tests/benchmarks/test_blackbox.py.)
+    """
+    out = []
+    for setting, table in sorted(results(records).items()):
+        both = [(cell, v) for cell, v in table.items() if first in v and second in v]
+        if not both:
+            continue
+        counts = [0, 0, 0]
+        groups = [[0, 0] for _ in GROUPS]
+        for (function, _, _), v in both:
+            k = 0 if v[first] < v[second] else 1 if v[second] < v[first] else 2
+            counts[k] += 1
+            for g, (_, members) in enumerate(GROUPS):
+                if function in members and k < 2:
+                    groups[g][k] += 1
+        per_group = ", ".join(f"{a}/{b}" for a, b in groups)
+        out.append(
+            f"{_setting(setting)}: {first} better in {counts[0]}, {second} better in "
+            f"{counts[1]}, tied in {counts[2]} of {len(both)}; by group ({first}/{second}): "
+            f"{per_group}"
+        )
+    return out
+
+
 def _mean(values: list[float]) -> str:
     return f"{statistics.fmean(values):.2f}" if values else "-"
 

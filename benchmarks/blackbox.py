@@ -662,7 +662,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-minutes", type=float, help="start no run, and end any, after this")
     parser.add_argument("--workers", type=int, default=1, help="runs at a time (processes)")
     parser.add_argument("--report", action="store_true", help="only rebuild the report")
+    parser.add_argument(
+        "--compare", metavar="A,B", help="only print in how many problems A and B each did better"
+    )
     args = parser.parse_args(argv)
+    if args.compare is not None:
+        pair = args.compare.split(",")
+        if len(pair) != 2 or any(m not in LABELS for m in pair):
+            parser.error(f"--compare takes two method keys A,B of {', '.join(LABELS)}")
+        lines = report.pairwise(load(args.out), pair[0], pair[1])
+        print("\n".join(lines) if lines else f"no problem that both {pair[0]} and {pair[1]} ran")
+        return 0
     available = all_methods()
     wanted = args.methods.split(",") if args.methods else list(available)
     unknown = [m for m in wanted if m not in (LABELS if args.report else available)]

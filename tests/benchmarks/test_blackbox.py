@@ -98,3 +98,42 @@ def test_ranks_average_ties_and_count_solved_problems_as_equal() -> None:
     table = report.results(records)[(2, 20)]
     assert report.ranks(table, ["a", "b", "c"]) == {(3, 1, 0): {"a": 1.5, "b": 1.5, "c": 3.0}}
     assert report.ranks(table, ["a", "d"]) == {}  # d did not run it
+
+
+def test_compare_counts_the_problems_each_of_two_methods_won(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bb.jsonl"
+    rows = [("a", 1, 1.0), ("b", 1, 2.0), ("a", 20, 5.0), ("b", 20, 5.0), ("a", 21, 3.0)]
+    rows += [("b", 21, 1e-9), ("a", 2, 4.0)]  # f2: only "a" ran it, so it is not counted
+    out.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "kind": "run",
+                    "method": m,
+                    "function": f,
+                    "instance": 1,
+                    "seed": 0,
+                    "dim": 2,
+                    "budget": 20,
+                    "best": b,
+                    "fopt": 0.0,
+                }
+            )
+            + "\n"
+            for m, f, b in rows
+        )
+    )
+    bb.LABELS.update(a="a", b="b")
+    try:
+        assert bb.main(["--compare", "a,b", "--out", str(out)]) == 0
+    finally:
+        del bb.LABELS["a"], bb.LABELS["b"]
+    assert capsys.readouterr().out.strip().splitlines()[-1] == (
+        "d=2, 20·d: a better in 1, b better in 1, tied in 1 of 3; "
+        "by group (a/b): 1/0, 0/0, 0/0, 0/0, 0/1"
+    )
+    with pytest.raises(SystemExit):
+        bb.main(["--compare", "a", "--out", str(out)])
+    assert "--compare takes two method keys" in capsys.readouterr().err
