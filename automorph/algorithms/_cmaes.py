@@ -92,6 +92,30 @@ from automorph.utils import FieldValueError, SearchSpaceError
 _GROWTH = 2
 
 
+class InFlight:
+    """Proposal numbers waiting for a result, by DNA: a result for a DNA
+    proposed several times goes to its earliest proposal still waiting."""
+
+    def __init__(self) -> None:
+        self._by_dna: dict[DNA, deque[int]] = {}
+
+    def add(self, dna: DNA, index: int) -> None:
+        self._by_dna.setdefault(dna, deque()).append(index)
+
+    def take(self, dna: DNA) -> int | None:
+        """The earliest proposal of `dna` still waiting (now no longer), if any."""
+        indices = self._by_dna.get(dna)
+        if not indices:
+            return None
+        index = indices.popleft()
+        if not indices:
+            del self._by_dna[dna]
+        return index
+
+    def __contains__(self, index: object) -> bool:
+        return any(index in indices for indices in self._by_dna.values())
+
+
 @register("cmaes")
 class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
     """CMA-ES with IPOP or BIPOP restarts (see the module docstring).
@@ -143,7 +167,7 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
         # if discarded) and the proposals waiting for one, by DNA.
         self._members: dict[int, DNA] = {}
         self._results: dict[int, float | None] = {}
-        self._waiting: dict[DNA, deque[int]] = {}
+        self._waiting = InFlight()
         # proposal number -> (generation key, raw vector, DNA) of its sample
         self._samples: dict[int, tuple[tuple[int, int], np.ndarray, DNA]] = {}
         self._generations = 0
@@ -216,17 +240,11 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
 
     def _add_member(self, index: int, dna: DNA) -> None:
         self._members[index] = dna
-        self._waiting.setdefault(dna, deque()).append(index)
+        self._waiting.add(dna, index)
 
     def _take_waiting(self, dna: DNA) -> int | None:
         """The earliest proposal of `dna` still waiting for a result, if any."""
-        indices = self._waiting.get(dna)
-        if not indices:
-            return None
-        index = indices.popleft()
-        if not indices:
-            del self._waiting[dna]
-        return index
+        return self._waiting.take(dna)
 
     def _tell_complete_generations(self) -> None:
         while True:

@@ -31,13 +31,12 @@ taken and ignored.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Annotated, Literal
 
 import numpy as np
 
 from automorph.algorithms._base import Reward, SearchAlgorithm
-from automorph.algorithms._cmaes import CMAES, _layout
+from automorph.algorithms._cmaes import CMAES, InFlight, _layout
 from automorph.algorithms._gp_bo import GPBO
 from automorph.algorithms._registry import register
 from automorph.geno import DNA
@@ -106,7 +105,7 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
         # its DNA, and its reward (absent: none yet; None: discarded).
         self._dnas: dict[int, DNA] = {}
         self._rewards: dict[int, float | None] = {}
-        self._waiting: dict[DNA, deque[int]] = {}
+        self._waiting = InFlight()
         self._settled = 0  # how many of the first `gp_trials` have a reward or were discarded
 
     def _stream(self, stream: int) -> int:
@@ -174,17 +173,11 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
     def _add(self, dna: DNA) -> None:
         index = len(self._dnas)
         self._dnas[index] = dna
-        self._waiting.setdefault(dna, deque()).append(index)
+        self._waiting.add(dna, index)
 
     def _take(self, dna: DNA) -> int | None:
         """The earliest GP-phase proposal of `dna` waiting for a result, if any."""
-        indices = self._waiting.get(dna)
-        if not indices:
-            return None
-        index = indices.popleft()
-        if not indices:
-            del self._waiting[dna]
-        return index
+        return self._waiting.take(dna)
 
     def _settle(self, index: int, reward: float | None) -> None:
         self._rewards[index] = reward
@@ -206,7 +199,6 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
             self._cmaes._warm_start(first, self.gamma, self.alpha)
         self._started = True
         later = sorted(i for i in self._dnas if i >= self._gp_trials)
-        waiting = {i for indices in self._waiting.values() for i in indices}
         for i in later:
             dna = self._dnas[i]
             self._cmaes.replay_proposal(dna)
@@ -217,4 +209,4 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
                 else:
                     self._cmaes.feedback(dna, reward)
             else:
-                assert i in waiting  # its result comes later, through `_feedback`
+                assert i in self._waiting  # its result comes later, through `_feedback`
