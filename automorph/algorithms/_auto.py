@@ -366,8 +366,7 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
     def _delegate_seed(self) -> int | None:
         if self.seed is None:
             return None
-        state = np.random.SeedSequence([self.seed, _DELEGATE_STREAM]).generate_state(1)
-        return int(state[0]) % 2**31
+        return self._stream_seed(_DELEGATE_STREAM)
 
     def _setup(self) -> None:
         name, options, reason = self.rule(profile(self._spec))

@@ -306,6 +306,12 @@ class SearchAlgorithm(Object, type_name="automorph.SearchAlgorithm"):
 
     # --- helpers ----------------------------------------------------------------
 
+    def _stream_seed(self, stream: int) -> int:
+        """A seed for a delegate algorithm, drawn from this one's seed and
+        `stream` (distinct from the generators `_rng` gives proposals)."""
+        state = np.random.SeedSequence([self.seed or 0, stream]).generate_state(1)
+        return int(state[0]) % 2**31
+
     def _rng(self, index: int) -> np.random.Generator:
         """The generator of proposal (or event) number `index`."""
         return np.random.Generator(np.random.PCG64([self.seed or 0, index]))

@@ -96,9 +96,9 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
         self._gp_trials = (
             self.gp_trials if self.gp_trials is not None else min(200, max(20, 20 * width))
         )
-        self._gp = GPBO(seed=self._stream(_GP_STREAM))
+        self._gp = GPBO(seed=self._stream_seed(_GP_STREAM))
         self._gp.setup(self._spec)
-        self._cmaes = CMAES(seed=self._stream(_CMAES_STREAM), restart=self.restart)
+        self._cmaes = CMAES(seed=self._stream_seed(_CMAES_STREAM), restart=self.restart)
         self._cmaes.setup(self._spec)
         self._started = False  # whether CMA-ES has taken over
         # Before the switch, every proposal (by number) and what became of it:
@@ -107,10 +107,6 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
         self._rewards: dict[int, float | None] = {}
         self._waiting = InFlight()
         self._settled = 0  # how many of the first `gp_trials` have a reward or were discarded
-
-    def _stream(self, stream: int) -> int:
-        state = np.random.SeedSequence([self.seed or 0, stream]).generate_state(1)
-        return int(state[0]) % 2**31
 
     # --- inspection -------------------------------------------------------------------
 
@@ -151,7 +147,7 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
             self._feedback(dna, reward)
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
-        index = self._take(dna)
+        index = self._waiting.take(dna)
         if self._started:  # CMA-ES's proposal, or one of the GP phase given to it
             self._cmaes.feedback(dna, reward)
             return
@@ -160,7 +156,7 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
             self._settle(index, float(reward))  # type: ignore[arg-type]
 
     def _discard(self, dna: DNA) -> None:
-        index = self._take(dna)
+        index = self._waiting.take(dna)
         if self._started:
             self._cmaes.discard(dna)
             return
@@ -174,10 +170,6 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
         index = len(self._dnas)
         self._dnas[index] = dna
         self._waiting.add(dna, index)
-
-    def _take(self, dna: DNA) -> int | None:
-        """The earliest GP-phase proposal of `dna` waiting for a result, if any."""
-        return self._waiting.take(dna)
 
     def _settle(self, index: int, reward: float | None) -> None:
         self._rewards[index] = reward
