@@ -1,7 +1,8 @@
 """`automorph zero ...`: run AutoML-Zero searches from the command line.
 
 automorph zero run --config linear-demo [--seed N] [--checkpoint FILE]
-                   [--max-cpu-seconds S] [--max-experiments N] [--json FILE]
+                   [--max-cpu-seconds S] [--max-experiments N]
+                   [--max-train-steps N] [--json FILE]
                    [--data PATH]
                    [--islands N [--backend process|ray] [--migrate-every N]
                     [--migrants K] [--rounds N] [--checkpoint-every S]
@@ -42,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint", metavar="FILE", help="save here; resume if it exists")
     run.add_argument("--max-cpu-seconds", type=float, help="stop after this much CPU time")
     run.add_argument("--max-experiments", type=int, help="override the config's limit")
+    run.add_argument(
+        "--max-train-steps",
+        type=int,
+        metavar="N",
+        help="override the config's training steps per experiment (and island); a checkpoint "
+        "resumes under either limit",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress lines")
     run.add_argument("--json", metavar="FILE", help="write the result (program JSON) here")
     run.add_argument(
@@ -134,6 +142,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = zero.get_config(args.config)
     if args.max_experiments is not None:
         config = config.rebind({"max_experiments": args.max_experiments})
+    if args.max_train_steps is not None:
+        config = config.rebind({"max_train_steps": args.max_train_steps})
     if args.data is not None:
         config = with_data(config, args.data)
     progress = None if args.quiet else out

@@ -22,7 +22,13 @@ def learn():
 from __future__ import annotations
 
 from automorph.zero._algorithms import linear_program, neural_net_program
-from automorph.zero._config import CONFIG_NAMES, MUTATIONS, SearchConfig, get_config
+from automorph.zero._config import (
+    CONFIG_NAMES,
+    MUTATIONS,
+    STOP_FIELDS,
+    SearchConfig,
+    get_config,
+)
 from automorph.zero._errors import ConfigError, ProgramError, TaskDataError
 from automorph.zero._islands import ISLAND_BACKENDS, IslandResult, run_islands
 from automorph.zero._ops import NUM_OPS, OPS, OpInfo, op_id
@@ -38,6 +44,7 @@ __all__ = [
     "MUTATIONS",
     "NUM_OPS",
     "OPS",
+    "STOP_FIELDS",
     "ConfigError",
     "Evolver",
     "Instruction",

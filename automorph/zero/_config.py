@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -102,6 +103,25 @@ class SearchConfig(am.Object, type_name="automorph.zero.SearchConfig"):
     def max_size(self) -> int:
         """The array length of a component function (the largest allowed size)."""
         return max(1, *self.sizes_max, *self.sizes_init)
+
+
+STOP_FIELDS = ("max_train_steps", "max_experiments")
+"""Fields that only say when a search ends: a checkpoint resumes under a config
+that differs from its own in these alone (a longer or shorter run of the same
+search)."""
+
+
+def resume_key(config: SearchConfig) -> dict[str, Any]:
+    """`config` as JSON without `STOP_FIELDS`: what a checkpoint must match.
+
+    >>> longer = get_config("cifar10-binary").rebind({"max_train_steps": 10**12})
+    >>> resume_key(longer) == resume_key(get_config("cifar10-binary"))
+    True
+    """
+    key: dict[str, Any] = am.to_json(config)
+    for name in STOP_FIELDS:
+        key.pop(name, None)
+    return key
 
 
 def _check_config(c: SearchConfig) -> None:
@@ -248,7 +268,9 @@ def _configs() -> dict[str, SearchConfig]:
             # tasks is below the population's 75th percentile stops there.
             hurdle_tasks=2,
             hurdle_percentile=75.0,
-            max_train_steps=2_000_000_000,
+            # The original's baseline experiment: 1e11 training steps a process
+            # (`run_baseline.sh`, about 12 hours there); a CPU budget ends it sooner.
+            max_train_steps=100_000_000_000,
             max_experiments=1,
             sufficient_fitness=1.0,
             progress_every=1000,

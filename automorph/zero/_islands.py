@@ -41,7 +41,7 @@ import numpy as np
 import automorph as am
 from automorph.tuning import Actors, Progress, WorkerDiedError
 from automorph.utils import AutomorphError
-from automorph.zero._config import SearchConfig
+from automorph.zero._config import SearchConfig, resume_key
 from automorph.zero._errors import ConfigError
 from automorph.zero._program import Program
 from automorph.zero._search import (
@@ -286,7 +286,10 @@ def run_islands(
     `checkpoint_every` seconds (0: after every round), at the end of each
     experiment and when the run stops; a later call with the same path,
     config, seed, islands, `migrate_every` and `migrants` resumes it exactly
-    (on either backend). On Ray, an island whose worker dies is started again
+    (on either backend). The config may differ in its `STOP_FIELDS` alone
+    (`max_train_steps`, `max_experiments`): the same search, run longer or
+    shorter, provided it had not ended; an ended experiment keeps only its
+    best program. On Ray, an island whose worker dies is started again
     from its last checkpointed state, at most `restarts` times.
 
     Raises:
@@ -634,8 +637,14 @@ class _IslandRun:
         with np.load(path) as saved:
             meta = json.loads(str(saved["meta"]))
             arrays = {k: saved[k] for k in saved.files if k != "meta"}
-        mine = {"config": am.to_json(self.config), "seed": self.seed, **self.plan.key()}
-        theirs = {"config": meta.get("config"), "seed": meta.get("seed"), **meta.get("plan", {})}
+        # The stop fields may differ (a longer or shorter run of the same search).
+        theirs_config = meta.get("config")
+        mine = {"config": resume_key(self.config), "seed": self.seed, **self.plan.key()}
+        theirs = {
+            "config": resume_key(am.from_json(theirs_config)) if theirs_config else None,
+            "seed": meta.get("seed"),
+            **meta.get("plan", {}),
+        }
         differ = [k for k in mine if mine[k] != theirs.get(k)]
         if differ:
             shown = [k if k == "config" else f"{k} {theirs.get(k)} there, {mine[k]} here"

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 import automorph as am
 from automorph.zero._algorithms import linear_program, neural_net_program
-from automorph.zero._config import SearchConfig
+from automorph.zero._config import SearchConfig, resume_key
 from automorph.zero._errors import ConfigError
 from automorph.zero._program import Memory, Program
 from automorph.zero._tasks import TaskSet, TaskSpec
@@ -338,7 +338,8 @@ def run_search(
 
     With `checkpoint`, the state is saved there (a .npz) after every progress
     line and experiment, and a later call with the same path, config and seed
-    resumes it exactly.
+    resumes it exactly; the config may differ in its `STOP_FIELDS` alone
+    (`max_train_steps`, `max_experiments`: the same search run longer).
 
     The evaluator is compiled first (`compile_evaluator`: a compile, as
     opposed to a load from numba's cache, is announced on `err`), and
@@ -492,7 +493,9 @@ class _Run:
         with np.load(path) as saved:
             meta = json.loads(str(saved["meta"]))
             state = {k: saved[k] for k in saved.files if k != "meta"}
-        if meta["config"] != am.to_json(self.config) or meta["seed"] != self.seed:
+        if resume_key(am.from_json(meta["config"])) != resume_key(self.config) or (
+            meta["seed"] != self.seed
+        ):
             raise ConfigError(
                 f"checkpoint {path} belongs to another search (config or seed differ: "
                 f"seed {meta['seed']} there, {self.seed} here)"

@@ -103,6 +103,28 @@ def test_a_checkpoint_resumes_only_its_own_run(tmp_path: Path) -> None:
         run_islands(config, seed=3, islands=2, migrate_every=MIGRATE, checkpoint=path, out=None)
 
 
+def test_a_checkpoint_goes_on_under_a_larger_training_budget(tmp_path: Path) -> None:
+    # Stopped inside its experiment under 40,000 steps an island, the run resumed
+    # under 80,000 is the run given 80,000 from the start; other changes are refused.
+    short = _config(max_experiments=1, max_train_steps=40_000)
+    long = short.rebind({"max_train_steps": 80_000})
+    plan: dict[str, Any] = {"islands": 2, "migrate_every": MIGRATE}
+    whole = run_islands(long, seed=4, out=None, **plan)
+    path = tmp_path / "run.npz"
+    part = run_islands(short, seed=4, rounds=2, checkpoint=path, out=None, **plan)
+    assert part.experiments == 0 and part.rounds == 2
+    out = io.StringIO()
+    resumed = run_islands(long, seed=4, checkpoint=path, out=out, **plan)
+    assert "resumed" in out.getvalue() and resumed.experiments == whole.experiments == 1
+    assert resumed.counters == whole.counters and resumed.rounds == whole.rounds
+    assert all(c["train_steps"] >= 80_000 for c in resumed.counters)
+    assert resumed.program == whole.program and resumed.select_fitness == whole.select_fitness
+    assert _read(path)[0]["config"]["max_train_steps"] == 80_000  # saved under the new limit
+    with pytest.raises(ConfigError, match=r"belongs to another island search \(config\)"):
+        run_islands(long.rebind({"tournament_size": 5}), seed=4, checkpoint=path, out=None,
+                    **plan)  # fmt: skip
+
+
 def _island_processes() -> list[int]:
     """The worker processes this process spawned (from /proc)."""
     found = []

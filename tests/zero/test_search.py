@@ -131,6 +131,20 @@ def test_checkpoint_resume_is_exact(tmp_path: Path) -> None:
         run_search(config, seed=8, out=None, checkpoint=path)
 
 
+def test_a_checkpoint_goes_on_under_a_larger_training_budget(tmp_path: Path) -> None:
+    short = _tiny(population_size=50, max_train_steps=300_000, max_experiments=1)
+    long = short.rebind({"max_train_steps": 600_000})
+    whole = run_search(long, seed=7, out=None)
+    path = tmp_path / "run.npz"
+    part = run_search(short, seed=7, out=None, checkpoint=path, max_cpu_seconds=0.0)
+    assert part.counters["programs"] < whole.counters["programs"]
+    resumed = run_search(long, seed=7, out=None, checkpoint=path)
+    assert resumed.counters == whole.counters and resumed.counters["train_steps"] >= 600_000
+    assert resumed.program == whole.program and resumed.select_fitness == whole.select_fitness
+    with pytest.raises(ConfigError, match="belongs to another search"):
+        run_search(long.rebind({"tournament_size": 5}), seed=7, out=None, checkpoint=path)
+
+
 def test_config_errors() -> None:
     with pytest.raises(
         ConfigError, match=r"unknown zero config 'linear-dem'.*did you mean 'linear-demo'"
@@ -155,13 +169,16 @@ def test_config_errors() -> None:
 def test_cli_runs_a_search(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = tmp_path / "result.json"
     status = cli_main(["zero", "run", "--config", "linear-tiny", "--seed", "3",
-                       "--max-experiments", "2", "--json", str(result)])  # fmt: skip
+                       "--max-experiments", "2", "--max-train-steps", "300000",
+                       "--json", str(result)])  # fmt: skip
     printed = capsys.readouterr().out
     assert status == 0 and "experiment 1 done:" in printed
     assert "not solved: select_fitness=" in printed and "experiments=2" in printed
     assert "def predict():" in printed and "def learn():" in printed
     saved = json.loads(result.read_text())
     assert not saved["solved"] and saved["program"]["_type"].endswith("Program")
+    # Two experiments of 300,000 steps, not of the config's 2,000,000.
+    assert 600_000 <= saved["counters"]["train_steps"] < 1_000_000
     assert cli_main(["zero", "run", "--config", "nope"]) == 1
     assert "unknown zero config 'nope'" in capsys.readouterr().err
     assert cli_main(["zero", "configs"]) == 0
