@@ -430,7 +430,6 @@ class _IslandRun:
             if not self._evolve(max_cpu_seconds, max_rounds, meter):
                 break
             self._finish_experiment()
-            self.experiment += 1
             if max_cpu_seconds is not None and self.cpu() >= max_cpu_seconds:
                 break
         return self._result()
@@ -569,6 +568,7 @@ class _IslandRun:
         if select > self.best_fitness:
             self.best, self.best_fitness = program, select
         self.in_experiment = False
+        self.experiment += 1  # before saving: a resumed run starts the next one
         self.counters = [dict.fromkeys(_COUNTERS, 0) for _ in range(self.plan.islands)]
         self.saved = [None] * self.plan.islands
         self.stored = self.stored_tasks = None

@@ -385,7 +385,6 @@ class _Run:
             if not done:
                 break
             self._finish_experiment()
-            self.experiment += 1
             if self.best_fitness > c.sufficient_fitness:
                 break
             if c.max_experiments and self.experiment >= c.max_experiments:
@@ -442,6 +441,7 @@ class _Run:
         if select > self.best_fitness:
             self.best, self.best_fitness = program, select
         self.evolver = None
+        self.experiment += 1  # before saving: a resumed run starts the next one
         self._save()
 
     def _result(self) -> SearchResult:

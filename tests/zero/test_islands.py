@@ -107,7 +107,7 @@ def test_a_checkpoint_goes_on_under_a_larger_training_budget(tmp_path: Path) -> 
     # Stopped inside its experiment under 40,000 steps an island, the run resumed
     # under 80,000 is the run given 80,000 from the start; other changes are refused.
     short = _config(max_experiments=1, max_train_steps=40_000)
-    long = short.rebind({"max_train_steps": 80_000})
+    long = _config(max_experiments=1, max_train_steps=80_000)
     plan: dict[str, Any] = {"islands": 2, "migrate_every": MIGRATE}
     whole = run_islands(long, seed=4, out=None, **plan)
     path = tmp_path / "run.npz"
@@ -121,8 +121,26 @@ def test_a_checkpoint_goes_on_under_a_larger_training_budget(tmp_path: Path) -> 
     assert resumed.program == whole.program and resumed.select_fitness == whole.select_fitness
     assert _read(path)[0]["config"]["max_train_steps"] == 80_000  # saved under the new limit
     with pytest.raises(ConfigError, match=r"belongs to another island search \(config\)"):
-        run_islands(long.rebind({"tournament_size": 5}), seed=4, checkpoint=path, out=None,
-                    **plan)  # fmt: skip
+        other = _config(max_experiments=1, max_train_steps=80_000, tournament_size=5)
+        run_islands(other, seed=4, checkpoint=path, out=None, **plan)
+
+
+def test_a_run_that_ended_its_experiments_goes_on_to_the_next_one(tmp_path: Path) -> None:
+    # Saved when experiment 0 ended, the run resumed with a second experiment
+    # allowed evolves experiment 1, as the run allowed two from the start does.
+    one = _config(max_experiments=1, max_train_steps=40_000)
+    two = _config(max_experiments=2, max_train_steps=40_000)
+    plan: dict[str, Any] = {"islands": 2, "migrate_every": MIGRATE}
+    whole = run_islands(two, seed=6, out=None, **plan)
+    path = tmp_path / "run.npz"
+    first = run_islands(one, seed=6, checkpoint=path, out=None, **plan)
+    assert first.experiments == 1 and not _read(path)[0]["in_experiment"]
+    out = io.StringIO()
+    resumed = run_islands(two, seed=6, checkpoint=path, out=out, **plan)
+    assert "experiment 1 done" in out.getvalue() and "experiment 0 done" not in out.getvalue()
+    assert resumed.experiments == whole.experiments == 2
+    assert resumed.counters == whole.counters and resumed.rounds == whole.rounds
+    assert resumed.program == whole.program and resumed.select_fitness == whole.select_fitness
 
 
 def _island_processes() -> list[int]:

@@ -133,7 +133,7 @@ def test_checkpoint_resume_is_exact(tmp_path: Path) -> None:
 
 def test_a_checkpoint_goes_on_under_a_larger_training_budget(tmp_path: Path) -> None:
     short = _tiny(population_size=50, max_train_steps=300_000, max_experiments=1)
-    long = short.rebind({"max_train_steps": 600_000})
+    long = _tiny(population_size=50, max_train_steps=600_000, max_experiments=1)
     whole = run_search(long, seed=7, out=None)
     path = tmp_path / "run.npz"
     part = run_search(short, seed=7, out=None, checkpoint=path, max_cpu_seconds=0.0)
@@ -142,7 +142,21 @@ def test_a_checkpoint_goes_on_under_a_larger_training_budget(tmp_path: Path) -> 
     assert resumed.counters == whole.counters and resumed.counters["train_steps"] >= 600_000
     assert resumed.program == whole.program and resumed.select_fitness == whole.select_fitness
     with pytest.raises(ConfigError, match="belongs to another search"):
-        run_search(long.rebind({"tournament_size": 5}), seed=7, out=None, checkpoint=path)
+        run_search(_tiny(population_size=50, tournament_size=5), seed=7, out=None, checkpoint=path)
+
+
+def test_a_run_that_ended_its_experiments_goes_on_to_the_next_one(tmp_path: Path) -> None:
+    one = _tiny(population_size=50, max_train_steps=300_000, max_experiments=1)
+    two = _tiny(population_size=50, max_train_steps=300_000, max_experiments=2)
+    whole = run_search(two, seed=7, out=None)
+    path = tmp_path / "run.npz"
+    assert run_search(one, seed=7, out=None, checkpoint=path).experiments == 1
+    out = io.StringIO()
+    resumed = run_search(two, seed=7, out=out, checkpoint=path)
+    assert "experiment 1 done" in out.getvalue() and "experiment 0 done" not in out.getvalue()
+    assert resumed.experiments == whole.experiments == 2
+    assert resumed.counters == whole.counters
+    assert resumed.program == whole.program and resumed.select_fitness == whole.select_fitness
 
 
 def test_config_errors() -> None:
