@@ -4,7 +4,8 @@ with the compute the paper spent and what a run here needs.
     python benchmarks/zero_jobs.py                      # list the jobs and their commands
     python benchmarks/zero_jobs.py --run nonlinear [--cpu-seconds 600] [--islands 2]
         [--seed 1000] [--out DIR] [--data PATH]
-    python benchmarks/zero_jobs.py --rescore nonlinear [--eval-seeds 8] [--data PATH]
+    python benchmarks/zero_jobs.py --rescore nonlinear [--eval-seeds 8] [--select-train N]
+        [--data PATH]
 
 `--run NAME` (or `--run all`) launches `automorph zero run` for the job under
 `nice -n 19` (one thread per process) with `--islands N --backend process`, the
@@ -24,7 +25,9 @@ evaluation seeds, beside the baselines every job is read against (the
 hand-written network; for `nonlinear` also linear regression by SGD): the
 programs draw random weights and noise, so one evaluation moves by 0.005 to
 0.02 and a run's own select fitness (seed 0) is one draw. It prints a
-Markdown table of mean +- standard deviation over the seeds.
+Markdown table of mean +- standard deviation over the seeds. `--select-train N`
+trains on N examples of each selection task in place of the job's (to tell a
+program that learns fast on few examples from one that learns well).
 
 The paper's compute is from Real et al., "AutoML-Zero" (ICML 2020), sections 4.1
 to 4.3 and the supplement, as summarized in section 8 of the project's reference
@@ -88,7 +91,8 @@ JOBS = (
         "beat the hand-written 2-layer network on held-out pairs of projected binary CIFAR-10",
         "4.2: W=10,000 processes for 5 days; Table S5: 100e9 training steps (about 12 h) per "
         "process, 1 to 100 processes",
-        "a 2-process run of 2 CPU-hours is about 2e10 training steps: 0.2 of ONE paper process",
+        "the original's 1e11 training steps an island; a 2-process run of 2 CPU-hours ran "
+        "1.4e10 (2026-12-07): 0.14 of ONE paper process",
         200,
     ),
     Job(
@@ -163,9 +167,17 @@ def _shown(path: Path) -> Path:
         return path
 
 
-def rescore(job: Job, seed: int, out: Path, data: str | None, eval_seeds: int) -> list[str]:
+def rescore(
+    job: Job,
+    seed: int,
+    out: Path,
+    data: str | None,
+    eval_seeds: int,
+    select_train: int | None = None,
+) -> list[str]:
     """Markdown rows: `job`'s best program and its baselines scored on the job's
-    search and selection tasks, mean +- std over `eval_seeds` evaluation seeds."""
+    search and selection tasks, mean +- std over `eval_seeds` evaluation seeds;
+    with `select_train`, the selection tasks train on that many examples."""
     from automorph import zero
     from automorph.cli._zero import with_data
     from automorph.symbolic import from_json
@@ -178,6 +190,8 @@ def rescore(job: Job, seed: int, out: Path, data: str | None, eval_seeds: int) -
     config = zero.get_config(job.config)
     if data is not None and job.name in IMAGE_JOBS:
         config = with_data(config, data)
+    if select_train is not None:
+        config = config.rebind({"select_tasks.num_train": select_train})
     search, select = _experiment_tasks(config, seed, 0)
     programs = [
         (f"best of {job.name} ({saved['cpu_seconds']:.0f} CPU-s)", from_json(saved["program"]))
@@ -185,8 +199,10 @@ def rescore(job: Job, seed: int, out: Path, data: str | None, eval_seeds: int) -
     if job.name == "nonlinear":
         programs.append(("linear regression by SGD", zero.linear_program()))
     programs.append(("hand-written network", zero.neural_net_program()))
+    trained = "" if select_train is None else f", {select_train} training examples"
     rows = [
-        f"| program | search tasks ({search.num_tasks}) | select tasks ({select.num_tasks}) |",
+        f"| program | search tasks ({search.num_tasks}) "
+        f"| select tasks ({select.num_tasks}{trained}) |",
         "|---|---|---|",
     ]
     for label, program in programs:
@@ -207,6 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", metavar="NAME", help="a job name, or 'all'")
     parser.add_argument("--rescore", metavar="NAME", help="score a finished job's program again")
     parser.add_argument("--eval-seeds", type=int, default=8, help="evaluation seeds of --rescore")
+    parser.add_argument(
+        "--select-train",
+        type=int,
+        metavar="N",
+        help="--rescore's selection tasks train on N examples (default: the job's)",
+    )
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--islands", type=int, default=2)
     parser.add_argument("--cpu-seconds", type=float, default=7200.0)
@@ -220,8 +242,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown job {args.rescore!r} (jobs: {', '.join(names)})")
         if args.eval_seeds < 1:
             parser.error(f"--eval-seeds must be at least 1, got {args.eval_seeds}")
+        if args.select_train is not None and args.select_train < 1:
+            parser.error(f"--select-train must be at least 1, got {args.select_train}")
         job = JOBS[names.index(args.rescore)]
-        print("\n".join(rescore(job, args.seed, out, args.data, args.eval_seeds)))
+        rows = rescore(job, args.seed, out, args.data, args.eval_seeds, args.select_train)
+        print("\n".join(rows))
         return 0
     if args.run is None:
         for job in JOBS:

@@ -98,6 +98,15 @@ def test_zero_jobs_rescore_scores_a_result_beside_its_baselines(
     assert rows[2].startswith("| best of nonlinear (12 CPU-s) |")
     assert best == network
     assert linear != network
+    # The selection tasks trained on 100 examples in place of 1,000 score otherwise.
+    assert jobs.main([*args, "--select-train", "100"]) == 0
+    fewer = capsys.readouterr().out.strip().splitlines()
+    assert fewer[0].endswith("| select tasks (20, 100 training examples) |")
+    assert fewer[2].split(" | ")[1] == best[0]  # the search tasks are the same
+    assert fewer[2].split(" | ")[2] != best[1]
+    with pytest.raises(SystemExit):
+        jobs.main([*args, "--select-train", "0"])
+    assert "--select-train must be at least 1, got 0" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="no result of job 'few-examples'"):
         jobs.main(["--rescore", "few-examples", "--out", str(tmp_path)])
     with pytest.raises(SystemExit):
