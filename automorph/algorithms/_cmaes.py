@@ -192,13 +192,13 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
             self._feedback(dna, reward)
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
-        index = self._take_waiting(dna)
+        index = self._waiting.take(dna)
         if index is not None:  # else not proposed, or no longer in flight: nothing to tell
             self._results[index] = -float(reward)  # type: ignore[arg-type]
             self._tell_complete_generations()
 
     def _discard(self, dna: DNA) -> None:
-        index = self._take_waiting(dna)
+        index = self._waiting.take(dna)
         if index is not None:
             self._results[index] = None
             self._tell_complete_generations()
@@ -241,10 +241,6 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
     def _add_member(self, index: int, dna: DNA) -> None:
         self._members[index] = dna
         self._waiting.add(dna, index)
-
-    def _take_waiting(self, dna: DNA) -> int | None:
-        """The earliest proposal of `dna` still waiting for a result, if any."""
-        return self._waiting.take(dna)
 
     def _tell_complete_generations(self) -> None:
         while True:

@@ -288,9 +288,11 @@ def run_islands(
     config, seed, islands, `migrate_every` and `migrants` resumes it exactly
     (on either backend). The config may differ in its `STOP_FIELDS` alone
     (`max_train_steps`, `max_experiments`): the same search, run longer or
-    shorter, provided it had not ended; an ended experiment keeps only its
-    best program. On Ray, an island whose worker dies is started again
-    from its last checkpointed state, at most `restarts` times.
+    shorter. A run stopped inside an experiment goes on in it; one whose
+    experiments ended goes on to the next, if `max_experiments` allows (an
+    ended experiment keeps only its best program). On Ray, an island whose
+    worker dies is started again from its last checkpointed state, at most
+    `restarts` times.
 
     Raises:
         ConfigError: For fewer than 1 island, `migrate_every` or round, more
