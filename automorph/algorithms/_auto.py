@@ -39,27 +39,40 @@ proposal. The rules, in order (the first that applies):
    `gp_max_trials` (200) and, if at least `cmaes_numeric_share` (three
    quarters) of the decisions are numbers, of at most
    `gp_trials_per_coordinate` (50) trials per coordinate (a number is one,
-   a choice of k candidates k): GP-BO (`gp_bo`). Measured: on branin,
+   a choice of k candidates k): GP-BO (`gp_bo`) with its rewards warped by
+   `gp_warp` ("half_rank": the worse half of the rewards replaced by normal
+   quantiles of their ranks, see `GPBO.warp`). Measured: on branin,
    hartmann6 and 4-D rosenbrock, ackley and levy, GP-BO had the lowest mean
    regret of GP-BO, TPE and Optuna's TPE in 9 of 10 (function, budget)
    columns at 100 and 200 trials, at about 3.3 CPU seconds of proposals per
    200-trial run (benchmarks/results/learned-search.md, "Model-based HPO");
    on COCO's BBOB f1-f24 at d = 2 and 50 trials per coordinate it found a
    better value than GP-BO-then-CMA-ES in 203 problems of 360 and a worse
-   one in 142, and than CMA-ES in 218 and 142
-   (benchmarks/results/blackbox.md).
+   one in 142, and than CMA-ES in 218 and 142; at 20 trials per coordinate
+   the warped GP-BO found a better value than the unwarped one in 218
+   problems of 360 and a worse one in 127 at d = 10, 191 and 154 at d = 5,
+   180 and 164 at d = 2 (benchmarks/results/blackbox.md).
 7. A flat space where at least `cmaes_numeric_share` of the decisions are
-   numbers, with a larger or unknown budget: GP-BO for
-   `gp_phase_per_coordinate` (20) trials per coordinate (at most
-   `gp_max_trials`), then CMA-ES warm-started from them (`gp_bo_cmaes`,
-   IPOP restarts), whose cost per proposal does not grow with the history.
-   Measured on BBOB (benchmarks/results/blackbox.md): level with CMA-ES
-   alone at the end of a search (better / worse in 191 / 168 of 360
-   problems at d = 2 and 50 trials per coordinate, 189 / 171 at d = 5;
-   171 / 184 and 169 / 190 at 100 per coordinate: no difference a sign
-   test would call real), and ahead of it along the way: until CMA-ES
-   takes over it is GP-BO, whose mean rank at 20 trials per coordinate
-   was 3.8 against CMA-ES's 5.1 (d = 2) and 2.9 against 3.5 (d = 5).
+   numbers, with a larger or unknown budget:
+   - with at least `cmaes_min_coordinates` (4) coordinates and a budget of
+     at least `cmaes_trials_per_coordinate` (75) trials per coordinate, or
+     no budget: CMA-ES alone (`cmaes`, IPOP restarts), whose cost per
+     proposal does not grow with the history. Measured on BBOB at 100
+     trials per coordinate, CMA-ES alone ended ahead of GP-BO-then-CMA-ES
+     at d = 5 (better / worse in 190 / 169 of 360 problems) and d = 10
+     (mean rank 2.23 against 2.60), and behind it at d = 2 (mean rank 3.53
+     against 3.40); at 50 per coordinate GP-BO-then-CMA-ES was level or
+     ahead at d = 2 and 5. The thresholds lie between the measured points.
+   - otherwise: GP-BO for `gp_phase_per_coordinate` (20) trials per
+     coordinate (at most `gp_max_trials`), then CMA-ES warm-started from
+     them (`gp_bo_cmaes`, IPOP restarts; its GP-BO does not warp rewards:
+     a warped GP phase, measured, left CMA-ES a narrower start and ended
+     worse). Measured on BBOB (benchmarks/results/blackbox.md): level with
+     CMA-ES alone at the end of a search (better / worse in 191 / 168 of
+     360 problems at d = 2 and 50 trials per coordinate, 189 / 171 at
+     d = 5), and ahead of it along the way: until CMA-ES takes over it is
+     GP-BO, whose mean rank at 20 trials per coordinate was 3.8 against
+     CMA-ES's 5.1 (d = 2) and 2.9 against 3.5 (d = 5).
 8. A budget of at least `evolution_min_trials` (10,000): regularized
    evolution. TPE models only its last 1,000 observations; aging evolution
    is the method of large-budget architecture search (Real et al. 2019).
@@ -69,14 +82,16 @@ proposal. The rules, in order (the first that applies):
 
 Without a budget (`budget=None`: `num_trials` not given, or a search driven
 by hand) the rules that need a small budget (2, 3, 4's model-based branch,
-6) do not apply: a search without a limit runs until it is stopped, which
-is usually long, and GP-BO trains on at most `max_train` observations
-anyway. The thresholds are fields, so they are stored with a
-study (a resumed study makes the same choice) and can be tuned; the
-unmeasured ones (3's and 8's; the shares) are reasoned, not measured.
-Before GP-BO-then-CMA-ES existed, rule 7 chose CMA-ES alone: a study that
-`Auto` began with CMA-ES in an earlier version continues with the new
-choice, which replays its history (nothing stored changes).
+6) do not apply and rule 7 takes the large budget's branch: a search
+without a limit runs until it is stopped, which is usually long, and
+GP-BO trains on at most `max_train` observations anyway. The thresholds
+are fields, so they are stored with a study (a resumed study makes the
+same choice) and can be tuned; the unmeasured ones (3's and 8's; the
+shares) are reasoned, not measured.
+The rules have changed between versions (rule 7 first chose CMA-ES alone,
+then GP-BO-then-CMA-ES for every larger budget; rule 6's GP-BO did not warp
+rewards): a study that `Auto` began in an earlier version continues with
+the current choice, which replays its history (nothing stored changes).
 
 Regularized evolution is sized to the budget: a population of
 `budget // 10` (at least 10, at most 100; 100 without a budget) and a
@@ -105,7 +120,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 
@@ -215,6 +230,12 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
             GP-BO alone.
         gp_phase_per_coordinate: GP-BO-then-CMA-ES's GP phase: this many
             trials per coordinate, at most `gp_max_trials`.
+        cmaes_trials_per_coordinate: On a space of mostly numbers with at
+            least `cmaes_min_coordinates` coordinates, budgets from this many
+            trials per coordinate on (and no budget) use CMA-ES alone.
+        cmaes_min_coordinates: See `cmaes_trials_per_coordinate`.
+        gp_warp: The reward warp of the GP-BO that `Auto` chooses
+            (`GPBO.warp`).
 
     >>> import automorph as am
     >>> from automorph import algorithms
@@ -240,6 +261,9 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
     cmaes_numeric_share: Annotated[float, Bounds(0.0, 1.0)] = 0.75
     gp_trials_per_coordinate: Annotated[int, Bounds(0, None)] = 50
     gp_phase_per_coordinate: Annotated[int, Bounds(1, None)] = 20
+    cmaes_trials_per_coordinate: Annotated[int, Bounds(0, None)] = 75
+    cmaes_min_coordinates: Annotated[int, Bounds(0, None)] = 4
+    gp_warp: Literal["none", "half_rank", "rank"] = "half_rank"
 
     # --- what it chose ------------------------------------------------------------
 
@@ -322,10 +346,23 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
                 limit = self.gp_max_trials if not mostly else gp_alone
                 return (
                     "gp_bo",
-                    {},
+                    {"warp": self.gp_warp},
                     (f"a flat space ({counted}) and a budget of {budget} <= {limit}"),
                 )
         if mostly:
+            cmaes_from = self.cmaes_trials_per_coordinate * space.coordinates
+            if space.coordinates >= self.cmaes_min_coordinates and (
+                budget is None or budget >= cmaes_from
+            ):
+                size = "no budget" if budget is None else f"a budget of {budget} >= {cmaes_from}"
+                return (
+                    "cmaes",
+                    {},
+                    (
+                        f"a flat space ({counted}) of {space.coordinates} >= "
+                        f"{self.cmaes_min_coordinates} coordinates and {size}"
+                    ),
+                )
             per_coordinate = self.gp_phase_per_coordinate * space.coordinates
             phase = max(1, min(self.gp_max_trials, per_coordinate))
             size = "no budget" if budget is None else f"a budget of {budget} > {gp_alone}"

@@ -116,7 +116,10 @@ class ParEGO(GPBO, type_name="automorph.algorithms.ParEGO"):
         table = np.asarray(self._objectives, dtype=float)
         objectives = np.column_stack([finite(column) for column in table.T])
         weights = rng.dirichlet(np.ones(objectives.shape[1]))
-        surrogate = self._new_surrogate(_SCALAR_STREAM)
+        # `warp` as GP-BO's objective (unwarped once constraints are reported)
+        surrogate = self._new_surrogate(
+            _SCALAR_STREAM, "none" if self._constraint_models else self.warp
+        )
         scalars = tchebycheff(objectives, weights, self.rho)
         for row, value in zip(self._features.data, scalars, strict=True):
             surrogate.add(row, float(value))

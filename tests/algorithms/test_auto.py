@@ -22,6 +22,7 @@ GRAMMAR = "S -> Seq(A, A, A, A)\n@level\nA -> conv | id | pool"
 
 SPACES: dict[str, Any] = {
     "floats": am.Dict(x=am.floatv(-1.0, 1.0), y=am.floatv(0.1, 10.0, scale="log")),
+    "floats5": am.Dict(**{f"x{i}": am.floatv(-5.0, 5.0) for i in range(5)}),
     "half_numbers": am.Dict(
         x=am.floatv(0.0, 1.0), n=am.intv(0, 9), op=am.oneof(list("ab")), act=am.oneof(list("cd"))
     ),
@@ -49,6 +50,12 @@ CHOICES = [
     ("floats", 100, "GPBO"),  # 50 trials per coordinate
     ("floats", 101, "GPBOThenCMAES"),
     ("floats", None, "GPBOThenCMAES"),
+    ("floats", 10_000, "GPBOThenCMAES"),  # 2 coordinates: below `cmaes_min_coordinates`
+    ("floats5", 100, "GPBO"),
+    ("floats5", 250, "GPBOThenCMAES"),
+    ("floats5", 374, "GPBOThenCMAES"),
+    ("floats5", 375, "CMAES"),  # 75 trials per coordinate
+    ("floats5", None, "CMAES"),
     ("half_numbers", 100, "GPBO"),
     ("half_numbers", 1000, "TPE"),  # numbers are not three quarters: mixed
     ("choices", 50, "TPE"),
@@ -124,9 +131,26 @@ def test_the_thresholds_are_fields() -> None:
     assert type(chosen("grammar", budget=300, preferred_max_trials=300)).__name__ == "GraphBO"
     assert type(chosen("floats", budget=20, random_max_trials=20)) is algorithms.Random
     assert type(chosen("choices", budget=500, evolution_min_trials=500)).__name__ == "Evolution"
-    mixed = chosen("half_numbers", budget=1000, cmaes_numeric_share=0.5)
+    mixed = chosen("half_numbers", budget=400, cmaes_numeric_share=0.5)
     assert type(mixed) is algorithms.GPBOThenCMAES
     assert mixed.gp_trials == 120  # 2 numbers and 2 choices of 2: 6 coordinates
+    assert type(chosen("half_numbers", budget=450, cmaes_numeric_share=0.5)) is algorithms.CMAES
+    assert type(chosen("floats5", budget=375, cmaes_trials_per_coordinate=76)).__name__ == (
+        "GPBOThenCMAES"
+    )
+    assert type(chosen("floats5", budget=375, cmaes_min_coordinates=6)).__name__ == (
+        "GPBOThenCMAES"
+    )
+    assert type(chosen("floats", budget=1000, cmaes_min_coordinates=2)) is algorithms.CMAES
+
+
+def test_the_gp_bo_it_chooses_warps_rewards_as_gp_warp_says() -> None:
+    gp = chosen("floats", budget=50)
+    assert type(gp) is algorithms.GPBO and gp.warp == "half_rank"
+    assert chosen("floats", budget=50, gp_warp="none").warp == "none"
+    assert chosen("half_numbers", budget=100, gp_warp="rank").warp == "rank"
+    # GP-BO-then-CMA-ES's GP phase keeps GP-BO's default (unwarped)
+    assert chosen("floats", budget=500).gp_bo.warp == "none"
 
 
 def test_evolution_is_sized_to_the_budget() -> None:
@@ -172,10 +196,13 @@ def test_planned_fills_only_what_is_unset_on_a_copy() -> None:
 # --- delegation: recover, JSON, batches, discard, constraints --------------------------
 
 
-@pytest.mark.parametrize("space", ["floats", "grammar", "conditional"])
-def test_recover_and_a_json_copy_continue_exactly(space: str) -> None:
+@pytest.mark.parametrize(
+    ("space", "budget"),
+    [("floats", 60), ("grammar", 60), ("conditional", 60), ("floats5", None)],  # last: CMA-ES
+)
+def test_recover_and_a_json_copy_continue_exactly(space: str, budget: int | None) -> None:
     spec = am.dna_spec(SPACES[space])
-    live = algorithms.Auto(seed=4, budget=60)
+    live = algorithms.Auto(seed=4, budget=budget)
     live.setup(spec)
     history = run(live, spec, 20, lag=3)
     copy = from_json(live.to_json())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import automorph as am
 from automorph import algorithms
@@ -10,10 +11,12 @@ from automorph import algorithms
 PLANE = am.dna_spec(am.Dict(x=am.floatv(-2.0, 2.0), y=am.floatv(-2.0, 2.0)))
 
 
-def _constrained_run(seed: int, constrained: bool) -> list[tuple[float, float, float]]:
+def _constrained_run(
+    seed: int, constrained: bool, warp: str = "none"
+) -> list[tuple[float, float, float]]:
     """GP-BO minimizing (x-1)^2 + (y-1)^2 subject to x + y <= 1 (optimum at
     (0.5, 0.5), reward -0.5); the constraints are given only if `constrained`."""
-    search = algorithms.GPBO(seed=seed, num_initial=8, num_candidates=200, num_local=100)
+    search = algorithms.GPBO(seed=seed, num_initial=8, num_candidates=200, num_local=100, warp=warp)
     search.setup(PLANE)
     trials = []
     for _ in range(35):
@@ -25,10 +28,11 @@ def _constrained_run(seed: int, constrained: bool) -> list[tuple[float, float, f
     return trials
 
 
-def test_gp_bo_finds_the_constrained_optimum_and_keeps_to_the_constraint() -> None:
+@pytest.mark.parametrize("warp", ["none", "half_rank"])
+def test_gp_bo_finds_the_constrained_optimum_and_keeps_to_the_constraint(warp: str) -> None:
     for seed in range(2):
-        steered = _constrained_run(seed, constrained=True)
-        free = _constrained_run(seed, constrained=False)
+        steered = _constrained_run(seed, constrained=True, warp=warp)
+        free = _constrained_run(seed, constrained=False, warp=warp)
         feasible = [t for t in steered if t[0] + t[1] <= 1.0]
         best = max(feasible, key=lambda t: t[2])
         assert abs(best[0] - 0.5) < 0.1 and abs(best[1] - 0.5) < 0.1, best

@@ -119,6 +119,44 @@ def test_the_surrogate_refits_only_at_refit_points_and_lies_at_the_worst_reward(
     assert lied.gp.predict(np.array([[0.5]]))[0][0] < plain.gp.predict(np.array([[0.5]]))[0][0]
 
 
+def test_reward_warps_keep_the_order_and_bound_the_worse_rewards() -> None:
+    rewards = np.array([-1e6, -3.0, 0.0, 1.0, 2.0, 2.0, 5.0, -50.0])
+    for kind in ("half_rank", "rank"):
+        warped, warp = models.warp_rewards(rewards, kind)
+        order = np.argsort(rewards, kind="stable")
+        assert np.all(np.diff(warped[order]) >= 0.0)  # monotone
+        assert warped[4] == warped[5]  # ties share a value
+        assert warped.min() > -10.0 * np.std(warped[rewards >= np.median(rewards)])
+        np.testing.assert_allclose(warp(rewards), warped)  # the map repeats the fit
+    half, _ = models.warp_rewards(rewards, "half_rank")
+    better = rewards >= np.median(rewards)
+    np.testing.assert_array_equal(half[better], rewards[better])  # kept as they are
+    assert np.all(half[~better] < rewards[better].min())
+    full, _ = models.warp_rewards(rewards, "rank")
+    # normal quantiles of the ranks: symmetric about 0
+    assert abs(float(np.sort(full)[0] + np.sort(full)[-1])) < 1e-12
+    same, _ = models.warp_rewards(rewards, "none")
+    assert same is rewards
+    with pytest.raises(ValueError, match="unknown reward warp 'log'"):
+        models.warp_rewards(rewards, "log")
+    with pytest.raises(ValueError, match="unknown reward warp 'log'"):
+        models.Surrogate(models.Matern52([slice(0, 1)]), width=1, seed=0, warp="log")
+
+
+def test_a_warped_surrogate_standardizes_any_reward_as_it_did_its_training_rewards() -> None:
+    surrogate = models.Surrogate(
+        models.Matern52([slice(0, 1)]), width=1, seed=0, first_fit=3, warp="half_rank"
+    )
+    for x in np.linspace(0.0, 1.0, 12):
+        surrogate.add(np.array([x]), -math.expm1(8.0 * abs(x - 0.4)))
+    fit = surrogate.fit()
+    rewards = surrogate.rewards
+    assert fit.top == pytest.approx(float(fit.standardized(rewards.max(keepdims=True))[0]))
+    assert fit.lie == pytest.approx(float(fit.standardized(rewards.min(keepdims=True))[0]))
+    # the worst reward is about -2980 but sits within a few spreads of the rest
+    assert fit.lie > -4.0
+
+
 def test_observations_predict_in_reward_units_and_list_the_best() -> None:
     spec = am.dna_spec(am.Dict(op=am.oneof(["a", "b", "c"]), x=am.floatv(0.0, 1.0)))
     encoder = models.DNAEncoder.for_kernel(spec)

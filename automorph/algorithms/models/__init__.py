@@ -14,8 +14,9 @@ reinforcement-learning controllers and the grammar's graph BO:
   (`Precomputed`: graph kernels), and one hyper-parameter fit
   (`fit_hyperparameters`: marginal likelihood, by Adam). `Surrogate` runs it
   over a growing set of observations (bounded training set, refits on a
-  schedule, constant liars); `Observations` adds the DNA bookkeeping of a
-  search; `Ridge` is the linear alternative.
+  schedule, constant liars, rewards optionally warped by `warp_rewards`);
+  `Observations` adds the DNA bookkeeping of a search; `Ridge` is the
+  linear alternative.
 - Acquisition functions (`expected_improvement`, `log_expected_improvement`,
   `upper_confidence_bound`), with `scipy.special`.
 - A numpy network kit (`Dense`, `Embedding`, `LSTMCell`, softmax helpers)
@@ -45,11 +46,14 @@ from automorph.algorithms.models._acquisition import (
 )
 from automorph.algorithms.models._autoencoder import DNAAutoencoder, pretrained
 from automorph.algorithms.models._data import (
+    WARPS,
+    RewardWarp,
     Rows,
     finite,
     refit_point,
     standardize,
     training_indices,
+    warp_rewards,
 )
 from automorph.algorithms.models._encoder import (
     KERNEL_HOT,
@@ -108,10 +112,12 @@ __all__ = [
     "Params",
     "Precomputed",
     "Predictor",
+    "RewardWarp",
     "Ridge",
     "Rows",
     "Surrogate",
     "Unseen",
+    "WARPS",
     "clip_grads",
     "entropy_grad",
     "expected_improvement",
@@ -131,5 +137,6 @@ __all__ = [
     "training_indices",
     "upper_confidence_bound",
     "value_of",
+    "warp_rewards",
     "zero_grads",
 ]

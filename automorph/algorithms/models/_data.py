@@ -108,3 +108,69 @@ def standardize(y: Array) -> tuple[Array, float, float]:
     mean = float(y.mean()) if y.shape[0] else 0.0
     out: Array = (y - mean) / scale
     return out, mean, scale
+
+
+WARPS = ("none", "half_rank", "rank")
+"""The reward warps `warp_rewards` knows."""
+
+
+class RewardWarp:
+    """A monotone map of rewards, fitted on training rewards (see `warp_rewards`).
+
+    Calling it maps any rewards: piecewise linear between the training
+    rewards, clamped to the warped range outside them.
+    """
+
+    def __init__(self, knots: Array, values: Array) -> None:
+        self.knots, self.values = knots, values
+
+    def __call__(self, rewards: Array) -> Array:
+        if self.knots.shape[0] == 0:
+            return np.asarray(rewards, dtype=np.float64)
+        out: Array = np.interp(rewards, self.knots, self.values)
+        return out
+
+
+def warp_rewards(y: Array, kind: str) -> tuple[Array, RewardWarp]:
+    """`y` warped by `kind`, and the map that did it (monotone, higher stays higher).
+
+    - "none": unchanged.
+    - "rank": every reward replaced by the normal quantile of its rank,
+      `ndtri((rank + 0.5) / n)` (ties share their mean rank): only the order
+      is kept, so a few rewards far below the rest (a failed trial, an
+      objective that spans orders of magnitude) no longer flatten the others.
+    - "half_rank": the better half (at least the median) is kept as it is;
+      each reward below the median is replaced by the median plus `s` times
+      the normal quantile of its rank, `s` the root mean square distance of
+      the better half from the median. The region a maximizer cares about
+      keeps its scale, and the worse half cannot stretch the model's range.
+
+    >>> z, warp = warp_rewards(np.array([-1e6, 0.0, 1.0, 2.0]), "half_rank")
+    >>> [round(v, 3) for v in z.tolist()]
+    [-0.786, 0.144, 1.0, 2.0]
+    >>> bool(warp(np.array([1.5]))[0] == 1.5)
+    True
+    """
+    from scipy.special import ndtri  # type: ignore[import-untyped]
+
+    n = y.shape[0]
+    if kind == "none" or n < 2:
+        return y, RewardWarp(np.empty(0), np.empty(0))
+    if kind not in WARPS:
+        raise ValueError(f"unknown reward warp {kind!r}; known: {', '.join(WARPS)}")
+    order = np.argsort(y, kind="stable")
+    sorted_y = y[order]
+    # Mean rank of each distinct value (ties share one warped value).
+    knots, first, counts = np.unique(sorted_y, return_index=True, return_counts=True)
+    quantiles = ndtri((first + (counts - 1) / 2.0 + 0.5) / n)
+    if kind == "rank":
+        values: Array = quantiles
+    else:
+        median = float(np.median(y))
+        better = y[y >= median]
+        spread = float(np.sqrt(np.mean((better - median) ** 2)))
+        if spread <= 1e-12:
+            spread = float(y.std()) or 1.0
+        values = np.where(knots >= median, knots, median + spread * np.minimum(quantiles, 0.0))
+    warp = RewardWarp(knots, values)
+    return warp(y), warp

@@ -31,13 +31,16 @@ from typing import Any, Literal
 import numpy as np
 
 from automorph.algorithms.models._data import (
+    WARPS,
     Array,
     Indices,
+    RewardWarp,
     Rows,
     finite,
     refit_point,
     standardize,
     training_indices,
+    warp_rewards,
 )
 from automorph.algorithms.models._gp import (
     GaussianProcess,
@@ -61,6 +64,8 @@ class GPPredictor(Predictor):
         scale: Their standard deviation (1 if they are all equal).
         top: The best standardized training reward.
         lie: The worst one (the value liars take).
+        warp: The reward warp applied before standardizing (identity unless
+            the surrogate has one); `predict` answers in warped units.
     """
 
     gp: GaussianProcess
@@ -69,6 +74,7 @@ class GPPredictor(Predictor):
     scale: float
     top: float
     lie: float
+    warp: RewardWarp | None = None
 
     def __post_init__(self) -> None:
         self.best = self.top * self.scale + self.mean
@@ -76,6 +82,12 @@ class GPPredictor(Predictor):
     def predict(self, x: Any) -> tuple[Array, Array]:
         mean, std = self.gp.predict(x)
         return mean * self.scale + self.mean, std * self.scale
+
+    def standardized(self, rewards: Array) -> Array:
+        """`rewards` in the posterior's units (warped, then standardized)."""
+        warped = self.warp(rewards) if self.warp is not None else rewards
+        out: Array = (warped - self.mean) / self.scale
+        return out
 
 
 class Surrogate:
@@ -93,6 +105,8 @@ class Surrogate:
         max_train: The most observations the posterior is trained on.
         fit_size: The most observations the hyper-parameters are fitted on.
         restarts: Starting points of each hyper-parameter fit.
+        warp: How training rewards are warped before they are standardized:
+            "none", "half_rank" or "rank" (see `warp_rewards`).
 
     >>> surrogate = Surrogate(Matern52([slice(0, 1)]), width=1, seed=0, first_fit=3)
     >>> for x in (0.1, 0.4, 0.7, 0.9):
@@ -114,7 +128,11 @@ class Surrogate:
         max_train: int = 200,
         fit_size: int = 100,
         restarts: int = 3,
+        warp: str = "none",
     ) -> None:
+        if warp not in WARPS:
+            raise ValueError(f"unknown reward warp {warp!r}; known: {', '.join(WARPS)}")
+        self.warp = warp
         self.kernel = kernel
         self.seed, self.stream = seed, stream
         self.first_fit, self.refit_every = max(first_fit, 1), refit_every
@@ -123,6 +141,13 @@ class Surrogate:
         self._items: list[Any] = []
         self._rewards = Rows(1)
         self._fit: tuple[int, Array] | None = None
+
+    def unwarp(self) -> None:
+        """Fits on unwarped rewards from now on (the cached fit is dropped,
+        so the next one is the pure function of the observations it always is)."""
+        if self.warp != "none":
+            self.warp = "none"
+            self._fit = None
 
     @property
     def size(self) -> int:
@@ -156,7 +181,7 @@ class Surrogate:
         rewards = finite(self.rewards[:m])
         train = training_indices(rewards, min(self.fit_size, self.max_train))
         rng = np.random.Generator(np.random.PCG64([self.seed, self.stream, m]))
-        y, _, _ = standardize(rewards[train])
+        y, _, _ = standardize(warp_rewards(rewards[train], self.warp)[0])
         theta = fit_hyperparameters(self.kernel, self.points(train), y, rng, self.restarts)
         self._fit = (m, theta)
         return theta
@@ -174,7 +199,8 @@ class Surrogate:
             )
         rewards = finite(self.rewards)
         train = training_indices(rewards, self.max_train)
-        y, mean, scale = standardize(rewards[train])
+        warped, warp = warp_rewards(rewards[train], self.warp)
+        y, mean, scale = standardize(warped)
         top, lie = float(y.max()), float(y.min())
         x = self.points(train)
         if liars is not None and len(liars):
@@ -184,7 +210,7 @@ class Surrogate:
                 x = [*x, *liars]
             y = np.concatenate([y, np.full(len(liars), lie)])
         gp = GaussianProcess(self.kernel, x, y, self.hyperparameters())
-        return GPPredictor(gp, train, mean, scale, top, lie)
+        return GPPredictor(gp, train, mean, scale, top, lie, warp)
 
 
 # Refit points of `Observations`' GP: every other reward early, a tenth more later.
