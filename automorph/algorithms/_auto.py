@@ -36,10 +36,11 @@ proposal. The rules, in order (the first that applies):
    draws multi-picks at random; evolution's `Mutate` swaps and moves picks.
 6. A flat space (no conditional decision) where at least `gp_numeric_share`
    (half) of the decisions are floats or ints, and a budget of at most
-   `gp_max_trials` (200) and, if at least `cmaes_numeric_share` (three
+   `gp_max_trials` (200), or, if at least `cmaes_numeric_share` (three
    quarters) of the decisions are numbers, of at most
-   `gp_trials_per_coordinate` (50) trials per coordinate (a number is one,
-   a choice of k candidates k): GP-BO (`gp_bo`) with its rewards warped by
+   `gp_numeric_max_trials` (400) and `gp_trials_per_coordinate` (50)
+   trials per coordinate (a number is one, a choice of k candidates k):
+   GP-BO (`gp_bo`) with its rewards warped by
    `gp_warp` ("half_rank": the worse half of the rewards replaced by normal
    quantiles of their ranks, see `GPBO.warp`). Measured: on branin,
    hartmann6 and 4-D rosenbrock, ackley and levy, GP-BO had the lowest mean
@@ -51,7 +52,11 @@ proposal. The rules, in order (the first that applies):
    one in 142, and than CMA-ES in 218 and 142; at 20 trials per coordinate
    the warped GP-BO found a better value than the unwarped one in 218
    problems of 360 and a worse one in 127 at d = 10, 191 and 154 at d = 5,
-   180 and 164 at d = 2 (benchmarks/results/blackbox.md).
+   180 and 164 at d = 2 (benchmarks/results/blackbox.md). GP-BO's cost
+   per proposal is bounded (it trains on at most `max_train`
+   observations), so the numeric limit is higher: at d = 20 and 20 trials
+   per coordinate (400), the warped GP-BO alone ranked ahead of GP-BO for
+   200 trials then CMA-ES, CMA-ES and Optuna's CmaEsSampler.
 7. A flat space where at least `cmaes_numeric_share` of the decisions are
    numbers, with a larger or unknown budget:
    - with at least `cmaes_min_coordinates` (4) coordinates and a budget of
@@ -226,8 +231,10 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
         cmaes_numeric_share: The least fraction of numeric decisions of a
             flat space for CMA-ES (after a GP-BO phase).
         gp_trials_per_coordinate: On a space of mostly numbers, budgets up to
-            this many trials per coordinate (and up to `gp_max_trials`) use
-            GP-BO alone.
+            this many trials per coordinate (and up to `gp_numeric_max_trials`)
+            use GP-BO alone.
+        gp_numeric_max_trials: See `gp_trials_per_coordinate` (on other
+            spaces GP-BO's limit is `gp_max_trials`).
         gp_phase_per_coordinate: GP-BO-then-CMA-ES's GP phase: this many
             trials per coordinate, at most `gp_max_trials`.
         cmaes_trials_per_coordinate: On a space of mostly numbers with at
@@ -260,6 +267,7 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
     gp_numeric_share: Annotated[float, Bounds(0.0, 1.0)] = 0.5
     cmaes_numeric_share: Annotated[float, Bounds(0.0, 1.0)] = 0.75
     gp_trials_per_coordinate: Annotated[int, Bounds(0, None)] = 50
+    gp_numeric_max_trials: Annotated[int, Bounds(0, None)] = 400
     gp_phase_per_coordinate: Annotated[int, Bounds(1, None)] = 20
     cmaes_trials_per_coordinate: Annotated[int, Bounds(0, None)] = 75
     cmaes_min_coordinates: Annotated[int, Bounds(0, None)] = 4
@@ -340,10 +348,12 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
         share = space.numeric_share
         counted = f"{space.numbers} of {space.numbers + space.choices} decisions are numbers"
         mostly = flat and share >= self.cmaes_numeric_share
-        gp_alone = min(self.gp_max_trials, self.gp_trials_per_coordinate * space.coordinates)
-        if flat and share >= self.gp_numeric_share and within(self.gp_max_trials):
-            if not mostly or within(gp_alone):
-                limit = self.gp_max_trials if not mostly else gp_alone
+        gp_alone = min(
+            self.gp_numeric_max_trials, self.gp_trials_per_coordinate * space.coordinates
+        )
+        if flat and share >= self.gp_numeric_share:
+            limit = gp_alone if mostly else self.gp_max_trials
+            if within(limit):
                 return (
                     "gp_bo",
                     {"warp": self.gp_warp},

@@ -23,6 +23,7 @@ GRAMMAR = "S -> Seq(A, A, A, A)\n@level\nA -> conv | id | pool"
 SPACES: dict[str, Any] = {
     "floats": am.Dict(x=am.floatv(-1.0, 1.0), y=am.floatv(0.1, 10.0, scale="log")),
     "floats5": am.Dict(**{f"x{i}": am.floatv(-5.0, 5.0) for i in range(5)}),
+    "floats20": am.Dict(**{f"x{i}": am.floatv(-5.0, 5.0) for i in range(20)}),
     "half_numbers": am.Dict(
         x=am.floatv(0.0, 1.0), n=am.intv(0, 9), op=am.oneof(list("ab")), act=am.oneof(list("cd"))
     ),
@@ -52,7 +53,11 @@ CHOICES = [
     ("floats", None, "GPBOThenCMAES"),
     ("floats", 10_000, "GPBOThenCMAES"),  # 2 coordinates: below `cmaes_min_coordinates`
     ("floats5", 100, "GPBO"),
-    ("floats5", 250, "GPBOThenCMAES"),
+    ("floats5", 250, "GPBO"),  # 50 trials per coordinate
+    ("floats5", 251, "GPBOThenCMAES"),
+    ("floats20", 400, "GPBO"),  # `gp_numeric_max_trials`
+    ("floats20", 401, "GPBOThenCMAES"),
+    ("floats20", 1500, "CMAES"),
     ("floats5", 374, "GPBOThenCMAES"),
     ("floats5", 375, "CMAES"),  # 75 trials per coordinate
     ("floats5", None, "CMAES"),
@@ -123,9 +128,13 @@ def test_several_objectives_choose_parego_for_small_budgets_else_nsga2() -> None
 
 def test_the_thresholds_are_fields() -> None:
     assert (
-        type(chosen("floats", budget=500, gp_max_trials=500, gp_trials_per_coordinate=250))
+        type(chosen("floats", budget=500, gp_numeric_max_trials=500, gp_trials_per_coordinate=250))
         is algorithms.GPBO
     )
+    assert type(chosen("floats20", budget=400, gp_numeric_max_trials=399)).__name__ == (
+        "GPBOThenCMAES"
+    )
+    assert type(chosen("half_numbers", budget=201)) is algorithms.TPE  # not mostly numbers
     assert chosen("floats", budget=500, gp_phase_per_coordinate=30).gp_trials == 60
     assert chosen("floats", budget=5000, gp_phase_per_coordinate=300).gp_trials == 200
     assert type(chosen("grammar", budget=300, preferred_max_trials=300)).__name__ == "GraphBO"
