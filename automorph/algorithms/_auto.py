@@ -65,9 +65,9 @@ proposal. The rules, in order (the first that applies):
      proposal does not grow with the history. Measured on BBOB at 100
      trials per coordinate, CMA-ES alone ended ahead of GP-BO-then-CMA-ES
      at d = 5 (better / worse in 190 / 169 of 360 problems) and d = 10
-     (mean rank 2.23 against 2.60), and behind it at d = 2 (mean rank 3.53
-     against 3.40); at 50 per coordinate GP-BO-then-CMA-ES was level or
-     ahead at d = 2 and 5. The thresholds lie between the measured points.
+     (218 / 142), and behind it at d = 2 (mean rank 3.53 against 3.40); at
+     50 per coordinate GP-BO-then-CMA-ES was level or ahead at d = 2 and
+     5. The thresholds lie between the measured points.
    - otherwise: GP-BO for `gp_phase_per_coordinate` (20) trials per
      coordinate (at most `gp_max_trials`), then CMA-ES warm-started from
      them (`gp_bo_cmaes`, IPOP restarts; its GP-BO does not warp rewards:

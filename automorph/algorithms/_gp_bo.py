@@ -61,14 +61,13 @@ functions at 20 trials per coordinate, "half_rank" found a better value
 than no warp in 218 problems of 360 and a worse one in 127 at d = 10, 191
 and 154 at d = 5, 180 and 164 at d = 2 (benchmarks/results/blackbox.md);
 "rank", tried once at d = 10 on 72 of the problems, ranked behind both.
-`Auto` uses "half_rank". The default
-stays "none", the setting GP-BO's NAS-Bench-201 and HPO results were
-measured with. Once a trial reports constraints the objective's model is
-fitted unwarped: the better half of the rewards may then be infeasible,
-and the warp would compress the rewards around the best feasible one
-(measured: on a quadratic constrained to a half-plane, 35 trials,
-"half_rank" ended farther from the feasible optimum than no warp for each
-of 5 seeds).
+`Auto` uses "half_rank". The default stays "none", the setting GP-BO's
+NAS-Bench-201 and HPO results were measured with. Once a trial reports
+constraints the objective's model is fitted unwarped: the better half of
+the rewards may then be infeasible, and the warp would compress the
+rewards around the best feasible one (measured: on a quadratic
+constrained to a half-plane, 35 trials, "half_rank" ended farther from the
+feasible optimum than no warp for each of 5 seeds).
 
 Pending proposals (proposed, no reward yet: in flight on other workers of a
 study, or replayed from them) are modelled by a constant liar: each counts

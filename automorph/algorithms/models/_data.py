@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import ndtri  # type: ignore[import-untyped]
 
 Array = npt.NDArray[np.float64]
 Indices = npt.NDArray[np.int64]
@@ -151,13 +152,11 @@ def warp_rewards(y: Array, kind: str) -> tuple[Array, RewardWarp]:
     >>> bool(warp(np.array([1.5]))[0] == 1.5)
     True
     """
-    from scipy.special import ndtri  # type: ignore[import-untyped]
-
+    if kind not in WARPS:
+        raise ValueError(f"unknown reward warp {kind!r}; known: {', '.join(WARPS)}")
     n = y.shape[0]
     if kind == "none" or n < 2:
         return y, RewardWarp(np.empty(0), np.empty(0))
-    if kind not in WARPS:
-        raise ValueError(f"unknown reward warp {kind!r}; known: {', '.join(WARPS)}")
     order = np.argsort(y, kind="stable")
     sorted_y = y[order]
     # Mean rank of each distinct value (ties share one warped value).
