@@ -64,8 +64,8 @@ class GPPredictor(Predictor):
         scale: Their standard deviation (1 if they are all equal).
         top: The best standardized training reward.
         lie: The worst one (the value liars take).
-        warp: The reward warp applied before standardizing (identity unless
-            the surrogate has one); `predict` answers in warped units.
+        warp: The reward warp applied before standardizing (the identity
+            unless the surrogate has one); `predict` answers in warped units.
     """
 
     gp: GaussianProcess
@@ -74,7 +74,7 @@ class GPPredictor(Predictor):
     scale: float
     top: float
     lie: float
-    warp: RewardWarp | None = None
+    warp: RewardWarp
 
     def __post_init__(self) -> None:
         self.best = self.top * self.scale + self.mean
@@ -85,8 +85,7 @@ class GPPredictor(Predictor):
 
     def standardized(self, rewards: Array) -> Array:
         """`rewards` in the posterior's units (warped, then standardized)."""
-        warped = self.warp(rewards) if self.warp is not None else rewards
-        out: Array = (warped - self.mean) / self.scale
+        out: Array = (self.warp(rewards) - self.mean) / self.scale
         return out
 
 
