@@ -3,8 +3,9 @@
 Two parts:
 
 1. Quality. On branin, hartmann6, rosenbrock (4-D), ackley (4-D) and levy
-   (4-D) (`automorph.benchmarks`), automorph's `gp_bo`, `tpe` and `random`
-   and Optuna's `TPESampler` (its defaults; ask/tell in memory) each run
+   (4-D) (`automorph.benchmarks`), automorph's `gp_bo`, `tpe`, `random` and
+   `cmaes_lq` (`CMAES(surrogate="lq")`, lq-CMA-ES) and Optuna's
+   `TPESampler` (its defaults; ask/tell in memory) each run
    `max(budgets)` trials per seed. Since every algorithm is sequential, the
    best value after `b` trials of that run is what a run of budget `b`
    gives. Reported: mean ± standard error over seeds of the simple regret
@@ -16,7 +17,7 @@ Two parts:
 
 Run: `python benchmarks/hpo.py` (Optuna: `pip install -e '.[bench]'`);
 `--quick` runs small sizes (used by the test suite); `--processes 2` runs the
-quality part in two processes.
+quality part in two processes; `--algorithms` runs some of the algorithms.
 """
 
 from __future__ import annotations
@@ -39,14 +40,23 @@ import automorph as am
 from automorph import algorithms, benchmarks
 
 FUNCTIONS = ["branin", "hartmann6", "rosenbrock", "ackley", "levy"]
-OURS = ["gp_bo", "tpe", "random"]
+OURS = ["gp_bo", "tpe", "random", "cmaes_lq"]
 OPTUNA = "optuna_tpe"
 LABELS = {
     "gp_bo": "automorph GP-BO",
     "tpe": "automorph TPE",
     "random": "automorph random",
+    "cmaes_lq": "automorph lq-CMA-ES",
     OPTUNA: "Optuna TPESampler",
 }
+# Names of this benchmark that are a registered algorithm with options.
+CONFIGURED: dict[str, tuple[str, dict[str, Any]]] = {"cmaes_lq": ("cmaes", {"surrogate": "lq"})}
+
+
+def create(name: str, seed: int) -> algorithms.SearchAlgorithm:
+    """automorph algorithm `name` of this benchmark, seeded."""
+    registered, options = CONFIGURED.get(name, (name, {}))
+    return algorithms.create(registered, seed=seed, **options)
 
 
 def _has_optuna() -> bool:
@@ -61,7 +71,7 @@ def run_ours(name: str, function: str, seed: int, trials: int) -> list[float]:
     """Best-so-far regret after each trial of automorph algorithm `name`."""
     bench = benchmarks.create(function)
     spec = am.dna_spec(bench.space())
-    algorithm = algorithms.create(name, seed=seed)
+    algorithm = create(name, seed)
     algorithm.setup(spec)
     best, curve = -math.inf, []
     for _ in range(trials):
@@ -146,7 +156,7 @@ def cost_ours(name: str, history: int, steps: int) -> float:
     bench = benchmarks.create("hartmann6")
     spec = am.dna_spec(bench.space())
     rng = np.random.default_rng(history)
-    algorithm = algorithms.create(name, seed=0)
+    algorithm = create(name, 0)
     algorithm.setup(spec)
     for _ in range(history):
         dna = spec.random_dna(rng)
@@ -238,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cost-trials", type=int, default=20)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument(
+        "--algorithms",
+        help=f"comma-separated, of {', '.join([*OURS, OPTUNA])} (default: all available)",
+    )
     args = parser.parse_args(argv)
     budgets = [int(b) for b in args.budgets.split(",")]
     histories = [int(h) for h in args.histories.split(",")]
@@ -247,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     names = OURS + ([OPTUNA] if _has_optuna() else [])
     if OPTUNA not in names:
         print("Optuna is not installed (pip install -e '.[bench]'): automorph only")
+    if args.algorithms:
+        asked = args.algorithms.split(",")
+        unknown = [n for n in asked if n not in [*OURS, OPTUNA]]
+        if unknown:
+            parser.error(f"--algorithms: unknown {', '.join(unknown)}; known: {', '.join(LABELS)}")
+        names = [n for n in names if n in asked]
     started = time.time()
     result = quality(names, functions, seeds, budgets, args.processes)
     _print_quality(result, budgets, seeds)

@@ -34,50 +34,45 @@ proposal. The rules, in order (the first that applies):
    and CIFAR-100, and it is what the sizing below gives for 200 trials.
 5. Multi-pick choices (`manyof`, `permutate`): regularized evolution. TPE
    draws multi-picks at random; evolution's `Mutate` swaps and moves picks.
-6. A flat space (no conditional decision) where at least `gp_numeric_share`
-   (half) of the decisions are floats or ints, and a budget of at most
-   `gp_max_trials` (200), or, if at least `cmaes_numeric_share` (three
-   quarters) of the decisions are numbers, of at most
+6. A flat space (no conditional decision) where at least
+   `cmaes_numeric_share` (three quarters) of the decisions are floats or
+   ints, with at least `cmaes_min_coordinates` (1) coordinates (a number
+   is one, a choice of k candidates k) and a budget of at least
+   `cmaes_trials_per_coordinate` (20) trials per coordinate, or no budget:
+   lq-CMA-ES (`cmaes` with `surrogate=cmaes_surrogate`, "lq", and IPOP
+   restarts), whose quadratic model of the results spends one or two
+   evaluations on a generation it ranks well. Measured on COCO's BBOB
+   f1-f24 (benchmarks/results/blackbox.md, 360 problems per setting): at
+   20 trials per coordinate it found a better value than the warped GP-BO
+   (rule 7) in 221 problems and a worse one in 127
+   at d = 2, 230 / 127 at d = 5, 210 / 148 at d = 10 and 200 / 145 at
+   d = 20; at 100 per coordinate, better than plain CMA-ES in 256 / 97
+   (d = 2), 255 / 102 (d = 5) and 241 / 118 (d = 10). The warped GP-BO
+   stayed ahead on separable functions (f1-f5) at d = 10 and 20 and on
+   multi-modal ones with adequate structure (f15-f19) at d = 2 and 5.
+   On the HPO functions of rule 7 (branin, hartmann6, 4-D rosenbrock,
+   ackley, levy) its regret after 100 trials was below GP-BO's on all five.
+7. A flat space where at least `gp_numeric_share` (half) of the decisions
+   are numbers and a budget of at most `gp_max_trials` (200), or, on a
+   space of mostly numbers (rule 6's share), of at most
    `gp_numeric_max_trials` (400) and `gp_trials_per_coordinate` (50)
-   trials per coordinate (a number is one, a choice of k candidates k):
-   GP-BO (`gp_bo`) with its rewards warped by
+   trials per coordinate: GP-BO (`gp_bo`) with its rewards warped by
    `gp_warp` ("half_rank": the worse half of the rewards replaced by normal
-   quantiles of their ranks, see `GPBO.warp`). Measured: on branin,
-   hartmann6 and 4-D rosenbrock, ackley and levy, GP-BO had the lowest mean
-   regret of GP-BO, TPE and Optuna's TPE in 9 of 10 (function, budget)
-   columns at 100 and 200 trials, at about 3.3 CPU seconds of proposals per
-   200-trial run (benchmarks/results/learned-search.md, "Model-based HPO");
-   on COCO's BBOB f1-f24 at d = 2 and 50 trials per coordinate it found a
-   better value than GP-BO-then-CMA-ES in 203 problems of 360 and a worse
-   one in 142, and than CMA-ES in 218 and 142; at 20 trials per coordinate
-   the warped GP-BO found a better value than the unwarped one in 218
-   problems of 360 and a worse one in 127 at d = 10, 191 and 154 at d = 5,
-   180 and 164 at d = 2 (benchmarks/results/blackbox.md). GP-BO's cost
-   per proposal is bounded (it trains on at most `max_train`
-   observations), so the numeric limit is higher: at d = 20 and 20 trials
-   per coordinate (400), the warped GP-BO alone ranked ahead of GP-BO for
-   200 trials then CMA-ES, CMA-ES and Optuna's CmaEsSampler.
-7. A flat space where at least `cmaes_numeric_share` of the decisions are
-   numbers, with a larger or unknown budget:
-   - with at least `cmaes_min_coordinates` (4) coordinates and a budget of
-     at least `cmaes_trials_per_coordinate` (75) trials per coordinate, or
-     no budget: CMA-ES alone (`cmaes`, IPOP restarts), whose cost per
-     proposal does not grow with the history. Measured on BBOB at 100
-     trials per coordinate, CMA-ES alone ended ahead of GP-BO-then-CMA-ES
-     at d = 5 (better / worse in 190 / 169 of 360 problems) and d = 10
-     (218 / 142), and behind it at d = 2 (mean rank 3.53 against 3.40); at
-     50 per coordinate GP-BO-then-CMA-ES was level or ahead at d = 2 and
-     5. The thresholds lie between the measured points.
-   - otherwise: GP-BO for `gp_phase_per_coordinate` (20) trials per
-     coordinate (at most `gp_max_trials`), then CMA-ES warm-started from
-     them (`gp_bo_cmaes`, IPOP restarts; its GP-BO does not warp rewards:
-     a warped GP phase, measured, left CMA-ES a narrower start and ended
-     worse). Measured on BBOB (benchmarks/results/blackbox.md): level with
-     CMA-ES alone at the end of a search (better / worse in 191 / 168 of
-     360 problems at d = 2 and 50 trials per coordinate, 189 / 171 at
-     d = 5), and ahead of it along the way: until CMA-ES takes over it is
-     GP-BO, whose mean rank at 20 trials per coordinate was 3.8 against
-     CMA-ES's 5.1 (d = 2) and 2.9 against 3.5 (d = 5).
+   quantiles of their ranks, see `GPBO.warp`). On a space of mostly
+   numbers this is a budget under rule 6's; on a mixed space any budget up
+   to `gp_max_trials`. Measured: on branin, hartmann6 and 4-D rosenbrock,
+   ackley and levy, GP-BO had the lowest mean regret of GP-BO, TPE and
+   Optuna's TPE in 9 of 10 (function, budget) columns at 100 and 200
+   trials (benchmarks/results/learned-search.md, "Model-based HPO"); at
+   20 trials per coordinate the warped GP-BO found a better value than the
+   unwarped one in 218 BBOB problems of 360 and a worse one in 127 at
+   d = 10, 191 and 154 at d = 5, 180 and 164 at d = 2.
+   A larger budget on a space of mostly numbers that rule 6 leaves (fewer
+   than `cmaes_min_coordinates` coordinates, or fewer than
+   `cmaes_trials_per_coordinate` trials per coordinate above GP-BO's
+   limit) runs GP-BO for `gp_phase_per_coordinate` (20) trials per
+   coordinate (at most `gp_max_trials`), then lq-CMA-ES warm-started from
+   them (`gp_bo_cmaes`, its model starting with the GP phase's results).
 8. A budget of at least `evolution_min_trials` (10,000): regularized
    evolution. TPE models only its last 1,000 observations; aging evolution
    is the method of large-budget architecture search (Real et al. 2019).
@@ -87,16 +82,16 @@ proposal. The rules, in order (the first that applies):
 
 Without a budget (`budget=None`: `num_trials` not given, or a search driven
 by hand) the rules that need a small budget (2, 3, 4's model-based branch,
-6) do not apply and rule 7 takes the large budget's branch: a search
-without a limit runs until it is stopped, which is usually long, and
-GP-BO trains on at most `max_train` observations anyway. The thresholds
+7) do not apply and rule 6 applies as to a large budget: a search without
+a limit runs until it is stopped, which is usually long. The thresholds
 are fields, so they are stored with a study (a resumed study makes the
 same choice) and can be tuned; the unmeasured ones (3's and 8's; the
 shares) are reasoned, not measured.
-The rules have changed between versions (rule 7 first chose CMA-ES alone,
-then GP-BO-then-CMA-ES for every larger budget; rule 6's GP-BO did not warp
-rewards): a study that `Auto` began in an earlier version continues with
-the current choice, which replays its history (nothing stored changes).
+The rules have changed between versions (numeric spaces went to GP-BO
+without warped rewards, then with them, and larger budgets to plain
+CMA-ES or GP-BO-then-CMA-ES, before lq-CMA-ES): a study that `Auto`
+began in an earlier version continues with the current choice, which
+replays its history (nothing stored changes).
 
 Regularized evolution is sized to the budget: a population of
 `budget // 10` (at least 10, at most 100; 100 without a budget) and a
@@ -229,7 +224,7 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
         gp_numeric_share: The least fraction of numeric decisions of a flat
             space for GP-BO.
         cmaes_numeric_share: The least fraction of numeric decisions of a
-            flat space for CMA-ES (after a GP-BO phase).
+            flat space for CMA-ES.
         gp_trials_per_coordinate: On a space of mostly numbers, budgets up to
             this many trials per coordinate (and up to `gp_numeric_max_trials`)
             use GP-BO alone.
@@ -241,21 +236,23 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
             least `cmaes_min_coordinates` coordinates, budgets from this many
             trials per coordinate on (and no budget) use CMA-ES alone.
         cmaes_min_coordinates: See `cmaes_trials_per_coordinate`.
+        cmaes_surrogate: The surrogate of the CMA-ES that `Auto` chooses
+            (`CMAES.surrogate`: "lq" for lq-CMA-ES, or None).
         gp_warp: The reward warp of the GP-BO that `Auto` chooses
             (`GPBO.warp`).
 
     >>> import automorph as am
     >>> from automorph import algorithms
     >>> spec = am.dna_spec(am.Dict(x=am.floatv(-1.0, 1.0), y=am.floatv(-1.0, 1.0)))
-    >>> auto = algorithms.Auto(budget=50, seed=0)
+    >>> auto = algorithms.Auto(budget=30, seed=0)
     >>> auto.setup(spec)
     >>> type(auto.chosen).__name__, auto.reason
-    ('GPBO', 'a flat space (2 of 2 decisions are numbers) and a budget of 50 <= 100')
-    >>> chosen = algorithms.Auto(budget=500).choose(spec)  # GP-BO's 40 trials, then CMA-ES
-    >>> type(chosen).__name__, chosen.gp_trials
-    ('GPBOThenCMAES', 40)
+    ('GPBO', 'a flat space (2 of 2 decisions are numbers) and a budget of 30 <= 100')
+    >>> chosen = algorithms.Auto(budget=500).choose(spec)  # 20 or more trials per coordinate
+    >>> type(chosen).__name__, chosen.surrogate
+    ('CMAES', 'lq')
     >>> type(algorithms.Auto().choose(spec)).__name__  # no budget: as for a large one
-    'GPBOThenCMAES'
+    'CMAES'
     """
 
     budget: Annotated[int, Bounds(0, None)] | None = None
@@ -269,8 +266,9 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
     gp_trials_per_coordinate: Annotated[int, Bounds(0, None)] = 50
     gp_numeric_max_trials: Annotated[int, Bounds(0, None)] = 400
     gp_phase_per_coordinate: Annotated[int, Bounds(1, None)] = 20
-    cmaes_trials_per_coordinate: Annotated[int, Bounds(0, None)] = 75
-    cmaes_min_coordinates: Annotated[int, Bounds(0, None)] = 4
+    cmaes_trials_per_coordinate: Annotated[int, Bounds(0, None)] = 20
+    cmaes_min_coordinates: Annotated[int, Bounds(0, None)] = 1
+    cmaes_surrogate: Literal["lq"] | None = "lq"
     gp_warp: Literal["none", "half_rank", "rank"] = "half_rank"
 
     # --- what it chose ------------------------------------------------------------
@@ -348,6 +346,16 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
         share = space.numeric_share
         counted = f"{space.numbers} of {space.numbers + space.choices} decisions are numbers"
         mostly = flat and share >= self.cmaes_numeric_share
+        lq = {"surrogate": self.cmaes_surrogate}
+        if mostly and space.coordinates >= self.cmaes_min_coordinates:
+            cmaes_from = self.cmaes_trials_per_coordinate * space.coordinates
+            if budget is None or budget >= cmaes_from:
+                size = "no budget" if budget is None else f"a budget of {budget} >= {cmaes_from}"
+                return (
+                    "cmaes",
+                    lq,
+                    (f"a flat space ({counted}) of {space.coordinates} coordinates and {size}"),
+                )
         gp_alone = min(
             self.gp_numeric_max_trials, self.gp_trials_per_coordinate * space.coordinates
         )
@@ -360,25 +368,12 @@ class Auto(SearchAlgorithm, type_name="automorph.algorithms.Auto"):
                     (f"a flat space ({counted}) and a budget of {budget} <= {limit}"),
                 )
         if mostly:
-            cmaes_from = self.cmaes_trials_per_coordinate * space.coordinates
-            if space.coordinates >= self.cmaes_min_coordinates and (
-                budget is None or budget >= cmaes_from
-            ):
-                size = "no budget" if budget is None else f"a budget of {budget} >= {cmaes_from}"
-                return (
-                    "cmaes",
-                    {},
-                    (
-                        f"a flat space ({counted}) of {space.coordinates} >= "
-                        f"{self.cmaes_min_coordinates} coordinates and {size}"
-                    ),
-                )
             per_coordinate = self.gp_phase_per_coordinate * space.coordinates
             phase = max(1, min(self.gp_max_trials, per_coordinate))
             size = "no budget" if budget is None else f"a budget of {budget} > {gp_alone}"
             return (
                 "gp_bo_cmaes",
-                {"gp_trials": phase},
+                {"gp_trials": phase, **lq},
                 f"a flat space ({counted}) and {size}: GP-BO for {phase} trials, then CMA-ES",
             )
         if budget is not None and budget >= self.evolution_min_trials:

@@ -62,6 +62,8 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
         alpha: Added to the estimated covariance as `alpha**2` times the
             identity (in units of each decision's range). Positive.
         restart: CMA-ES's restarts: "ipop", "bipop" or None (see `CMAES`).
+        surrogate: CMA-ES's surrogate: "lq" (lq-CMA-ES, whose quadratic
+            model starts with the GP phase's results) or None (see `CMAES`).
 
     >>> import automorph as am
     >>> from automorph import algorithms
@@ -81,6 +83,7 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
     gamma: Annotated[float, Bounds(0.0, 1.0)] = 0.1
     alpha: Annotated[float, Bounds(0.0, None)] = 0.1
     restart: Literal["ipop", "bipop"] | None = "ipop"
+    surrogate: Literal["lq"] | None = None
 
     handles_custom = False  # CMA-ES models DNA as vectors
 
@@ -98,7 +101,9 @@ class GPBOThenCMAES(SearchAlgorithm, type_name="automorph.algorithms.GPBOThenCMA
         )
         self._gp = GPBO(seed=self._stream_seed(_GP_STREAM))
         self._gp.setup(self._spec)
-        self._cmaes = CMAES(seed=self._stream_seed(_CMAES_STREAM), restart=self.restart)
+        self._cmaes = CMAES(
+            seed=self._stream_seed(_CMAES_STREAM), restart=self.restart, surrogate=self.surrogate
+        )
         self._cmaes.setup(self._spec)
         self._started = False  # whether CMA-ES has taken over
         # Before the switch, every proposal (by number) and what became of it:

@@ -47,20 +47,16 @@ SPACES: dict[str, Any] = {
 # (space, budget) -> the class Auto delegates to; None is "no budget"
 CHOICES = [
     ("floats", 5, "Random"),
-    ("floats", 50, "GPBO"),
-    ("floats", 100, "GPBO"),  # 50 trials per coordinate
-    ("floats", 101, "GPBOThenCMAES"),
-    ("floats", None, "GPBOThenCMAES"),
-    ("floats", 10_000, "GPBOThenCMAES"),  # 2 coordinates: below `cmaes_min_coordinates`
-    ("floats5", 100, "GPBO"),
-    ("floats5", 250, "GPBO"),  # 50 trials per coordinate
-    ("floats5", 251, "GPBOThenCMAES"),
-    ("floats20", 400, "GPBO"),  # `gp_numeric_max_trials`
-    ("floats20", 401, "GPBOThenCMAES"),
-    ("floats20", 1500, "CMAES"),
-    ("floats5", 374, "GPBOThenCMAES"),
-    ("floats5", 375, "CMAES"),  # 75 trials per coordinate
+    ("floats", 39, "GPBO"),
+    ("floats", 40, "CMAES"),  # 20 trials per coordinate: lq-CMA-ES
+    ("floats", None, "CMAES"),
+    ("floats", 10_000, "CMAES"),
+    ("floats5", 99, "GPBO"),
+    ("floats5", 100, "CMAES"),
     ("floats5", None, "CMAES"),
+    ("floats20", 399, "GPBO"),
+    ("floats20", 400, "CMAES"),
+    ("floats20", 1500, "CMAES"),
     ("half_numbers", 100, "GPBO"),
     ("half_numbers", 1000, "TPE"),  # numbers are not three quarters: mixed
     ("choices", 50, "TPE"),
@@ -127,39 +123,40 @@ def test_several_objectives_choose_parego_for_small_budgets_else_nsga2() -> None
 
 
 def test_the_thresholds_are_fields() -> None:
-    assert (
-        type(chosen("floats", budget=500, gp_numeric_max_trials=500, gp_trials_per_coordinate=250))
-        is algorithms.GPBO
+    assert chosen("floats", budget=40).surrogate == "lq"
+    assert chosen("floats", budget=40, cmaes_surrogate=None).surrogate is None
+    assert type(chosen("floats5", budget=100, cmaes_trials_per_coordinate=21)) is algorithms.GPBO
+    # below CMA-ES's threshold and above GP-BO's limit: GP-BO, then lq-CMA-ES
+    assert type(chosen("floats20", budget=400, cmaes_trials_per_coordinate=21)) is algorithms.GPBO
+    after = chosen(
+        "floats20", budget=400, cmaes_trials_per_coordinate=21, gp_numeric_max_trials=399
     )
-    assert type(chosen("floats20", budget=400, gp_numeric_max_trials=399)).__name__ == (
-        "GPBOThenCMAES"
-    )
+    assert type(after) is algorithms.GPBOThenCMAES and after.surrogate == "lq"
+    assert after.gp_trials == 200  # 20 per coordinate, at most `gp_max_trials`
+    few = {"cmaes_min_coordinates": 3}  # 2 coordinates: too few for CMA-ES alone
+    assert type(chosen("floats", budget=100, **few)) is algorithms.GPBO  # 50 per coordinate
+    assert type(chosen("floats", budget=101, **few)) is algorithms.GPBOThenCMAES
+    assert chosen("floats", budget=500, gp_phase_per_coordinate=30, **few).gp_trials == 60
+    assert chosen("floats", budget=5000, gp_phase_per_coordinate=300, **few).gp_trials == 200
+    gp_only = {"gp_numeric_max_trials": 500, "gp_trials_per_coordinate": 250}
+    late = chosen("floats", budget=500, cmaes_trials_per_coordinate=251, **gp_only)
+    assert type(late) is algorithms.GPBO
     assert type(chosen("half_numbers", budget=201)) is algorithms.TPE  # not mostly numbers
-    assert chosen("floats", budget=500, gp_phase_per_coordinate=30).gp_trials == 60
-    assert chosen("floats", budget=5000, gp_phase_per_coordinate=300).gp_trials == 200
     assert type(chosen("grammar", budget=300, preferred_max_trials=300)).__name__ == "GraphBO"
     assert type(chosen("floats", budget=20, random_max_trials=20)) is algorithms.Random
     assert type(chosen("choices", budget=500, evolution_min_trials=500)).__name__ == "Evolution"
-    mixed = chosen("half_numbers", budget=400, cmaes_numeric_share=0.5)
-    assert type(mixed) is algorithms.GPBOThenCMAES
-    assert mixed.gp_trials == 120  # 2 numbers and 2 choices of 2: 6 coordinates
-    assert type(chosen("half_numbers", budget=450, cmaes_numeric_share=0.5)) is algorithms.CMAES
-    assert type(chosen("floats5", budget=375, cmaes_trials_per_coordinate=76)).__name__ == (
-        "GPBOThenCMAES"
-    )
-    assert type(chosen("floats5", budget=375, cmaes_min_coordinates=6)).__name__ == (
-        "GPBOThenCMAES"
-    )
-    assert type(chosen("floats", budget=1000, cmaes_min_coordinates=2)) is algorithms.CMAES
+    # 2 numbers and 2 choices of 2: 6 coordinates
+    assert type(chosen("half_numbers", budget=119, cmaes_numeric_share=0.5)) is algorithms.GPBO
+    assert type(chosen("half_numbers", budget=120, cmaes_numeric_share=0.5)) is algorithms.CMAES
 
 
 def test_the_gp_bo_it_chooses_warps_rewards_as_gp_warp_says() -> None:
-    gp = chosen("floats", budget=50)
+    gp = chosen("floats", budget=30)
     assert type(gp) is algorithms.GPBO and gp.warp == "half_rank"
-    assert chosen("floats", budget=50, gp_warp="none").warp == "none"
+    assert chosen("floats", budget=30, gp_warp="none").warp == "none"
     assert chosen("half_numbers", budget=100, gp_warp="rank").warp == "rank"
     # GP-BO-then-CMA-ES's GP phase keeps GP-BO's default (unwarped)
-    assert chosen("floats", budget=500).gp_bo.warp == "none"
+    assert chosen("floats", budget=500, cmaes_min_coordinates=3).gp_bo.warp == "none"
 
 
 def test_evolution_is_sized_to_the_budget() -> None:
@@ -207,7 +204,7 @@ def test_planned_fills_only_what_is_unset_on_a_copy() -> None:
 
 @pytest.mark.parametrize(
     ("space", "budget"),
-    [("floats", 60), ("grammar", 60), ("conditional", 60), ("floats5", None)],  # last: CMA-ES
+    [("floats", 30), ("grammar", 60), ("conditional", 60), ("floats5", None)],  # last: CMA-ES
 )
 def test_recover_and_a_json_copy_continue_exactly(space: str, budget: int | None) -> None:
     spec = am.dna_spec(SPACES[space])

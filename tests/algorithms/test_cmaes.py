@@ -161,12 +161,16 @@ History = list[tuple[am.DNA, float | None]]
 
 
 Restart = Literal["ipop", "bipop"] | None
+Surrogate = Literal["lq"] | None
+SURROGATES = pytest.mark.parametrize("surrogate", [None, "lq"])
 
 
-def _flat_run(restart: Restart, steps: int, lag: int = 0) -> tuple[CMAES, History]:
+def _flat_run(
+    restart: Restart, steps: int, lag: int = 0, surrogate: Surrogate = None
+) -> tuple[CMAES, History]:
     """A search of a flat function (the library stops a run whose values do
     not change), rewards given `lag` proposals late."""
-    search = CMAES(seed=2, restart=restart, population_size=4)
+    search = CMAES(seed=2, restart=restart, population_size=4, surrogate=surrogate)
     spec = _box(2, 0.0, 1.0)
     search.setup(spec)
     history: History = []
@@ -190,11 +194,12 @@ def test_ipop_doubles_the_population_and_bipop_alternates_regimes() -> None:
     assert none.runs == [("large", 4)] and none.generations == 250
 
 
+@SURROGATES
 @pytest.mark.parametrize("restart", ["ipop", "bipop"])
-def test_recover_rebuilds_the_state_across_restarts(restart: Restart) -> None:
-    live, history = _flat_run(restart, 700, lag=5)
+def test_recover_rebuilds_the_state_across_restarts(restart: Restart, surrogate: Surrogate) -> None:
+    live, history = _flat_run(restart, 700, lag=5, surrogate=surrogate)
     assert len(live.runs) > 2
-    revived = CMAES(seed=2, restart=restart, population_size=4)
+    revived = CMAES(seed=2, restart=restart, population_size=4, surrogate=surrogate)
     revived.setup(live.dna_spec)
     revived.recover(history)
     assert revived.runs == live.runs and revived.generations == live.generations
@@ -231,20 +236,24 @@ def _async_search(
     return best, events
 
 
-def test_concurrent_trials_with_skips_still_optimize() -> None:
+@SURROGATES
+def test_concurrent_trials_with_skips_still_optimize(surrogate: Surrogate) -> None:
     spec = _box(6, -5.0, 5.0)
     for workers in (4, 12):  # fewer and more workers than the population (9)
-        search = CMAES(seed=workers)
+        search = CMAES(seed=workers, surrogate=surrogate)
         best, _ = _async_search(search, spec, 400, workers, seed=workers, discard=0.05)
         assert best < 0.5, (workers, best)
         assert search.generations > 30
 
 
-def test_replaying_the_events_of_a_concurrent_search_gives_the_same_state() -> None:
+@SURROGATES
+def test_replaying_the_events_of_a_concurrent_search_gives_the_same_state(
+    surrogate: Surrogate,
+) -> None:
     spec = _box(4, -5.0, 5.0)
-    live = CMAES(seed=3, population_size=6)
+    live = CMAES(seed=3, population_size=6, surrogate=surrogate)
     _, events = _async_search(live, spec, 120, workers=8, seed=3, discard=0.1)
-    follower = CMAES(seed=3, population_size=6)
+    follower = CMAES(seed=3, population_size=6, surrogate=surrogate)
     follower.setup(spec)
     for kind, dna in events:
         if kind == "proposed":
@@ -257,13 +266,14 @@ def test_replaying_the_events_of_a_concurrent_search_gives_the_same_state() -> N
     assert follower.propose_batch(10) == live.propose_batch(10)
 
 
-def test_recover_does_not_depend_on_the_order_results_arrived_in() -> None:
+@SURROGATES
+def test_recover_does_not_depend_on_the_order_results_arrived_in(surrogate: Surrogate) -> None:
     spec = _box(4, -5.0, 5.0)
-    live = CMAES(seed=4, population_size=6)
+    live = CMAES(seed=4, population_size=6, surrogate=surrogate)
     _, events = _async_search(live, spec, 150, workers=7, seed=4)
     rewards = {dna: -_sphere(_vector(dna)) for kind, dna in events if kind == "completed"}
     history = [(dna, rewards.get(dna)) for kind, dna in events if kind == "proposed"]
-    revived = CMAES(seed=4, population_size=6)
+    revived = CMAES(seed=4, population_size=6, surrogate=surrogate)
     revived.setup(spec)
     revived.recover(history)  # in proposal order, each reward right after its proposal
     assert revived.generations == live.generations
@@ -297,6 +307,87 @@ def test_a_dna_the_search_did_not_draw_is_injected() -> None:
     spec.validate(search.propose())
 
 
+# --- lq-CMA-ES: the quadratic surrogate ---------------------------------------------------
+
+
+def _ellipsoid(x: np.ndarray) -> float:
+    scales = 10.0 ** (6.0 * np.arange(len(x)) / (len(x) - 1))
+    return float(np.sum(scales * (x - 1.0) ** 2))
+
+
+_ROTATION = np.linalg.qr(np.random.default_rng(0).normal(size=(6, 6)))[0]
+
+
+def _rotated_ellipsoid(x: np.ndarray) -> float:
+    return _ellipsoid(_ROTATION @ (x - 1.0) + 1.0)
+
+
+def test_lq_passes_the_contract() -> None:
+    check_algorithm(lambda seed: CMAES(seed=seed, surrogate="lq"))
+
+
+@pytest.mark.parametrize(
+    ("f", "low", "high"),
+    [(_ellipsoid, -5.0, 5.0), (_rotated_ellipsoid, -5.0, 5.0)],
+    ids=["ellipsoid", "rotated"],
+)
+def test_the_lq_surrogate_finds_far_better_values_than_plain_cma_es(
+    f: Objective, low: float, high: float
+) -> None:
+    spec = _box(6, low, high)
+    plain = _mean_best(lambda seed: CMAES(seed=seed), spec, f, 300)
+    lq = _mean_best(lambda seed: CMAES(seed=seed, surrogate="lq"), spec, f, 300)
+    assert lq < plain / 100, (lq, plain)
+
+
+def test_a_well_modelled_generation_evaluates_few_of_its_candidates() -> None:
+    spec = _box(5, -5.0, 5.0)
+    search = CMAES(seed=0, surrogate="lq")
+    _best(search, spec, _sphere, 200)
+    population = search.runs[0][1]
+    # 200 evaluations made more generations than whole populations would
+    assert search.generations > 2 * 200 / population, (search.generations, population)
+    plain = CMAES(seed=0)
+    _best(plain, spec, _sphere, 200)
+    assert plain.generations == 200 // population
+
+
+def test_on_a_function_the_model_cannot_rank_every_candidate_is_evaluated() -> None:
+    # values unrelated to the point: the model's rank correlation stays low
+    spec = _box(4, 0.0, 1.0)
+    search = CMAES(seed=1, surrogate="lq", restart=None)
+    search.setup(spec)
+    rng = np.random.default_rng(0)
+    for _ in range(160):
+        search.feedback(search.propose(), float(rng.random()))
+    population = search.runs[0][1]
+    assert search.generations >= 160 // population - 2, (search.generations, population)
+
+
+def test_lq_reaches_the_corner_a_linear_slope_descends_to() -> None:
+    spec = _box(5, -5.0, 5.0)
+
+    def slope(x: np.ndarray) -> float:
+        return float(np.sum(np.arange(1.0, 6.0) * (5.0 - x)))  # least at x = (5, ..., 5)
+
+    assert _mean_best(lambda seed: CMAES(seed=seed, surrogate="lq"), spec, slope, 200) == 0.0
+    assert _mean_best(lambda seed: CMAES(seed=seed), spec, slope, 200) > 1e-3
+
+
+def test_lq_searches_integers_with_the_margin() -> None:
+    spec = _box(6, -5.0, 5.0, ints=3)
+    lq = _mean_best(lambda seed: CMAES(seed=seed, surrogate="lq"), spec, _sphere, 300)
+    random = _mean_best(lambda seed: algorithms.Random(seed=seed), spec, _sphere, 300)
+    assert lq < 0.1 and random > 5.0, (lq, random)
+
+
+def test_lq_is_reproducible_from_its_seed() -> None:
+    spec = _box(5, -5.0, 5.0)
+    runs = [_best(CMAES(seed=7, surrogate="lq"), spec, _rastrigin, 150) for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert _best(CMAES(seed=8, surrogate="lq"), spec, _rastrigin, 150) != runs[0]
+
+
 # --- errors -----------------------------------------------------------------------------
 
 
@@ -307,6 +398,8 @@ def test_errors_are_clear() -> None:
         CMAES(sigma0=0.0)
     with pytest.raises(FieldValueError, match="population_size"):
         CMAES(population_size=1)
+    with pytest.raises(FieldValueError, match="surrogate"):
+        CMAES(surrogate="gp")  # type: ignore[arg-type]
     with pytest.raises(SearchSpaceError, match="custom decision") as refused:
         CMAES(seed=0).setup(am.dna_spec(am.Dict(bits=am.custom(BitString()), x=am.floatv(0, 1))))
     assert refused.value.path == "bits"

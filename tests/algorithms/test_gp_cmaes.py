@@ -58,9 +58,21 @@ def test_it_beats_random_search() -> None:
     assert np.median(hybrid) < 0.01 < min(rand)  # CMA-ES converges where random search cannot
 
 
-def test_proposals_in_flight_at_the_switch_become_cmaes_members() -> None:
-    hybrid = algorithms.GPBOThenCMAES(seed=0, gp_trials=6)
-    follower = algorithms.GPBOThenCMAES(seed=0, gp_trials=6)  # sees the same events
+def test_with_the_lq_surrogate_cmaes_models_the_gp_phase_and_converges_sooner() -> None:
+    hybrid = algorithms.GPBOThenCMAES(seed=1, gp_trials=12, surrogate="lq")
+    search(hybrid, 12)
+    assert hybrid.phase == "cmaes" and len(hybrid.cmaes._model) == 12
+    lq = [
+        search(algorithms.GPBOThenCMAES(seed=s, gp_trials=12, surrogate="lq"), 60) for s in range(3)
+    ]
+    plain = [search(algorithms.GPBOThenCMAES(seed=s, gp_trials=12), 60) for s in range(3)]
+    assert np.median(lq) < np.median(plain) / 100, (lq, plain)
+
+
+@pytest.mark.parametrize("surrogate", [None, "lq"])
+def test_proposals_in_flight_at_the_switch_become_cmaes_members(surrogate: str | None) -> None:
+    hybrid = algorithms.GPBOThenCMAES(seed=0, gp_trials=6, surrogate=surrogate)
+    follower = algorithms.GPBOThenCMAES(seed=0, gp_trials=6, surrogate=surrogate)
     hybrid.setup(SPACE)
     follower.setup(SPACE)
 

@@ -276,3 +276,62 @@ def test_unseen_draws_until_new_and_says_when_it_found_none() -> None:
     dna, new = seen.draw(lambda: spec.random_dna(rng), 5)
     assert not new and dna in seen
     assert seen.fresh([DNA({"x": 0}), DNA({"x": 0})]) == []
+
+
+# --- the linear-quadratic surrogate of lq-CMA-ES -------------------------------------------
+
+
+def test_the_quadratic_model_grows_its_form_with_the_data_and_finds_a_quadratic_minimum() -> None:
+    rng = np.random.default_rng(0)
+    hessian = np.array([[4.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]])
+    optimum = np.array([0.2, -0.4, 0.7])
+
+    def f(x: np.ndarray) -> float:
+        return float((x - optimum) @ hessian @ (x - optimum)) + 3.0
+
+    model = models.QuadraticModel(3)
+    kinds = []
+    for x in rng.uniform(-1.0, 1.0, (40, 3)):
+        model.add(x, f(x))
+        kinds.append(model.kind)
+    # 4, 7 and 10 parameters, each used from 1.1 * parameters / 0.75 data
+    assert kinds.index("diagonal") + 1 == 11 and kinds.index("full") + 1 == 15, kinds
+    assert np.allclose(model.minimizer(), optimum, atol=1e-8)
+    test = rng.uniform(-1.0, 1.0, (5, 3))
+    assert np.allclose(model.predict(test), [f(x) for x in test])
+    assert model.kendall_tau(20) == pytest.approx(1.0)
+    # no minimum: a saddle, and a linear model
+    saddle = models.QuadraticModel(2)
+    for x in rng.uniform(-1.0, 1.0, (20, 2)):
+        saddle.add(x, float(x[0] ** 2 - x[1] ** 2))
+    assert saddle.kind == "full" and saddle.minimizer() is None
+    linear = models.QuadraticModel(3)
+    for x in rng.uniform(-1.0, 1.0, (4, 3)):
+        linear.add(x, float(x.sum()))
+    assert linear.kind == "linear" and linear.minimizer() is None
+    # a plane in a box: the corner down its slope once the form is quadratic
+    plane = models.QuadraticModel(3)
+    for x in rng.uniform(-1.0, 1.0, (30, 3)):
+        plane.add(x, float(2.0 * x[0] - x[1] + 0.5 * x[2]))
+    low, high = np.zeros(3), np.ones(3)
+    assert plane.kind == "full" and plane.minimizer() is None
+    assert plane.minimizer(low, high).tolist() == [0.0, 1.0, 0.0]
+    assert saddle.minimizer(np.zeros(2), np.ones(2)) is None  # curved: no corner
+
+
+def test_the_quadratic_model_keeps_the_latest_data_and_refuses_bad_ones() -> None:
+    model = models.QuadraticModel(2, min_size=5)
+    assert model.max_size == 12  # twice the 6 parameters of the full form
+    for i in range(30):
+        model.add(np.array([i, -i], dtype=float), float(i))
+    assert len(model) == 12
+    assert model.predict(np.zeros((2, 2))).shape == (2,)
+    with pytest.raises(ValueError, match="shape"):
+        model.add(np.zeros(3), 1.0)
+    with pytest.raises(ValueError, match="not finite"):
+        model.add(np.zeros(2), float("nan"))
+    with pytest.raises(ValueError, match="dim"):
+        models.QuadraticModel(0)
+    model.reset()
+    assert len(model) == 0 and model.minimizer() is None
+    assert model.predict(np.zeros((1, 2))).tolist() == [0.0]

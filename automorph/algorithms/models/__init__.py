@@ -17,6 +17,9 @@ reinforcement-learning controllers and the grammar's graph BO:
   schedule, constant liars, rewards optionally warped by `warp_rewards`);
   `Observations` adds the DNA bookkeeping of a search; `Ridge` is the
   linear alternative.
+- `QuadraticModel`: the linear-quadratic regression surrogate of
+  lq-CMA-ES (`CMAES(surrogate="lq")`), with its minimizer and its rank
+  correlation with the latest values.
 - Acquisition functions (`expected_improvement`, `log_expected_improvement`,
   `upper_confidence_bound`), with `scipy.special`.
 - A numpy network kit (`Dense`, `Embedding`, `LSTMCell`, softmax helpers)
@@ -88,6 +91,7 @@ from automorph.algorithms.models._nets import (
     softmax,
     zero_grads,
 )
+from automorph.algorithms.models._quadratic import QuadraticModel
 from automorph.algorithms.models._regression import Predictor, Ridge
 from automorph.algorithms.models._surrogate import GPPredictor, Observations, Surrogate
 from automorph.algorithms.models._unseen import Unseen
@@ -112,6 +116,7 @@ __all__ = [
     "Params",
     "Precomputed",
     "Predictor",
+    "QuadraticModel",
     "RewardWarp",
     "Ridge",
     "Rows",
