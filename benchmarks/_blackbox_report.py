@@ -130,6 +130,40 @@ def pairwise(records: Iterable[dict[str, Any]], first: str, second: str) -> list
     return out
 
 
+def challengers(records: Iterable[dict[str, Any]], method: str) -> list[str]:
+    """Lines: in each (dimension, budget) and function group, the other method
+    that found a better value than `method` in the most problems, those counts
+    both ways and the two-sided sign test's p-value of the split (ties left
+    out): whether any method beats `method` in a group, or only ties it.
+    (`python benchmarks/blackbox.py --challengers A`.)
+    """
+    from scipy.stats import binomtest  # type: ignore[import-untyped]
+
+    out = []
+    for setting, table in sorted(results(records).items()):
+        others = sorted({m for v in table.values() for m in v} - {method})
+        if not others or not any(method in v for v in table.values()):
+            continue
+        parts = []
+        for name, members in GROUPS:
+            best: tuple[int, int, str] | None = None
+            for other in others:
+                won = lost = 0
+                for (function, _, _), v in table.items():
+                    if function in members and method in v and other in v:
+                        won += v[other] < v[method]
+                        lost += v[method] < v[other]
+                if won + lost and (best is None or (won, -lost) > (best[0], -best[1])):
+                    best = (won, lost, other)
+            if best is None:
+                continue
+            won, lost, other = best
+            p = binomtest(won, won + lost).pvalue
+            parts.append(f"{name}: {other} {won}/{lost} (p = {p:.2g})")
+        out.append(f"{_setting(setting)}: " + "; ".join(parts))
+    return out
+
+
 def _mean(values: list[float]) -> str:
     return f"{statistics.fmean(values):.2f}" if values else "-"
 

@@ -665,7 +665,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--compare", metavar="A,B", help="only print in how many problems A and B each did better"
     )
+    parser.add_argument(
+        "--challengers",
+        metavar="A",
+        help="only print, per setting and group, the method that beat A most often (sign test)",
+    )
     args = parser.parse_args(argv)
+    if args.challengers is not None:
+        if args.challengers not in LABELS:
+            parser.error(f"--challengers takes a method key of {', '.join(LABELS)}")
+        lines = report.challengers(load(args.out), args.challengers)
+        print("\n".join(lines) if lines else f"no problem that {args.challengers} ran")
+        return 0
     if args.compare is not None:
         pair = args.compare.split(",")
         if len(pair) != 2 or any(m not in LABELS for m in pair):

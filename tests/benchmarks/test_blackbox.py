@@ -137,3 +137,44 @@ def test_compare_counts_the_problems_each_of_two_methods_won(
     with pytest.raises(SystemExit):
         bb.main(["--compare", "a", "--out", str(out)])
     assert "--compare takes two method keys" in capsys.readouterr().err
+
+
+def test_challengers_names_the_method_that_beat_one_most_often_per_group(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bb.jsonl"
+    rows = []
+    for seed in range(10):  # f1: b beats a in every seed, c in 7; f20: a beats both
+        rows += [("a", 1, seed, 2.0), ("b", 1, seed, 1.0), ("c", 1, seed, 1.0 if seed < 7 else 3.0)]
+        rows += [("a", 20, seed, 1.0), ("b", 20, seed, 2.0), ("c", 20, seed, 2.0)]
+    out.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "kind": "run",
+                    "method": m,
+                    "function": f,
+                    "instance": 1,
+                    "seed": seed,
+                    "dim": 2,
+                    "budget": 20,
+                    "best": b,
+                    "fopt": 0.0,
+                }
+            )
+            + "\n"
+            for m, f, seed, b in rows
+        )
+    )
+    bb.LABELS.update(a="a", b="b", c="c")
+    try:
+        assert bb.main(["--challengers", "a", "--out", str(out)]) == 0
+    finally:
+        del bb.LABELS["a"], bb.LABELS["b"], bb.LABELS["c"]
+    assert capsys.readouterr().out.strip().splitlines()[-1] == (
+        "d=2, 20·d: separable (f1-5): b 10/0 (p = 0.002); "
+        "multimodal, weak structure (f20-24): b 0/10 (p = 0.002)"
+    )
+    with pytest.raises(SystemExit):
+        bb.main(["--challengers", "z", "--out", str(out)])
+    assert "--challengers takes a method key" in capsys.readouterr().err
