@@ -663,7 +663,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="runs at a time (processes)")
     parser.add_argument("--report", action="store_true", help="only rebuild the report")
     parser.add_argument(
-        "--compare", metavar="A,B", help="only print in how many problems A and B each did better"
+        "--compare",
+        metavar="A,B",
+        help="only print in how many problems A and B (keys, or methods of --out) each did better",
     )
     parser.add_argument(
         "--challengers",
@@ -679,9 +681,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.compare is not None:
         pair = args.compare.split(",")
-        if len(pair) != 2 or any(m not in LABELS for m in pair):
-            parser.error(f"--compare takes two method keys A,B of {', '.join(LABELS)}")
-        lines = report.pairwise(load(args.out), pair[0], pair[1])
+        records = load(args.out)
+        known = set(LABELS) | {r["method"] for r in records if r.get("kind") == "run"}
+        if len(pair) != 2 or any(m not in known for m in pair):
+            parser.error(f"--compare takes two method keys A,B of {', '.join(sorted(known))}")
+        lines = report.pairwise(records, pair[0], pair[1])
         print("\n".join(lines) if lines else f"no problem that both {pair[0]} and {pair[1]} ran")
         return 0
     available = all_methods()

@@ -158,10 +158,11 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
         restart: "ipop", "bipop" or None (see the module docstring).
         surrogate: "lq" for lq-CMA-ES, whose quadratic model of the results
             decides how many of each generation are evaluated, or None (see
-            the module docstring). On COCO's BBOB functions at d = 5 it found
-            a better value than plain CMA-ES in about 260 of 360 problems
-            and a worse one in about 95, at 20 and 100 evaluations per
-            coordinate (benchmarks/results/blackbox.md).
+            the module docstring). On COCO's BBOB functions (as `Auto`'s
+            choice; benchmarks/results/blackbox.md) it found a better value
+            than plain CMA-ES in 253 to 276 of the 360 problems of each
+            setting and a worse one in 84 to 106 (d = 2, 5, 10 and 20; 20
+            and 100 evaluations per coordinate).
 
     Raises:
         SearchSpaceError: In `setup`, for a space with a custom decision or
