@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -100,36 +102,35 @@ def test_ranks_average_ties_and_count_solved_problems_as_equal() -> None:
     assert report.ranks(table, ["a", "d"]) == {}  # d did not run it
 
 
+@contextlib.contextmanager
+def _labels(*methods: str) -> Iterator[None]:
+    """`methods` known to the script (as labels of themselves) for the block."""
+    bb.LABELS.update({m: m for m in methods})
+    try:
+        yield
+    finally:
+        for m in methods:
+            del bb.LABELS[m]
+
+
+def _write_runs(path: Path, rows: list[tuple[str, int, int, float]]) -> None:
+    """Run records (method, function, seed, best value) at d = 2, 20·d, instance 1."""
+    keys = ("method", "function", "seed", "best")
+    common = {"kind": "run", "instance": 1, "dim": 2, "budget": 20, "fopt": 0.0}
+    path.write_text(
+        "".join(json.dumps({**common, **dict(zip(keys, row, strict=True))}) + "\n" for row in rows)
+    )
+
+
 def test_compare_counts_the_problems_each_of_two_methods_won(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "bb.jsonl"
     rows = [("a", 1, 1.0), ("b", 1, 2.0), ("a", 20, 5.0), ("b", 20, 5.0), ("a", 21, 3.0)]
     rows += [("b", 21, 1e-9), ("a", 2, 4.0)]  # f2: only "a" ran it, so it is not counted
-    out.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "kind": "run",
-                    "method": m,
-                    "function": f,
-                    "instance": 1,
-                    "seed": 0,
-                    "dim": 2,
-                    "budget": 20,
-                    "best": b,
-                    "fopt": 0.0,
-                }
-            )
-            + "\n"
-            for m, f, b in rows
-        )
-    )
-    bb.LABELS.update(a="a", b="b")
-    try:
+    _write_runs(out, [(m, f, 0, b) for m, f, b in rows])
+    with _labels("a", "b"):
         assert bb.main(["--compare", "a,b", "--out", str(out)]) == 0
-    finally:
-        del bb.LABELS["a"], bb.LABELS["b"]
     assert capsys.readouterr().out.strip().splitlines()[-1] == (
         "d=2, 20·d: a better in 1, b better in 1, tied in 1 of 3; "
         "by group (a/b): 1/0, 0/0, 0/0, 0/0, 0/1"
@@ -147,30 +148,9 @@ def test_challengers_names_the_method_that_beat_one_most_often_per_group(
     for seed in range(10):  # f1: b beats a in every seed, c in 7; f20: a beats both
         rows += [("a", 1, seed, 2.0), ("b", 1, seed, 1.0), ("c", 1, seed, 1.0 if seed < 7 else 3.0)]
         rows += [("a", 20, seed, 1.0), ("b", 20, seed, 2.0), ("c", 20, seed, 2.0)]
-    out.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "kind": "run",
-                    "method": m,
-                    "function": f,
-                    "instance": 1,
-                    "seed": seed,
-                    "dim": 2,
-                    "budget": 20,
-                    "best": b,
-                    "fopt": 0.0,
-                }
-            )
-            + "\n"
-            for m, f, seed, b in rows
-        )
-    )
-    bb.LABELS.update(a="a", b="b", c="c")
-    try:
+    _write_runs(out, rows)
+    with _labels("a", "b", "c"):
         assert bb.main(["--challengers", "a", "--out", str(out)]) == 0
-    finally:
-        del bb.LABELS["a"], bb.LABELS["b"], bb.LABELS["c"]
     assert capsys.readouterr().out.strip().splitlines()[-1] == (
         "d=2, 20·d: separable (f1-5): b 10/0 (p = 0.002); "
         "multimodal, weak structure (f20-24): b 0/10 (p = 0.002)"
