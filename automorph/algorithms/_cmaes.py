@@ -336,7 +336,7 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
     def _clip_step(self, x: np.ndarray) -> np.ndarray:
         """`x` with its step from the mean clipped to the Mahalanobis length
         `sqrt(n) + 2n / (n + 2)` of the current distribution (Hansen 2011)."""
-        cma = getattr(self._optimizer, "_cma", self._optimizer)  # CMAwM wraps a CMA
+        cma = self._cma()
         mean, sigma = np.asarray(cma.mean), float(cma._sigma)
         basis, scales = cma._eigen_decomposition()  # C = B diag(D^2) B^T
         y = (x - mean) / sigma
@@ -462,9 +462,12 @@ class CMAES(SearchAlgorithm, type_name="automorph.algorithms.CMAES"):
             self._restart()
         self._open_generation()
 
+    def _cma(self) -> Any:
+        """The library's `CMA` of the current run (a `CMAwM` wraps one)."""
+        return getattr(self._optimizer, "_cma", self._optimizer)
+
     def _mean(self) -> np.ndarray:
-        cma = getattr(self._optimizer, "_cma", self._optimizer)  # CMAwM wraps a CMA
-        return np.asarray(cma.mean, dtype=np.float64)
+        return np.asarray(self._cma().mean, dtype=np.float64)
 
     # --- runs -------------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ class QuadraticModel:
         if dim < 1:
             raise ValueError(f"`dim` ({dim}) must be at least 1")
         self.dim = dim
+        self._upper = np.triu_indices(dim, k=1)  # the pairs of the full form's products
         self.max_size = max(min_size, _KEPT_PER_PARAMETER * _parameters("full", dim))
         self._points: deque[Array] = deque(maxlen=self.max_size)
         self._values: deque[float] = deque(maxlen=self.max_size)
@@ -110,8 +111,7 @@ class QuadraticModel:
         if kind != "linear":
             columns.append(z * z)
         if kind == "full":
-            upper = np.triu_indices(self.dim, k=1)
-            columns.append(z[:, upper[0]] * z[:, upper[1]])
+            columns.append(z[:, self._upper[0]] * z[:, self._upper[1]])
         return np.hstack(columns)
 
     def _fitted(self) -> tuple[str, Array, Array, Array]:
@@ -158,9 +158,8 @@ class QuadraticModel:
             return None
         hessian = np.diag(2.0 * coefficients[d + 1 : 2 * d + 1])
         if kind == "full":
-            upper = np.triu_indices(d, k=1)
-            hessian[upper] = coefficients[2 * d + 1 :]
-            hessian[(upper[1], upper[0])] = coefficients[2 * d + 1 :]
+            hessian[self._upper] = coefficients[2 * d + 1 :]
+            hessian[(self._upper[1], self._upper[0])] = coefficients[2 * d + 1 :]
         try:
             np.linalg.cholesky(hessian)
         except np.linalg.LinAlgError:
